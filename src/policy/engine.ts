@@ -1,0 +1,162 @@
+import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import type { Bundle } from './bundle/bundle.js';
+import { BundleError } from './bundle/errors.js';
+import { rootsOverlap } from './bundle/manifest.js';
+import { mergeData, type DataObject } from './data.js';
+
+/** A policy evaluation that failed inside the WebAssembly (a conflict, a builtin error, memory exhausted). */
+export class EvaluationError extends Error {
+  constructor(
+    readonly entrypoint: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`evaluating ${entrypoint}: ${message}`, options);
+    this.name = 'EvaluationError';
+  }
+}
+
+interface Target {
+  policy: LoadedPolicy;
+  bundle: string;
+}
+
+/**
+ * One consistent view of every active bundle and the data overlay. It never changes once built: a reload
+ * builds a new Snapshot and swaps the reference, so whoever holds this one finishes on it.
+ */
+export class Snapshot {
+  constructor(
+    private readonly targets: ReadonlyMap<string, Target>,
+    /** Revision of each active bundle, by bundle name. */
+    readonly revisions: Readonly<Record<string, string>>,
+  ) {}
+
+  has(entrypoint: string): boolean {
+    return this.targets.has(entrypoint);
+  }
+
+  get entrypoints(): string[] {
+    return [...this.targets.keys()];
+  }
+
+  /** The value of the entrypoint for this input, or undefined when the rule is undefined. */
+  evaluate(entrypoint: string, input: unknown): unknown {
+    const target = this.targets.get(entrypoint);
+    if (!target) throw new EvaluationError(entrypoint, 'no active bundle provides this entrypoint');
+    let results: Array<{ result?: unknown }>;
+    try {
+      results = target.policy.evaluate(input, entrypoint) as Array<{ result?: unknown }>;
+    } catch (err) {
+      throw new EvaluationError(entrypoint, (err as Error).message, { cause: err });
+    }
+    return results[0]?.result;
+  }
+}
+
+export interface EngineOptions {
+  /** Upper bound of each policy's linear memory, in 64 KiB pages: a runaway input fails instead of eating the heap. */
+  maxMemoryPages?: number;
+}
+
+/**
+ * Evaluates entrypoints of the active bundles. Several bundles can be active side by side when their roots
+ * do not overlap; every policy sees the data of all of them with the operator overlay merged on top, as
+ * OPA does.
+ */
+export class PolicyEngine {
+  private bundles = new Map<string, Bundle>();
+  private overlay: DataObject = {};
+  private snapshot = new Snapshot(new Map(), {});
+  /** Activations run one after the other so two reloads never race to swap. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly maxMemoryPages: number;
+
+  constructor(options: EngineOptions = {}) {
+    this.maxMemoryPages = options.maxMemoryPages ?? 4096;
+  }
+
+  current(): Snapshot {
+    return this.snapshot;
+  }
+
+  evaluate(entrypoint: string, input: unknown): unknown {
+    return this.snapshot.evaluate(entrypoint, input);
+  }
+
+  /** Makes a bundle active (replacing the one of the same name). Throws, leaving everything as it was, if it cannot serve. */
+  activate(bundle: Bundle): Promise<Snapshot> {
+    return this.serialize(async () => {
+      for (const other of this.bundles.values()) {
+        if (other.name !== bundle.name && rootsOverlap(other.manifest.roots, bundle.manifest.roots)) {
+          throw new BundleError(bundle.name, `roots ${JSON.stringify(bundle.manifest.roots)} overlap those of bundle ${other.name}`);
+        }
+      }
+      const next = new Map(this.bundles).set(bundle.name, bundle);
+      return this.swap(next, this.overlay, bundle.name);
+    });
+  }
+
+  deactivate(name: string): Promise<Snapshot> {
+    return this.serialize(async () => {
+      const next = new Map(this.bundles);
+      next.delete(name);
+      return this.swap(next, this.overlay);
+    });
+  }
+
+  /** Replaces the operator data merged over the bundles' data (exemptions, allowlists) without rebuilding WASM. */
+  setOverlay(overlay: DataObject): Promise<Snapshot> {
+    return this.serialize(() => this.swap(this.bundles, overlay));
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async swap(bundles: Map<string, Bundle>, overlay: DataObject, changed?: string): Promise<Snapshot> {
+    let data: DataObject = {};
+    for (const b of bundles.values()) data = mergeData(data, b.data);
+    data = mergeData(data, overlay);
+    const dataJson = Buffer.from(JSON.stringify(data));
+
+    const targets = new Map<string, Target>();
+    const revisions: Record<string, string> = {};
+    for (const b of bundles.values()) {
+      revisions[b.name] = b.manifest.revision;
+      const policies = new Map<string, LoadedPolicy>();
+      for (const { entrypoint, module } of b.manifest.wasm) {
+        let policy = policies.get(module);
+        if (!policy) {
+          policy = await this.instantiate(b, module, dataJson, changed);
+          policies.set(module, policy);
+        }
+        if (!(entrypoint in (policy.entrypoints as Record<string, number>))) {
+          throw new BundleError(b.name, `${module} does not export entrypoint ${entrypoint}`);
+        }
+        if (targets.has(entrypoint)) throw new BundleError(b.name, `entrypoint ${entrypoint} is also provided by bundle ${targets.get(entrypoint)?.bundle}`);
+        targets.set(entrypoint, { policy, bundle: b.name });
+      }
+    }
+    this.snapshot = new Snapshot(targets, revisions);
+    this.bundles = bundles;
+    this.overlay = overlay;
+    return this.snapshot;
+  }
+
+  private async instantiate(bundle: Bundle, module: string, data: Buffer, changed?: string): Promise<LoadedPolicy> {
+    try {
+      const wasm = bundle.modules.get(module);
+      if (!wasm) throw new Error(`module ${module} was not compiled`);
+      const policy = await loadPolicy(wasm, { initial: 5, maximum: this.maxMemoryPages });
+      policy.setData(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+      return policy;
+    } catch (err) {
+      if (err instanceof BundleError) throw err;
+      // Blame the bundle being activated when the failure is in another one's module only if this one changed the data.
+      throw new BundleError(bundle.name, `${module} failed to instantiate${changed && changed !== bundle.name ? ` with the data of bundle ${changed}` : ''}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
