@@ -25,6 +25,8 @@ export async function readArchive(bundle: string, archive: Buffer, limits: Bundl
   });
   const tar = extract();
   tar.on('entry', (header, stream, next) => {
+    // Destroying the extractor also destroys the entry stream; its error is already reported through the pipeline.
+    stream.on('error', () => undefined);
     const done = (err?: unknown) => (err ? tar.destroy(err as Error) : next());
     if (header.type === 'directory') {
       stream.resume();
@@ -46,7 +48,6 @@ export async function readArchive(bundle: string, archive: Buffer, limits: Bundl
     }
     const chunks: Buffer[] = [];
     stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-    stream.on('error', done);
     stream.on('end', () => {
       collector.add(path, Buffer.concat(chunks));
       done();
