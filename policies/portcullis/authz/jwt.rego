@@ -1,0 +1,44 @@
+# JWT requirements of the destination service. TypeScript verifies tokens (signature, issuer,
+# audience, expiry); the policy decides whether a verified token is needed and how long-lived it may be.
+package portcullis.authz
+
+import rego.v1
+
+jwt_verified if input.mesh.jwt.verified == true
+
+jwt_requirements := [sp | some sp in service_policies; sp.policy.jwtValidation == true]
+
+jwt_error := nonempty(input.mesh.jwt.error) if input.mesh.jwt.error
+else := "missing"
+
+# The first policy requiring a token, for the reason text.
+jwt_missing := policy_label(jwt_requirements[0]) if not jwt_verified
+
+# tokenExpiry bounds the lifetime the issuer granted (exp - iat), not the time left: a token minted
+# for a week is refused even in its first hour. Every verified token presented to the service is
+# held to it, whether or not the service requires one.
+token_lifetime_violations := [concat("", [policy_label(sp), ": ", why]) |
+	jwt_verified
+	some sp in service_policies
+	sp.policy.tokenExpiry
+	why := lifetime_violation(duration_seconds(sp.policy.tokenExpiry))
+]
+
+lifetime_violation(_) := "token has no exp claim" if not is_number(input.mesh.jwt.claims.exp)
+
+lifetime_violation(_) := "token has no iat claim, its lifetime is unknown" if {
+	is_number(input.mesh.jwt.claims.exp)
+	not is_number(input.mesh.jwt.claims.iat)
+}
+
+lifetime_violation(max) := concat("", ["token lifetime ", format_int(lifetime, 10), "s exceeds tokenExpiry ", format_int(max, 10), "s"]) if {
+	lifetime := input.mesh.jwt.claims.exp - input.mesh.jwt.claims.iat
+	lifetime > max
+}
+
+www_authenticate_missing := {"www-authenticate": `Bearer realm="portcullis"`}
+
+www_authenticate_invalid := {"www-authenticate": `Bearer realm="portcullis", error="invalid_token"`}
+
+www_authenticate := www_authenticate_missing if jwt_error == "missing"
+else := www_authenticate_invalid

@@ -1,0 +1,14 @@
+# Peer authentication: a global `authentication.mutualTLS: strict` or a service policy with
+# `encryption: required` (the seed's PCI example) needs a verified SPIFFE identity on the request;
+# inside the mesh the peer's certificate is the only evidence the hop was encrypted.
+package portcullis.authz
+
+import rego.v1
+
+mtls_requirement := "global policy" if {
+	some p in global_policies
+	lower(p.authentication.mutualTLS) == "strict"
+} else := policy_label(encrypted[0]) if {
+	encrypted := [sp | some sp in service_policies; sp.policy.encryption == "required"]
+	count(encrypted) > 0
+}

@@ -1,0 +1,69 @@
+# Global policies: ordered allow/deny rules and the default action.
+package portcullis.authz
+
+import rego.v1
+
+policies := data.portcullis.security.securityPolicies
+
+global_policies := [p | some p in policies; p.scope == "global"]
+
+# Deny wins: every deny rule is checked whatever its position; order only picks which matching rule
+# is named in the reason.
+deny_matches := [[i, j] |
+	some i, p in global_policies
+	some j, rule in rules_of(p)
+	rule.action == "deny"
+	rule_matches(rule)
+]
+
+allow_matches := [[i, j] |
+	some i, p in global_policies
+	some j, rule in rules_of(p)
+	rule.action == "allow"
+	rule_admits_source(rule)
+	rule_matches(rule)
+]
+
+rules_of(p) := p.authorization.rules if is_array(p.authorization.rules)
+
+rules_of(p) := [] if not is_array(p.authorization.rules)
+
+rule_label(ij) := concat("/", [name_or(global_policies[ij[0]], "global policy"), name_or(rules_of(global_policies[ij[0]])[ij[1]], "unnamed rule")])
+
+name_or(x, fallback) := x.name if is_string(x.name)
+
+name_or(x, fallback) := fallback if not is_string(x.name)
+
+# Any global policy asking for deny keeps the default at deny; no global policy at all is deny too.
+default default_allow := false
+
+default_allow if {
+	count(global_policies) > 0
+	every p in global_policies {
+		p.authorization.defaultAction == "allow"
+	}
+}
+
+# A source whose cluster is only trusted at the `limited` level gets nothing it is not explicitly
+# granted: an allow rule counts for it only when one of its conditions names that trust domain
+# literally, so shortcuts like allow-same-namespace (a template) never let it in.
+rule_admits_source(_) if trust_level != "limited"
+
+rule_admits_source(rule) if {
+	trust_level == "limited"
+	some c in conditions_of(rule)
+	names_trust_domain(c)
+}
+
+names_trust_domain(c) if {
+	c.key == "source.trust_domain"
+	source_trust_domain in c.values
+}
+
+names_trust_domain(c) if {
+	c.key == "source.principal"
+	some v in c.values
+	is_string(v)
+	not contains(v, "{{")
+	startswith(v, concat("", ["spiffe://", source_trust_domain, "/"]))
+}

@@ -1,0 +1,17 @@
+# Service-scope policies of the destination service. Only the destination's entries are looked at:
+# a scan comparing one name per listed service, no per-request index built over all of them.
+package portcullis.authz
+
+import rego.v1
+
+# [{service, policy}] for every policy of every `scope: service` entry naming this service; a
+# service may appear in several such entries and all of their policies apply.
+service_policies := [{"service": s, "policy": pol} |
+	some p in policies
+	p.scope == "service"
+	some s in p.services
+	s.name == destination_service
+	some pol in s.policies
+]
+
+policy_label(sp) := concat("", [destination_service, " (policy ", name_or(sp.policy, "unnamed"), ")"])
