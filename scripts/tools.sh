@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Go tools pinned under tools/ (OPA, and whatever else is listed at the bottom) into .tools/bin.
-# Binaries are cached outside the checkout, keyed by the hash of their module files, so a fresh clone on a
-# machine that built them once only links them.
+# Builds the Go tools pinned under tools/ (OPA, kube-apiserver, etcd) into .tools/bin: `tools.sh [NAME]`,
+# no NAME builds all of them. Binaries are cached outside the checkout, keyed by what decides their bytes
+# (module files, build arguments, Go version), so a fresh clone on a machine that built them once only
+# links them, and editing one tool's line here does not rebuild the others (kube-apiserver takes minutes).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PORTCULLIS_TOOLS_CACHE:-$HOME/.cache/portcullis/tools}
@@ -12,7 +13,7 @@ build() {
   local name=$1 dir=$2 pkg=$3
   shift 3
   local key
-  key=$(cat "$root/tools/$dir/go.mod" "$root/tools/$dir/go.sum" "$0" | sha256sum | cut -c1-16)
+  key=$( { cat "$root/tools/$dir/go.mod" "$root/tools/$dir/go.sum"; go version; echo "$pkg $*"; } | sha256sum | cut -c1-16)
   local cached="$cache/$name-$key"
   if [ ! -x "$cached" ]; then
     echo "tools: building $name from tools/$dir (first run on this machine; cached afterwards)" >&2
@@ -24,5 +25,20 @@ build() {
   ln -sf "$cached" "$root/.tools/bin/$name"
 }
 
+# The Kubernetes release pinned in tools/kube/go.mod; built from the module proxy the binary would
+# otherwise report v0.0.0-master, and the API server derives its compatibility version from this.
+kube_ldflags() {
+  local v
+  v=$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2; exit }' "$root/tools/kube/go.mod")
+  [[ $v =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || { echo "tools: no k8s.io/kubernetes v1.Y.Z in tools/kube/go.mod" >&2; return 1; }
+  local pkg=k8s.io/component-base/version
+  echo "-X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=${BASH_REMATCH[1]} -X $pkg.gitTreeState=clean"
+}
+
 want=${1:-all}
 case "$want" in all|opa) build opa opa github.com/open-policy-agent/opa ;; esac
+case "$want" in all|etcd) build etcd etcd go.etcd.io/etcd/server/v3 ;; esac
+case "$want" in all|kube-apiserver)
+  ldflags=$(kube_ldflags)
+  build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver -ldflags "$ldflags" ;;
+esac
