@@ -1,29 +1,23 @@
-# Zero-trust admission rules. Each rule yields {rule, msg, enforcement, details?}.
+# Entry point portcullis/admission/violations: every rule adds to `violation`; here exemptions drop
+# entries and each one gets its enforcement.
 package portcullis.admission
 
 import rego.v1
 
-config := data.portcullis.config
+enforcements := {"deny", "warn", "dryrun"}
 
-default_enforcement := "deny"
-
+# An unknown override value falls back to deny: a typo in data must not switch a rule off.
 enforcement(rule) := e if {
 	e := config.enforcement[rule]
-} else := default_enforcement
+	e in enforcements
+} else := "deny"
 
-pod := input.request.object if input.request.kind.kind == "Pod"
-
-containers contains c if some c in pod.spec.containers
-
-containers contains c if some c in pod.spec.initContainers
-
-raw contains {"rule": "no-privileged", "msg": msg} if {
-	some c in containers
-	c.securityContext.privileged == true
-	msg := sprintf("container %q runs privileged: remove securityContext.privileged", [c.name])
-}
-
-violations := [v |
-	some r in raw
-	v := object.union(r, {"enforcement": enforcement(r.rule)})
+violations := [{
+	"rule": v.rule,
+	"msg": v.msg,
+	"enforcement": enforcement(v.rule),
+	"details": v.details,
+} |
+	some v in violation
+	not exempt(v.rule)
 ]

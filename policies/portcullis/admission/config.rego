@@ -1,0 +1,50 @@
+# Operator settings from data.portcullis.config. Every value has a default here, so a partial
+# operator bundle (or one that omits a section) degrades to the shipped behaviour instead of
+# silently switching a rule off.
+package portcullis.admission
+
+import rego.v1
+
+default config := {}
+
+config := data.portcullis.config
+
+mesh := object.get(config, "mesh", {})
+
+injection_label := object.get(mesh, "injectionLabel", "portcullis.io/injection")
+
+pod_injection_label := object.get(mesh, "podInjectionLabel", "sidecar.portcullis.io/inject")
+
+root_namespace := object.get(mesh, "rootNamespace", "istio-system")
+
+in_mesh_host_suffixes := object.get(mesh, "inMeshHostSuffixes", [])
+
+proxy_container_name := object.get(mesh, ["proxy", "containerName"], "portcullis-proxy")
+
+proxy_image_repository := object.get(mesh, ["proxy", "imageRepository"], "ghcr.io/portcullis/proxy")
+
+init_container_name := object.get(mesh, ["init", "containerName"], "portcullis-init")
+
+init_image_repository := object.get(mesh, ["init", "imageRepository"], "ghcr.io/portcullis/proxy-init")
+
+init_capabilities := object.get(mesh, ["init", "capabilities"], ["NET_ADMIN", "NET_RAW"])
+
+default_deny_policy_name := object.get(mesh, ["defaultDenyPolicy", "name"], "default-deny")
+
+# The namespace controller must be able to empty a terminating namespace, or it never goes away.
+default_deny_deleters := object.get(mesh, ["defaultDenyPolicy", "deletableBy"], [
+	"system:serviceaccount:kube-system:namespace-controller",
+	"system:serviceaccount:kube-system:generic-garbage-collector",
+])
+
+allowed_capabilities := object.get(config, ["allowlists", "capabilities"], ["NET_BIND_SERVICE"])
+
+allowed_image_registries := object.get(config, ["allowlists", "imageRegistries"], ["registry.example.com", "ghcr.io/portcullis"])
+
+allowed_jwt_issuers := object.get(config, ["allowlists", "jwtIssuers"], [])
+
+required_pod_labels := object.get(config, "requiredPodLabels", ["app", "version"])
+
+exemptions := object.get(config, "exemptions", {})
+
+mutations := object.get(config, "mutations", {})

@@ -1,0 +1,31 @@
+# Exemptions come only from operator data, never from the object: its author could otherwise
+# exempt themselves. Every entry is a glob with "/" as the only separator, so "*" stays inside one
+# segment and "**" crosses segments:
+#   namespaces       "team-*"
+#   serviceAccounts  "<namespace>/<name>" of the workload's ServiceAccount (Pods and pod templates)
+#   objects          "<Kind>/<namespace>/<name>"; a Pod made by a controller is matched by its
+#                    generateName, e.g. "Pod/payments/payment-service-*"
+package portcullis.admission
+
+import rego.v1
+
+globally_exempt if exempt_by(exemptions)
+
+exempt(_) if globally_exempt
+
+exempt(rule) if exempt_by(exemptions.rules[rule])
+
+exempt_by(e) if {
+	some pattern in e.namespaces
+	glob.match(pattern, ["/"], request_namespace)
+}
+
+exempt_by(e) if {
+	some pattern in e.serviceAccounts
+	glob.match(pattern, ["/"], service_account_ref)
+}
+
+exempt_by(e) if {
+	some pattern in e.objects
+	glob.match(pattern, ["/"], object_ref)
+}

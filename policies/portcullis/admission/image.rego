@@ -1,0 +1,68 @@
+# Image reference parsing with the Docker defaults, so "nginx" and "docker.io/library/nginx" are
+# the same repository when compared with allowlists and the configured proxy images.
+package portcullis.admission
+
+import rego.v1
+
+image_digest(image) := d if {
+	parts := split(image, "@")
+	count(parts) > 1
+	d := parts[1]
+}
+
+image_without_digest(image) := split(image, "@")[0]
+
+# A colon in the last path segment starts the tag; one earlier belongs to a registry port.
+image_tag(image) := t if {
+	segments := split(image_without_digest(image), "/")
+	last := segments[count(segments) - 1]
+	contains(last, ":")
+	t := split(last, ":")[1]
+}
+
+image_name(image) := n if {
+	t := image_tag(image)
+	n := trim_suffix(image_without_digest(image), concat("", [":", t]))
+} else := image_without_digest(image)
+
+registry_host(segment) if contains(segment, ".")
+
+registry_host(segment) if contains(segment, ":")
+
+registry_host("localhost")
+
+image_repository(image) := repository(image_name(image))
+
+docker_hub := {"docker.io", "index.docker.io"}
+
+repository(name) := concat("/", ["docker.io", docker_hub_path(name)]) if not contains(name, "/")
+
+repository(name) := concat("/", ["docker.io", name]) if {
+	contains(name, "/")
+	first := split(name, "/")[0]
+	not registry_host(first)
+}
+
+repository(name) := concat("/", ["docker.io", docker_hub_path(substring(name, count(first) + 1, -1))]) if {
+	contains(name, "/")
+	first := split(name, "/")[0]
+	first in docker_hub
+}
+
+repository(name) := name if {
+	contains(name, "/")
+	first := split(name, "/")[0]
+	registry_host(first)
+	not first in docker_hub
+}
+
+# Official Docker Hub images live under library/.
+docker_hub_path(path) := concat("/", ["library", path]) if not contains(path, "/")
+
+docker_hub_path(path) := path if contains(path, "/")
+
+# An allowlist entry is a registry host optionally followed by a path prefix; it never matches a
+# longer host ("registry.example.com" does not allow "registry.example.com.evil.io/x").
+repository_allowed(repo, entry) if repo == trim_suffix(entry, "/")
+
+repository_allowed(repo, entry) if startswith(repo, concat("", [trim_suffix(entry, "/"), "/"]))
