@@ -86,4 +86,4 @@ fields_phrase(unknown) := concat("", ["fields ", concat("/", sort([k | some k in
 
 condition_key(rule) := rule.key if is_string(rule.key)
 
-condition_key(rule) := "<attribute>" if not is_string(rule.key)
+else := "<attribute>"

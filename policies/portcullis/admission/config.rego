@@ -41,7 +41,7 @@ allowed_capabilities := object.get(config, ["allowlists", "capabilities"], ["NET
 
 allowed_image_registries := object.get(config, ["allowlists", "imageRegistries"], ["registry.example.com", "ghcr.io/portcullis"])
 
-allowed_jwt_issuers := object.get(config, ["allowlists", "jwtIssuers"], [])
+allowed_jwt_issuers := object.get(config, ["allowlists", "jwtIssuers"], ["https://issuer.example.com"])
 
 required_pod_labels := object.get(config, "requiredPodLabels", ["app", "version"])
 

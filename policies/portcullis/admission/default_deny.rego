@@ -43,7 +43,7 @@ violation contains {
 } if {
 	operation == "DELETE"
 	default_deny_target
-	not input.request.userInfo.username in default_deny_deleters
+	not object.get(input.request, ["userInfo", "username"], "") in default_deny_deleters
 }
 
 violation contains {

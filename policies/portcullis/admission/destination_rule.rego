@@ -48,11 +48,11 @@ tls_settings contains [field, tls, concat(" ", [subset_scope(s), port_scope(p)])
 
 port_scope(p) := concat("", ["port ", format_int(p.port.number, 10)]) if is_number(p.port.number)
 
-port_scope(p) := "a port" if not is_number(p.port.number)
+else := "a port"
 
 subset_scope(s) := concat("", ["subset ", quote(s.name)]) if is_string(s.name)
 
-subset_scope(s) := "a subset" if not is_string(s.name)
+else := "a subset"
 
 violation contains {
 	"rule": "destination-rule-istio-mutual",

@@ -28,7 +28,7 @@ seccomp_profile := {"type": object.get(mutations, ["seccompProfile", "type"], "R
 seccomp_patches := [{"op": "add", "path": "/spec/securityContext", "value": {"seccompProfile": seccomp_profile}}] if {
 	mutation_enabled("seccompProfile")
 	mutable_pod
-	not is_object(pod_spec.securityContext)
+	not is_object(object.get(pod_spec, "securityContext", null))
 }
 
 seccomp_patches := [{"op": "add", "path": "/spec/securityContext/seccompProfile", "value": seccomp_profile}] if {
@@ -46,7 +46,7 @@ pod_label_patches := [{"op": "add", "path": "/metadata/labels", "value": wanted_
 	mutation_enabled("podLabels")
 	mutable_pod
 	count(wanted_pod_labels) > 0
-	not is_object(pod_template.metadata.labels)
+	not is_object(object.get(pod_template, ["metadata", "labels"], null))
 }
 
 # Sorted keys keep the patch identical across evaluations and engines.

@@ -30,12 +30,12 @@ violation contains {
 
 port_label(p) := format_int(p.port, 10) if is_number(p.port)
 
-port_label(p) := "?" if not is_number(p.port)
+else := "?"
 
-port_problem(p) := concat("", ["is named ", quote(p.name), " without a protocol prefix"]) if count(p.name) > 0
-
-port_problem(p) := "has no name and no appProtocol" if not count(p.name) > 0
+port_problem(p) := concat("", ["is named ", quote(p.name), " without a protocol prefix"]) if {
+	count(p.name) > 0
+} else := "has no name and no appProtocol"
 
 port_example(p) := concat("", ["http-", p.name]) if count(p.name) > 0
 
-port_example(p) := "http-web" if not count(p.name) > 0
+else := "http-web"

@@ -39,7 +39,7 @@ violation contains {
 	operation == "CREATE"
 	pod_spec
 	injection_expected
-	not pod_spec.hostNetwork == true
+	object.get(pod_spec, "hostNetwork", false) != true
 	not has_proxy
 }
 
