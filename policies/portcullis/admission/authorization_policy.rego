@@ -21,9 +21,18 @@ condition_fields := {"key", "values", "notValues"}
 
 unknown_fields(obj, known) := {k | some k, _ in obj; not k in known}
 
+# A malformed rule is reported by authorization-policy-valid-rules alone, with the fix for its shape.
 rule_ok(rule) if {
 	is_object(rule)
-	count(unknown_fields(rule, rule_fields)) == 0
+	not malformed_rule(rule)
+}
+
+malformed_rule(rule) if count(unknown_fields(rule, rule_fields)) > 0
+
+malformed_rule(rule) if {
+	some part, [known, _] in rule_parts
+	some entry in rule[part]
+	count(unknown_fields(entry, known)) > 0
 }
 
 # A rule constrains requests when any of its parts carries a non-empty field; `{}`, `from: []` and

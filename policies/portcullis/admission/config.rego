@@ -1,6 +1,6 @@
-# Operator settings from data.portcullis.config. Every value has a default here, so a partial
-# operator bundle (or one that omits a section) degrades to the shipped behaviour instead of
-# silently switching a rule off.
+# Operator settings from data.portcullis.config. Every value has a default equal to the shipped
+# config/data.json, so a partial operator bundle (or one that omits a section) degrades to the
+# shipped behaviour instead of silently switching a rule off. Exemptions alone default to none.
 package portcullis.admission
 
 import rego.v1
