@@ -25,9 +25,9 @@ decision := forbidden(concat("", ["invalid security policy: ", sort(request_poli
 	not source_principal
 } else := forbidden("ambiguous request path") if {
 	ambiguous_path
-} else := unauthenticated(concat("", ["JWT required by ", jwt_missing, ": ", jwt_error])) if {
+} else := unauthenticated(concat("", ["JWT required by ", jwt_missing, ": ", jwt_error]), www_authenticate) if {
 	jwt_missing
-} else := unauthenticated(concat("", ["JWT rejected by ", token_lifetime_violations[0]])) if {
+} else := unauthenticated(concat("", ["JWT rejected by ", token_lifetime_violations[0]]), www_authenticate_invalid) if {
 	count(token_lifetime_violations) > 0
 } else := forbidden(concat("", ["geo: ", geo_violations[0]])) if {
 	count(geo_violations) > 0
@@ -42,8 +42,9 @@ decision := forbidden(concat("", ["invalid security policy: ", sort(request_poli
 	trust_level == "limited"
 } else := forbidden("default action deny")
 
-cluster_label := own_cluster if own_cluster
-else := "(unnamed)"
+cluster_label := v if {
+	v := own_cluster
+} else := "(unnamed)"
 
 allowed(reason) := {"allowed": true, "reason": reason, "rate_limit": rate_limit}
 
@@ -58,10 +59,10 @@ forbidden(reason) := {
 	"body": "access denied",
 }
 
-unauthenticated(reason) := {
+unauthenticated(reason, challenge) := {
 	"allowed": false,
 	"http_status": 401,
 	"reason": reason,
-	"headers": object.union({"content-type": "text/plain"}, www_authenticate),
+	"headers": object.union({"content-type": "text/plain"}, challenge),
 	"body": "authentication required",
 }

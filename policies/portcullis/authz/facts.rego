@@ -19,38 +19,45 @@ source_principal := nonempty(input.mesh.source.principal) if input.mesh
 
 source_principal := nonempty(input.attributes.source.principal) if not input.mesh
 
-source_trust_domain := nonempty(input.mesh.source.trust_domain) if input.mesh.source.trust_domain
-else := nonempty(spiffe_parts(source_principal)[0])
+source_trust_domain := v if {
+	v := nonempty(input.mesh.source.trust_domain)
+} else := nonempty(spiffe_parts(source_principal)[0])
 
-source_namespace := nonempty(input.mesh.source.namespace) if input.mesh.source.namespace
-else := ns if {
+source_namespace := v if {
+	v := nonempty(input.mesh.source.namespace)
+} else := ns if {
 	parts := spiffe_parts(source_principal)
 	parts[1] == "ns"
 	ns := nonempty(parts[2])
 }
 
-source_service_account := nonempty(input.mesh.source.service_account) if input.mesh.source.service_account
-else := sa if {
+source_service_account := v if {
+	v := nonempty(input.mesh.source.service_account)
+} else := sa if {
 	parts := spiffe_parts(source_principal)
 	parts[3] == "sa"
 	sa := nonempty(parts[4])
 }
 
-source_ip := nonempty(input.mesh.source.ip) if input.mesh.source.ip
-else := nonempty(input.attributes.source.address.socket_address.address)
+source_ip := v if {
+	v := nonempty(input.mesh.source.ip)
+} else := nonempty(input.attributes.source.address.socket_address.address)
 
-destination_principal := nonempty(input.mesh.destination.principal) if input.mesh.destination.principal
-else := nonempty(input.attributes.destination.principal)
+destination_principal := v if {
+	v := nonempty(input.mesh.destination.principal)
+} else := nonempty(input.attributes.destination.principal)
 
-destination_namespace := nonempty(input.mesh.destination.namespace) if input.mesh.destination.namespace
-else := ns if {
+destination_namespace := v if {
+	v := nonempty(input.mesh.destination.namespace)
+} else := ns if {
 	parts := spiffe_parts(destination_principal)
 	parts[1] == "ns"
 	ns := nonempty(parts[2])
 }
 
-destination_service_account := nonempty(input.mesh.destination.service_account) if input.mesh.destination.service_account
-else := sa if {
+destination_service_account := v if {
+	v := nonempty(input.mesh.destination.service_account)
+} else := sa if {
 	parts := spiffe_parts(destination_principal)
 	parts[3] == "sa"
 	sa := nonempty(parts[4])
@@ -59,16 +66,21 @@ else := sa if {
 # The service whose policies apply. Most trusted source first: what TypeScript resolved, the name
 # the operator pinned on the Envoy route, the workload's own labels; the Host header comes last
 # because the caller chooses it.
-destination_service := nonempty(input.mesh.destination.service) if input.mesh.destination.service
-else := nonempty(input.attributes.context_extensions.service) if input.attributes.context_extensions.service
-else := nonempty(input.mesh.destination.labels.app) if input.mesh.destination.labels.app
-else := nonempty(input.mesh.destination.labels["app.kubernetes.io/name"]) if input.mesh.destination.labels["app.kubernetes.io/name"]
-else := host_service
+destination_service := v if {
+	v := nonempty(input.mesh.destination.service)
+} else := v if {
+	v := nonempty(input.attributes.context_extensions.service)
+} else := v if {
+	v := nonempty(input.mesh.destination.labels.app)
+} else := v if {
+	v := nonempty(input.mesh.destination.labels["app.kubernetes.io/name"])
+} else := host_service
 
 host_service := nonempty(split(split(lower(request_host), ":")[0], ".")[0])
 
-request_host := nonempty(input.attributes.request.http.host) if input.attributes.request.http.host
-else := nonempty(input.attributes.request.http.headers[":authority"])
+request_host := v if {
+	v := nonempty(input.attributes.request.http.host)
+} else := nonempty(input.attributes.request.http.headers[":authority"])
 
 request_method := input.attributes.request.http.method
 
@@ -76,5 +88,6 @@ request_headers := input.attributes.request.http.headers
 
 # The path as Envoy forwards it, without query and fragment: rules are written for paths, and
 # parameters must not be able to satisfy a path prefix.
-request_path := split(split(input.attributes.request.http.path, "?")[0], "#")[0] if is_string(input.attributes.request.http.path)
-else := concat("/", array.concat([""], input.parsed_path)) if is_array(input.parsed_path)
+request_path := split(split(input.attributes.request.http.path, "?")[0], "#")[0] if {
+	is_string(input.attributes.request.http.path)
+} else := concat("/", array.concat([""], input.parsed_path)) if is_array(input.parsed_path)

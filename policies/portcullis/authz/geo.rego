@@ -19,9 +19,11 @@ source_geo := [x |
 	nonempty(x)
 ]
 
-regions(pol, field) := pol[field] if is_array(pol[field])
+regions(pol, field) := pol[field] if list_field(pol, field)
 
-regions(pol, field) := [] if not is_array(pol[field])
+regions(pol, field) := [] if not list_field(pol, field)
+
+list_field(obj, field) if is_array(obj[field])
 
 geo_violation(sp) := concat("", ["source region ", blocked[0], " is blocked for ", policy_label(sp)]) if {
 	geo_applies(sp.policy)
@@ -33,8 +35,9 @@ geo_violation(sp) := concat("", ["source region ", blocked[0], " is blocked for 
 	not geo_allowed(sp.policy)
 }
 
-geo_description := concat("/", source_geo) if count(source_geo) > 0
-else := "unknown"
+geo_description := concat("/", source_geo) if {
+	count(source_geo) > 0
+} else := "unknown"
 
 geo_applies(pol) if {
 	input.mesh.source.country != "internal"

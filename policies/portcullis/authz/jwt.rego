@@ -8,8 +8,9 @@ jwt_verified if input.mesh.jwt.verified == true
 
 jwt_requirements := [sp | some sp in service_policies; sp.policy.jwtValidation == true]
 
-jwt_error := nonempty(input.mesh.jwt.error) if input.mesh.jwt.error
-else := "missing"
+jwt_error := v if {
+	v := nonempty(input.mesh.jwt.error)
+} else := "missing"
 
 # The first policy requiring a token, for the reason text.
 jwt_missing := policy_label(jwt_requirements[0]) if not jwt_verified
@@ -24,14 +25,18 @@ token_lifetime_violations := [concat("", [policy_label(sp), ": ", why]) |
 	why := lifetime_violation(duration_seconds(sp.policy.tokenExpiry))
 ]
 
-lifetime_violation(_) := "token has no exp claim" if not is_number(input.mesh.jwt.claims.exp)
+lifetime_violation(_) := "token has no exp claim" if not numeric_claim("exp")
 
 lifetime_violation(_) := "token has no iat claim, its lifetime is unknown" if {
-	is_number(input.mesh.jwt.claims.exp)
-	not is_number(input.mesh.jwt.claims.iat)
+	numeric_claim("exp")
+	not numeric_claim("iat")
 }
 
+numeric_claim(name) if is_number(input.mesh.jwt.claims[name])
+
 lifetime_violation(max) := concat("", ["token lifetime ", format_int(lifetime, 10), "s exceeds tokenExpiry ", format_int(max, 10), "s"]) if {
+	numeric_claim("exp")
+	numeric_claim("iat")
 	lifetime := input.mesh.jwt.claims.exp - input.mesh.jwt.claims.iat
 	lifetime > max
 }
@@ -40,5 +45,7 @@ www_authenticate_missing := {"www-authenticate": `Bearer realm="portcullis"`}
 
 www_authenticate_invalid := {"www-authenticate": `Bearer realm="portcullis", error="invalid_token"`}
 
-www_authenticate := www_authenticate_missing if jwt_error == "missing"
-else := www_authenticate_invalid
+# RFC 6750: no error code when no token came, invalid_token for any token that was refused.
+www_authenticate := www_authenticate_missing if {
+	jwt_error == "missing"
+} else := www_authenticate_invalid

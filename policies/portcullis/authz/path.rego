@@ -17,7 +17,3 @@ ambiguous_path if {
 ambiguous_path if endswith(request_path, "/.")
 
 ambiguous_path if endswith(request_path, "/..")
-
-ambiguous_path if request_path == ".."
-
-ambiguous_path if request_path == "."

@@ -22,6 +22,8 @@ burst_of(pol) := pol.burstLimit if pol.burstLimit
 
 burst_of(pol) := max([1, ceil(pol.requestsPerMinute / 60)]) if not pol.burstLimit
 
-rate_limit_key := concat(":", [destination_service, source_principal]) if source_principal
-else := concat(":", [destination_service, "ip", source_ip]) if source_ip
-else := concat(":", [destination_service, "anonymous"])
+rate_limit_key := concat(":", [destination_service, source_principal]) if {
+	source_principal
+} else := concat(":", [destination_service, "ip", source_ip]) if {
+	source_ip
+} else := concat(":", [destination_service, "anonymous"])

@@ -24,15 +24,19 @@ allow_matches := [[i, j] |
 	rule_matches(rule)
 ]
 
-rules_of(p) := p.authorization.rules if is_array(p.authorization.rules)
+rules_of(p) := p.authorization.rules if has_rule_list(p)
 
-rules_of(p) := [] if not is_array(p.authorization.rules)
+rules_of(p) := [] if not has_rule_list(p)
+
+has_rule_list(p) if is_array(p.authorization.rules)
 
 rule_label(ij) := concat("/", [name_or(global_policies[ij[0]], "global policy"), name_or(rules_of(global_policies[ij[0]])[ij[1]], "unnamed rule")])
 
-name_or(x, fallback) := x.name if is_string(x.name)
+name_or(x, _) := x.name if named(x)
 
-name_or(x, fallback) := fallback if not is_string(x.name)
+name_or(x, fallback) := fallback if not named(x)
+
+named(x) if is_string(x.name)
 
 # Any global policy asking for deny keeps the default at deny; no global policy at all is deny too.
 default default_allow := false

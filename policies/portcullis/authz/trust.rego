@@ -7,24 +7,29 @@ import rego.v1
 
 trust := data.portcullis.trust
 
-own_cluster := nonempty(input.mesh.cluster.name) if input.mesh.cluster.name
-else := nonempty(data.portcullis.config.cluster.name)
+own_cluster := v if {
+	v := nonempty(input.mesh.cluster.name)
+} else := nonempty(data.portcullis.config.cluster.name)
 
-own_trust_domain := nonempty(input.mesh.cluster.trustDomain) if input.mesh.cluster.trustDomain
-else := td if {
+own_trust_domain := v if {
+	v := nonempty(input.mesh.cluster.trustDomain)
+} else := v if {
 	some c in trust.clusters
 	c.name == own_cluster
-	td := nonempty(c.trustDomain)
-}
-else := nonempty(data.portcullis.config.cluster.trustDomain)
+	v := nonempty(c.trustDomain)
+} else := nonempty(data.portcullis.config.cluster.trustDomain)
 
 # "none": no verified identity (left to mTLS mode and rules); "own": our trust domain; "full" or
 # "limited": a federated cluster's; "untrusted": anyone else, denied outright.
-trust_level := "none" if not source_trust_domain
-else := "own" if source_trust_domain == own_trust_domain
-else := "limited" if "limited" in federated_levels
-else := "full" if "full" in federated_levels
-else := "untrusted"
+trust_level := "none" if {
+	not source_trust_domain
+} else := "own" if {
+	source_trust_domain == own_trust_domain
+} else := "limited" if {
+	"limited" in federated_levels
+} else := "full" if {
+	"full" in federated_levels
+} else := "untrusted"
 
 # Several clusters may share a trust domain; an identity cannot tell them apart, so the weakest
 # trust among them is the one applied (limited is checked before full above).

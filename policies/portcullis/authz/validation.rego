@@ -2,6 +2,9 @@
 # otherwise silently drop a deny rule and open the mesh. policy_errors lists every mistake in the
 # data (for `opa eval` before shipping a bundle); a decision only pays for the global policies, the
 # trust pairs and the destination service's entries.
+#
+# Checks take whole objects (`not valid_action(rule)`, never `not rule.action in ...`): a negated
+# expression over a missing field is undefined in Rego, which would hide exactly the mistakes sought.
 package portcullis.authz
 
 import rego.v1
@@ -9,8 +12,7 @@ import rego.v1
 policy_errors := (global_errors | trust_errors) | {e |
 	some p in policies
 	p.scope == "service"
-	some s in services_of(p)
-	some e in service_errors(s)
+	some e in service_scope_errors(p)
 }
 
 request_policy_errors := (global_errors | trust_errors) | {e |
@@ -20,13 +22,13 @@ request_policy_errors := (global_errors | trust_errors) | {e |
 }
 
 global_errors contains "data.portcullis.security.securityPolicies is not a list" if {
-	data.portcullis.security.securityPolicies
+	has_key(data.portcullis.security, "securityPolicies")
 	not is_array(policies)
 }
 
 global_errors contains concat("", ["policy ", name_or(p, "unnamed"), ": scope must be global or service"]) if {
 	some p in policies
-	not p.scope in {"global", "service"}
+	not valid_scope(p)
 }
 
 global_errors contains concat("", ["policy ", name_or(p, "unnamed"), ": ", problem]) if {
@@ -41,21 +43,27 @@ global_errors contains concat("", ["policy ", name_or(p, "unnamed"), ": rule ", 
 	some problem in rule_problems(rule)
 }
 
+valid_scope(p) if p.scope in {"global", "service"}
+
 global_problem("defaultAction", p) := "authorization.defaultAction must be allow or deny" if {
 	has_key(p.authorization, "defaultAction")
-	not p.authorization.defaultAction in {"allow", "deny"}
+	not valid_default_action(p)
 }
 
 global_problem("mutualTLS", p) := "authentication.mutualTLS must be strict, permissive or disable" if {
 	has_key(p.authentication, "mutualTLS")
-	not lower_or_empty(p.authentication.mutualTLS) in {"strict", "permissive", "disable"}
+	not valid_mtls_mode(p)
 }
 
 global_problem("rules", p) := "authorization.rules must be a list" if {
 	has_key(p.authorization, "rules")
-	not is_array(p.authorization.rules)
 	p.authorization.rules != null
+	not has_rule_list(p)
 }
+
+valid_default_action(p) if p.authorization.defaultAction in {"allow", "deny"}
+
+valid_mtls_mode(p) if lower(p.authentication.mutualTLS) in {"strict", "permissive", "disable"}
 
 rule_problems(rule) := {problem |
 	some check in ["action", "conditions"]
@@ -65,28 +73,48 @@ rule_problems(rule) := {problem |
 	problem := condition_problem(c)
 }
 
-rule_problem("action", rule) := "action must be allow or deny" if not rule.action in {"allow", "deny"}
+rule_problem("action", rule) := "action must be allow or deny" if not valid_action(rule)
 
 rule_problem("conditions", rule) := "conditions must be a list" if not conditions_of(rule)
 
-condition_problem(c) := concat("", ["unknown condition key ", json.marshal(c.key)]) if not known_key(c.key)
+valid_action(rule) if rule.action in {"allow", "deny"}
 
-condition_problem(c) := concat("", ["condition ", json.marshal(c.key), " needs a non-empty list of values"]) if {
-	known_key(c.key)
-	not nonempty_list(c.values)
+condition_problem(c) := concat("", ["unknown condition key ", key_text(c)]) if not valid_key(c)
+
+condition_problem(c) := concat("", ["condition ", key_text(c), " needs a non-empty list of values"]) if {
+	valid_key(c)
+	not valid_values(c)
 }
 
-service_errors(s) := {concat("", ["service ", name_or(s, "unnamed"), ": policies must be a list"])} if not is_array(s.policies)
+valid_key(c) if known_key(c.key)
+
+valid_values(c) if {
+	is_array(c.values)
+	count(c.values) > 0
+}
+
+key_text(c) := json.marshal(c.key) if has_key(c, "key")
+
+key_text(c) := "(none)" if not has_key(c, "key")
+
+service_scope_errors(p) := {concat("", ["policy ", name_or(p, "unnamed"), ": services must be a list"])} if not service_list(p)
+
+service_scope_errors(p) := {e |
+	some s in p.services
+	some e in service_errors(s)
+} if service_list(p)
+
+service_list(p) if is_array(p.services)
+
+service_errors(s) := {concat("", ["service ", name_or(s, "unnamed"), ": policies must be a list"])} if not policy_list(s)
 
 service_errors(s) := {e |
 	some pol in s.policies
 	some problem in service_policy_problems(pol)
 	e := concat("", ["service ", name_or(s, "unnamed"), " (policy ", name_or(pol, "unnamed"), "): ", problem])
-} if is_array(s.policies)
+} if policy_list(s)
 
-services_of(p) := p.services if is_array(p.services)
-
-services_of(p) := [] if not is_array(p.services)
+policy_list(s) if is_array(s.policies)
 
 service_policy_problems(pol) := {problem |
 	some check in ["jwtValidation", "tokenExpiry", "requestsPerMinute", "burstLimit", "burstAlone", "allowedRegions", "blockedRegions"]
@@ -95,12 +123,12 @@ service_policy_problems(pol) := {problem |
 
 service_problem("jwtValidation", pol) := "jwtValidation must be true or false" if {
 	has_key(pol, "jwtValidation")
-	not is_boolean(pol.jwtValidation)
+	not boolean_field(pol, "jwtValidation")
 }
 
 service_problem("tokenExpiry", pol) := concat("", ["tokenExpiry ", json.marshal(pol.tokenExpiry), " is not a duration like 1h or 30m"]) if {
 	has_key(pol, "tokenExpiry")
-	not duration_seconds(pol.tokenExpiry)
+	not duration_field(pol, "tokenExpiry")
 }
 
 service_problem(field, pol) := concat("", [field, " must be a positive whole number"]) if {
@@ -120,22 +148,19 @@ service_problem(field, pol) := concat("", [field, " must be a list of region nam
 	not string_list(pol[field])
 }
 
-trust_errors contains concat("", ["trust between ", json.marshal(t.cluster1), " and ", json.marshal(t.cluster2), ": trustLevel must be full or limited"]) if {
+boolean_field(obj, field) if is_boolean(obj[field])
+
+duration_field(obj, field) if duration_seconds(obj[field])
+
+trust_errors contains concat("", ["trust between ", json.marshal(object.get(t, "cluster1", null)), " and ", json.marshal(object.get(t, "cluster2", null)), ": trustLevel must be full or limited"]) if {
 	some t in trust.trust
-	not t.trustLevel in {"full", "limited"}
+	not valid_trust_level(t)
 }
+
+valid_trust_level(t) if t.trustLevel in {"full", "limited"}
 
 # Present even when its value is false or null.
 has_key(obj, key) if _ := obj[key]
-
-lower_or_empty(s) := lower(s) if is_string(s)
-
-lower_or_empty(s) := "" if not is_string(s)
-
-nonempty_list(x) if {
-	is_array(x)
-	count(x) > 0
-}
 
 positive_integer(x) if {
 	is_number(x)
