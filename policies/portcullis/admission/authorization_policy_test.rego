@@ -72,3 +72,7 @@ test_update_to_allow_all_denied_and_delete_allowed if {
 	clean(update(bad, object.union(bad, {"metadata": {"labels": {"x": "y"}}})))
 	clean(delete_in_mesh(bad))
 }
+
+test_operation_only_rule_constrains if {
+	clean(create(authorization_policy({"rules": [{"to": [{"operation": {"methods": ["GET"], "paths": ["/healthz"]}}]}]})))
+}

@@ -76,3 +76,9 @@ test_image_parsing if {
 	not admission.image_tag("registry.example.com:5000/a/b")
 	admission.image_digest("a@sha256:1") == "sha256:1"
 }
+
+test_registry_entry_may_name_one_repository if {
+	allow := ["ghcr.io/portcullis/proxy"]
+	clean(create(image_pod("ghcr.io/portcullis/proxy:1.2.0"))) with data.portcullis.config.allowlists.imageRegistries as allow
+	only(create(image_pod("ghcr.io/portcullis/proxy-init:1.2.0")), "image-registry-allowlist") with data.portcullis.config.allowlists.imageRegistries as allow
+}

@@ -69,3 +69,9 @@ test_namespace_from_object_when_request_has_none if {
 	admission.request_namespace == "team" with input as object.union(delete_in_mesh(pod), {"request": {"namespace": ""}})
 	admission.request_namespace == "" with input as {"request": {"operation": "CONNECT"}}
 }
+
+test_object_name_sources if {
+	admission.object_name == "app-1" with input as object.union(create(pod), {"request": {"name": ""}})
+	admission.object_name == "app-1" with input as object.union(delete_in_mesh(pod), {"request": {"name": ""}})
+	admission.object_name == "" with input as {"request": {"operation": "CONNECT"}}
+}

@@ -39,3 +39,10 @@ test_service_status_update_not_rechecked if {
 	old := service([{"name": "web", "port": 80}])
 	clean(update(old, object.union(old, {"status": {"loadBalancer": {}}})))
 }
+
+test_port_without_number_still_reported if {
+	inp := create(service([{"name": "web", "targetPort": 8080}]))
+	{v.details.port | some v in violations(inp)} == {null}
+	some msg in messages(inp, "service-port-protocol")
+	startswith(msg, "Service port ? (spec.ports[0]) is named \"web\"")
+}

@@ -12,12 +12,16 @@ enforcement(rule) := e if {
 	e in enforcements
 } else := "deny"
 
-violations := [{
-	"rule": v.rule,
-	"msg": v.msg,
-	"enforcement": enforcement(v.rule),
-	"details": v.details,
-} |
-	some v in violation
-	not exempt(v.rule)
+# Ordered by rule then message, so the same object always gets the same answer from OPA and from
+# the WASM engine (whose set iteration order differs) and audit events stay comparable.
+violations := [entry |
+	some [_, _, entry] in sort([[v.rule, v.msg, {
+		"rule": v.rule,
+		"msg": v.msg,
+		"enforcement": enforcement(v.rule),
+		"details": v.details,
+	}] |
+		some v in violation
+		not exempt(v.rule)
+	])
 ]
