@@ -8,8 +8,10 @@ export interface HttpSourceOptions {
   /** Full URL of the bundle (OPA's service url + resource). */
   url: string;
   limits: BundleLimits;
-  /** Headers sent with every request, e.g. an Authorization bearer token. */
+  /** Headers sent with every request. */
   headers?: Record<string, string>;
+  /** Bearer token read before each request (a rotated service account token, a mounted Secret). */
+  token?: () => Promise<string>;
   /** Polling delay bounds in ms, as OPA's polling.min_delay_seconds / max_delay_seconds. */
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -72,8 +74,9 @@ export class HttpSource implements BundleSource {
     const { name, url, limits } = this.options;
     const headers: Record<string, string> = { accept: 'application/gzip, application/octet-stream', ...this.options.headers };
     if (this.etag) headers['if-none-match'] = this.etag;
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.timeoutMs ?? 30_000)]);
     try {
+      if (this.options.token) headers.authorization = `Bearer ${await this.options.token()}`;
+      const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.timeoutMs ?? 30_000)]);
       const res = await (this.options.fetch ?? fetch)(url, { headers, signal, redirect: 'follow' });
       if (res.status === 304) {
         await res.body?.cancel();

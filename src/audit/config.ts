@@ -1,0 +1,51 @@
+import { Type, type Static } from 'typebox';
+
+export type FileSinkConfig = Static<typeof FileSinkConfig>;
+export type HttpSinkConfig = Static<typeof HttpSinkConfig>;
+
+const StdoutSinkConfig = Type.Object({ type: Type.Literal('stdout') }, { additionalProperties: false });
+
+const FileSinkConfig = Type.Object(
+  {
+    type: Type.Literal('file'),
+    path: Type.String(),
+    maxBytes: Type.Integer({ minimum: 1024, default: 100 * 1024 * 1024 }),
+    maxFiles: Type.Integer({ minimum: 1, default: 5 }),
+  },
+  { additionalProperties: false },
+);
+
+const HttpSinkConfig = Type.Object(
+  {
+    type: Type.Literal('http'),
+    url: Type.String({ pattern: '^https?://', description: 'OPA decision log service endpoint, e.g. https://logs.example.com/logs' }),
+    headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+    bearerTokenFile: Type.Optional(Type.String()),
+    maxBatchBytes: Type.Integer({ minimum: 1024, default: 32 * 1024, description: "OPA's upload_size_limit_bytes (compressed)" }),
+    minDelaySeconds: Type.Number({ minimum: 0.01, default: 1 }),
+    maxDelaySeconds: Type.Number({ minimum: 0.01, default: 10 }),
+    maxBufferEvents: Type.Integer({ minimum: 1, default: 10000 }),
+    timeoutSeconds: Type.Number({ minimum: 0.1, default: 10 }),
+  },
+  { additionalProperties: false },
+);
+
+// oneOf with a discriminator (rather than TypeBox's anyOf) so the validator picks one branch by `type`,
+// fills that branch's defaults and reports its errors alone.
+const Sink = Type.Unsafe<Static<typeof StdoutSinkConfig> | FileSinkConfig | HttpSinkConfig>({
+  type: 'object',
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: [StdoutSinkConfig, FileSinkConfig, HttpSinkConfig],
+});
+
+export const AuditConfig = Type.Object(
+  {
+    sinks: Type.Array(Sink, { default: [{ type: 'stdout' }] }),
+    mask: Type.Array(Type.String({ pattern: '^/' }), { default: [], description: 'JSON pointers into the input, masked in addition to the defaults' }),
+    includeInput: Type.Boolean({ default: true }),
+    recent: Type.Integer({ minimum: 0, default: 1000, description: 'events kept in memory for GET /api/v1/observability/logs' }),
+  },
+  { default: {}, additionalProperties: false },
+);
+export type AuditConfig = Static<typeof AuditConfig>;

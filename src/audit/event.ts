@@ -1,0 +1,62 @@
+/**
+ * One decision, shaped like an OPA decision log event so existing consumers can read it, plus the
+ * Portcullis fields: `kind`, a per-front-door summary, and the hash chain that makes edits detectable.
+ */
+export interface DecisionEvent {
+  decision_id: string;
+  /** RFC 3339 with nanoseconds, as OPA writes it. */
+  timestamp: string;
+  /** The entrypoint evaluated, e.g. "portcullis/admission/violations". */
+  path: string;
+  /** The policy input, masked before it is written anywhere. */
+  input?: unknown;
+  result?: unknown;
+  /** Revision of every active bundle, as OPA's `bundles` field. */
+  bundles: Record<string, { revision: string }>;
+  labels: Record<string, string>;
+  /** Timings in nanoseconds, named as OPA names them (timer_rego_eval_ns, timer_server_handler_ns). */
+  metrics: Record<string, number>;
+  kind: 'admission' | 'authz';
+  /** "allow", "deny" or "error": the outcome, for filtering without reading `result`. */
+  decision: 'allow' | 'deny' | 'error';
+  /** Set when the decision came from a failure (malformed request, policy error, timeout), not from the policy. */
+  error?: string;
+  admission?: AdmissionSummary;
+  authz?: AuthzSummary;
+  /** JSON pointers of input fields replaced by "**REDACTED**", as OPA's `masked`. */
+  masked?: string[];
+  seq?: number;
+  prev_hash?: string;
+  hash?: string;
+}
+
+export interface AdmissionSummary {
+  uid: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  operation: string;
+  user: string;
+  /** The webhook that decided: "validate" or "mutate". */
+  webhook: string;
+  allowed: boolean;
+  /** Ids of the rules that fired, whatever their enforcement. */
+  rules: string[];
+  dry_run: boolean;
+}
+
+export interface AuthzSummary {
+  principal: string;
+  method: string;
+  path: string;
+  status: number;
+  reason: string;
+  allowed: boolean;
+  /** "grpc" or "http". */
+  transport: string;
+}
+
+/** What a front door hands over; the audit log adds id, timestamp, labels, masking and the chain. */
+export type DecisionRecord = Omit<DecisionEvent, 'decision_id' | 'timestamp' | 'labels' | 'masked' | 'seq' | 'prev_hash' | 'hash'> & {
+  decision_id?: string;
+};

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { HashChain } from './chain.js';
+import type { DecisionEvent, DecisionRecord } from './event.js';
+import { Masker } from './mask.js';
+import type { AuditSink, SinkHealth } from './sinks/sink.js';
+
+export interface AuditLogOptions {
+  sinks: AuditSink[];
+  /** Extra JSON pointers to mask in every input. */
+  mask?: string[];
+  /** Static labels (instance id, version) added to every event. */
+  labels: Record<string, string>;
+  /** Recent events kept in memory for the observability API. */
+  recent?: number;
+}
+
+export interface RecentQuery {
+  kind?: string;
+  decision?: string;
+  rule?: string;
+  limit?: number;
+}
+
+/**
+ * The decision log. record() only queues: masking, hashing, serializing and writing happen on the next
+ * turn of the event loop, in one batch, so the audit trail costs a decision almost nothing.
+ */
+export class AuditLog {
+  private readonly chain = new HashChain();
+  private readonly masker: Masker;
+  private readonly ring: DecisionEvent[] = [];
+  private readonly ringSize: number;
+  private pending: DecisionEvent[] = [];
+  private scheduled = false;
+  private counter = 0;
+  private listeners: Array<(e: DecisionEvent) => void> = [];
+
+  constructor(private readonly options: AuditLogOptions) {
+    this.masker = new Masker(options.mask);
+    this.ringSize = options.recent ?? 1000;
+  }
+
+  /** Queues one decision and returns its decision_id. */
+  record(record: DecisionRecord): string {
+    const decision_id = record.decision_id ?? randomUUID();
+    this.pending.push({ ...record, decision_id, timestamp: timestamp(), labels: this.options.labels });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+    return decision_id;
+  }
+
+  /** Called with every sealed event (metrics, tests). */
+  onEvent(listener: (e: DecisionEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  recent(query: RecentQuery = {}): DecisionEvent[] {
+    const out: DecisionEvent[] = [];
+    for (let i = this.ring.length - 1; i >= 0 && out.length < (query.limit ?? 100); i--) {
+      const e = this.ring[i] as DecisionEvent;
+      if (query.kind && e.kind !== query.kind) continue;
+      if (query.decision && e.decision !== query.decision) continue;
+      if (query.rule && !e.admission?.rules.includes(query.rule) && !e.authz?.reason.includes(query.rule)) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  get sealed(): number {
+    return this.counter;
+  }
+
+  health(): SinkHealth[] {
+    return this.options.sinks.map((s) => s.health());
+  }
+
+  async flush(): Promise<void> {
+    this.drain();
+    await Promise.all(this.options.sinks.map((s) => s.flush()));
+  }
+
+  async close(): Promise<void> {
+    this.drain();
+    await Promise.all(this.options.sinks.map((s) => s.close()));
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    for (const event of batch) {
+      if (event.input !== undefined) {
+        const { input, masked } = this.masker.mask(event.input);
+        event.input = input;
+        if (masked.length > 0) event.masked = masked;
+      }
+      this.chain.seal(event);
+      this.counter++;
+      const line = JSON.stringify(event);
+      for (const sink of this.options.sinks) sink.write(line);
+      this.ring.push(event);
+      if (this.ring.length > this.ringSize) this.ring.shift();
+      for (const l of this.listeners) l(event);
+    }
+  }
+}
+
+/** RFC 3339 with nanosecond digits like OPA's timestamps; the sub-millisecond digits come from the monotonic clock. */
+function timestamp(): string {
+  const now = new Date();
+  const nanos = String(Math.floor((performance.now() % 1) * 1e6)).padStart(6, '0');
+  return `${now.toISOString().slice(0, 23)}${nanos}Z`;
+}

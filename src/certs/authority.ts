@@ -1,0 +1,75 @@
+import forge from 'node-forge';
+
+/** A certificate and its private key, PEM encoded. */
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+export interface ServingRequest {
+  /** DNS names; the first is also the subject common name. */
+  dnsNames: string[];
+  ipAddresses?: string[];
+  validityHours: number;
+}
+
+/** A self-managed CA: it signs the webhook's serving certificates so the API server can be given its caBundle. */
+export function createCa(commonName: string, validityHours: number): KeyPair {
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  setValidity(cert, validityHours);
+  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'Portcullis' }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true, pathLenConstraint: 0 },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+/** A leaf certificate for a TLS server, signed by the CA. */
+export function issueServing(ca: KeyPair, request: ServingRequest): KeyPair {
+  const caCert = forge.pki.certificateFromPem(ca.cert);
+  const caKey = forge.pki.privateKeyFromPem(ca.key);
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  setValidity(cert, request.validityHours);
+  cert.setSubject([{ name: 'commonName', value: request.dnsNames[0] ?? 'portcullis' }]);
+  cert.setIssuer(caCert.subject.attributes);
+  const altNames = [
+    ...request.dnsNames.map((value) => ({ type: 2, value })),
+    ...(request.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+  ];
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+/** Expiry of the first certificate in a PEM. */
+export function notAfter(pem: string): Date {
+  return forge.pki.certificateFromPem(pem).validity.notAfter;
+}
+
+function setValidity(cert: forge.pki.Certificate, hours: number): void {
+  // Backdate a little so a peer whose clock runs behind still accepts a fresh certificate.
+  cert.validity.notBefore = new Date(Date.now() - 5 * 60 * 1000);
+  cert.validity.notAfter = new Date(Date.now() + hours * 3600 * 1000);
+}
+
+function serial(): string {
+  // Positive 128-bit serial: a leading byte below 0x80 keeps the DER integer positive.
+  return `0${forge.util.bytesToHex(forge.random.getBytesSync(16)).slice(1)}`;
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { verifyLines } from './audit/verify.js';
+import { ensureDevCertificates } from './certs/dev.js';
+import { ConfigError, loadConfig } from './server/config.js';
+import { createLogger, stdoutDestination } from './server/logger.js';
+import { frontDoors } from './server/front-doors.js';
+import { startService } from './server/service.js';
+import { VERSION } from './server/version.js';
+
+const USAGE = `portcullis ${VERSION}: zero-trust policy point (admission webhook + Envoy ext_authz)
+
+usage:
+  portcullis serve [--config FILE]        run the service (config also from PORTCULLIS_CONFIG; none = standalone defaults)
+  portcullis config check [--config FILE] validate a configuration file and print it with defaults filled in
+  portcullis certs [--dir certs] [--force] write a dev CA and serving certificate
+  portcullis audit verify FILE...         verify the hash chain of audit logs (rotated files oldest first)
+  portcullis version`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(argv.slice(1));
+    case 'config':
+      if (sub !== 'check') break;
+      return checkConfig(argv.slice(2));
+    case 'certs':
+      return certs(argv.slice(1));
+    case 'audit':
+      if (sub !== 'verify') break;
+      return verify(argv.slice(2));
+    case 'version':
+    case '--version':
+      console.log(VERSION);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return 0;
+  }
+  console.error(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'drain-seconds': { type: 'string' } } });
+  const config = await loadConfig(values.config ?? process.env.PORTCULLIS_CONFIG);
+  const stdout = stdoutDestination();
+  const log = createLogger(config.log.level, stdout);
+  const service = await startService({ config, log, stdout, frontDoors: frontDoors(config) });
+  const drainMs = Number(values['drain-seconds'] ?? (config.mode === 'kubernetes' ? 5 : 0)) * 1000;
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'signal received');
+      service.stop({ drainMs }).then(resolve, (err: Error) => {
+        log.error({ err: err.message }, 'error while stopping');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  stdout.flushSync();
+  return 0;
+}
+
+async function checkConfig(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
+  const config = await loadConfig(values.config ?? process.env.PORTCULLIS_CONFIG);
+  console.log(JSON.stringify(config, null, 2));
+  return 0;
+}
+
+async function certs(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { dir: { type: 'string', default: 'certs' }, force: { type: 'boolean', default: false } } });
+  const dev = await ensureDevCertificates(values.dir, { force: values.force });
+  console.log(`dev certificates in ${dev.dir}: ca.crt, ca.key, tls.crt, tls.key`);
+  return 0;
+}
+
+async function verify(files: string[]): Promise<number> {
+  if (files.length === 0) {
+    console.error('audit verify needs at least one file');
+    return 2;
+  }
+  const inputs = await Promise.all(files.map(async (source) => ({ source, lines: (await readFile(source, 'utf8')).split('\n') })));
+  const report = verifyLines(inputs);
+  if (report.problem) {
+    const p = report.problem;
+    console.log(`FAIL ${p.source}:${p.line} decision_id ${p.decision_id ?? '-'}: ${p.message}`);
+    return 1;
+  }
+  console.log(`OK ${report.events} events in ${report.chains} chain(s) verified${report.skipped ? `, ${report.skipped} non-audit lines skipped` : ''}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    console.error(err instanceof ConfigError ? err.message : `portcullis: ${err.message}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,62 @@
+import { Type, type Static } from 'typebox';
+
+const Key = Type.Object(
+  {
+    algorithm: Type.String({ enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512'], default: 'RS256' }),
+    key: Type.Optional(Type.String({ description: 'PEM public key or certificate (HS*: the shared secret)' })),
+    keyFile: Type.Optional(Type.String()),
+    scope: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const Bundle = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-zA-Z0-9._-]+$' }),
+    path: Type.Optional(Type.String({ description: 'bundle directory or .tar.gz file, watched for changes' })),
+    url: Type.Optional(Type.String({ pattern: '^https?://' })),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    bearerTokenFile: Type.Optional(Type.String({ description: 'sent as Authorization: Bearer, re-read at each poll' })),
+    polling: Type.Object(
+      {
+        minDelaySeconds: Type.Number({ minimum: 0.05, default: 60 }),
+        maxDelaySeconds: Type.Number({ minimum: 0.05, default: 120 }),
+        timeoutSeconds: Type.Number({ minimum: 1, default: 30 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    signing: Type.Optional(
+      Type.Object(
+        {
+          keyid: Type.Optional(Type.String()),
+          scope: Type.Optional(Type.String()),
+          excludeFiles: Type.Optional(Type.Array(Type.String())),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicyConfig = Type.Object(
+  {
+    bundles: Type.Optional(Type.Array(Bundle, { minItems: 1, description: 'defaults to the built-in bundle' })),
+    keys: Type.Record(Type.String(), Key, { default: {} }),
+    data: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'merged over bundle data: exemptions, allowlists, enforcement overrides' }),
+    dataFile: Type.Optional(Type.String({ description: 'YAML or JSON merged over bundle data, re-read when it changes (a mounted ConfigMap)' })),
+    limits: Type.Object(
+      {
+        maxArchiveBytes: Type.Integer({ minimum: 1024, default: 32 * 1024 * 1024 }),
+        maxTotalBytes: Type.Integer({ minimum: 1024, default: 128 * 1024 * 1024 }),
+        maxFileBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
+        maxFiles: Type.Integer({ minimum: 1, default: 10000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    maxMemoryPages: Type.Integer({ minimum: 16, default: 4096, description: 'WebAssembly memory limit per policy, in 64 KiB pages' }),
+    readyTimeoutSeconds: Type.Number({ minimum: 0, default: 30 }),
+  },
+  { default: {}, additionalProperties: false },
+);
+export type PolicyConfig = Static<typeof PolicyConfig>;

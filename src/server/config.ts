@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { Ajv, type ErrorObject } from 'ajv';
+import { Type, type Static } from 'typebox';
+import { parse as parseYaml } from 'yaml';
+import { AdmissionConfig } from '../admission/config.js';
+import { AuditConfig } from '../audit/config.js';
+import { AuthzConfig } from '../authz/config.js';
+import { TlsConfig } from '../certs/config.js';
+import { PolicyConfig } from '../policy/config.js';
+
+export const Config = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('standalone'), Type.Literal('kubernetes')], { default: 'standalone' }),
+    cluster: Type.Object(
+      { name: Type.String({ default: 'standalone' }), trustDomain: Type.String({ default: 'cluster.local' }) },
+      { default: {}, additionalProperties: false },
+    ),
+    log: Type.Object(
+      { level: Type.String({ enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }) },
+      { default: {}, additionalProperties: false },
+    ),
+    admin: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
+        tokenFile: Type.Optional(Type.String({ description: 'bearer token for /api/v1; PORTCULLIS_ADMIN_TOKEN also works; standalone writes one under certs/ when neither is set' })),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    facts: Type.Object(
+      { file: Type.Optional(Type.String({ description: 'standalone: namespaces and pods as YAML, re-read when changed' })) },
+      { default: {}, additionalProperties: false },
+    ),
+    tls: TlsConfig,
+    policy: PolicyConfig,
+    admission: AdmissionConfig,
+    authz: AuthzConfig,
+    audit: AuditConfig,
+  },
+  { additionalProperties: false },
+);
+export type Config = Static<typeof Config>;
+
+/** A configuration that does not validate; the message lists every problem with its path. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, discriminator: true });
+const validate = ajv.compile(Config);
+
+/** Validates a configuration document and fills in every default. The input is not modified. */
+export function parseConfig(doc: unknown, source = 'configuration'): Config {
+  const copy = structuredClone(doc ?? {});
+  if (!validate(copy)) throw new ConfigError(source, (validate.errors ?? []).map(describe));
+  return copy as Config;
+}
+
+/** Reads the YAML (or JSON) file; no file means the standalone defaults. */
+export async function loadConfig(path: string | undefined): Promise<Config> {
+  if (!path) return parseConfig({}, 'defaults');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(path, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  return parseConfig(doc, path);
+}
+
+function describe(e: ErrorObject): string {
+  const where = e.instancePath || '/';
+  if (e.keyword === 'additionalProperties') return `${where}: unknown field ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
+  if (e.keyword === 'discriminator') return `${where}: ${e.message}`;
+  if (e.keyword === 'enum') return `${where}: ${e.message} (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})`;
+  return `${where}: ${e.message}`;
+}
