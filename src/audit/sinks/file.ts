@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditSink, SinkHealth } from './sink.js';
 
@@ -55,13 +55,12 @@ export class FileSink implements AuditSink {
     return { name: this.name, healthy: this.lastError === undefined, buffered: this.stream.writableLength, dropped: this.dropped, ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
+  /** Opens synchronously so a rotation right after (a burst of lines) renames a file that exists and is ours. */
   private open(): WriteStream {
-    const stream = createWriteStream(this.options.path, { flags: 'a', mode: 0o640 });
+    const fd = openSync(this.options.path, 'a', 0o640);
+    const stream = createWriteStream(this.options.path, { fd });
     stream.on('error', (err) => {
       this.lastError = err.message;
-    });
-    stream.on('open', () => {
-      this.lastError = undefined;
     });
     return stream;
   }
@@ -76,6 +75,10 @@ export class FileSink implements AuditSink {
       this.lastError = `rotation failed: ${(err as Error).message}`;
     }
     this.size = 0;
-    this.stream = this.open();
+    try {
+      this.stream = this.open();
+    } catch (err) {
+      this.lastError = `cannot open ${this.options.path}: ${(err as Error).message}`;
+    }
   }
 }

@@ -32,7 +32,8 @@ export class HttpSink implements AuditSink {
   private failures = 0;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private uploading: Promise<void> | undefined;
+  /** Uploads run strictly one after another (timer and flush alike), so a batch is never sent twice. */
+  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly options: HttpSinkOptions) {
@@ -52,7 +53,6 @@ export class HttpSink implements AuditSink {
 
   /** Uploads everything buffered now; gives up on the first failure (the events stay buffered). */
   async flush(): Promise<void> {
-    await this.uploading;
     while (this.buffer.length > 0) {
       const ok = await this.upload();
       if (!ok) return;
@@ -83,36 +83,39 @@ export class HttpSink implements AuditSink {
     this.schedule(delay);
   }
 
-  /** Sends one batch from the head of the buffer; true when it was accepted. */
+  /** Sends one batch from the head of the buffer; true when it was accepted (or nothing was left to send). */
   private upload(): Promise<boolean> {
-    const run = (async () => {
-      const droppedBefore = this.dropped;
-      let count = this.batchSize();
-      let body = await gzip(`[${this.buffer.slice(0, count).join(',')}]`);
-      // Halve until the compressed batch fits (a single oversized event is sent alone).
-      while (body.length > this.options.maxBatchBytes && count > 1) {
-        count = Math.ceil(count / 2);
-        body = await gzip(`[${this.buffer.slice(0, count).join(',')}]`);
-      }
-      try {
-        const headers: Record<string, string> = { 'content-type': 'application/json', 'content-encoding': 'gzip', ...this.options.headers };
-        if (this.options.token) headers.authorization = `Bearer ${await this.options.token()}`;
-        const res = await (this.options.fetch ?? fetch)(this.options.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.timeoutMs) });
-        await res.body?.cancel();
-        if (res.status < 200 || res.status > 299) throw new Error(`decision log service answered ${res.status}`);
-        // Overflow while this upload was in flight already removed the oldest events, some of them from this batch.
-        this.buffer.splice(0, Math.max(0, count - (this.dropped - droppedBefore)));
-        this.failures = 0;
-        this.lastError = undefined;
-        return true;
-      } catch (err) {
-        this.failures++;
-        this.lastError = (err as Error).message;
-        return false;
-      }
-    })();
-    this.uploading = run.then(() => undefined);
+    const run = this.queue.then(() => this.send());
+    this.queue = run;
     return run;
+  }
+
+  private async send(): Promise<boolean> {
+    if (this.buffer.length === 0) return true;
+    const droppedBefore = this.dropped;
+    let count = this.batchSize();
+    let body = await gzip(`[${this.buffer.slice(0, count).join(',')}]`);
+    // Halve until the compressed batch fits (a single oversized event is sent alone).
+    while (body.length > this.options.maxBatchBytes && count > 1) {
+      count = Math.ceil(count / 2);
+      body = await gzip(`[${this.buffer.slice(0, count).join(',')}]`);
+    }
+    try {
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'content-encoding': 'gzip', ...this.options.headers };
+      if (this.options.token) headers.authorization = `Bearer ${await this.options.token()}`;
+      const res = await (this.options.fetch ?? fetch)(this.options.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.timeoutMs) });
+      await res.body?.cancel();
+      if (res.status < 200 || res.status > 299) throw new Error(`decision log service answered ${res.status}`);
+      // Overflow while this upload was in flight already removed the oldest events, some of them from this batch.
+      this.buffer.splice(0, Math.max(0, count - (this.dropped - droppedBefore)));
+      this.failures = 0;
+      this.lastError = undefined;
+      return true;
+    } catch (err) {
+      this.failures++;
+      this.lastError = (err as Error).message;
+      return false;
+    }
   }
 
   /** Events in the next batch, estimating ~8x gzip compression of JSON to start from. */
