@@ -15,17 +15,25 @@ exempt(_) if globally_exempt
 
 exempt(rule) if exempt_by(exemptions.rules[rule])
 
-exempt_by(e) if {
-	some pattern in e.namespaces
-	glob.match(pattern, ["/"], request_namespace)
+exempt_by(e) if matches_any(e.namespaces, request_namespace)
+
+exempt_by(e) if matches_any(e.serviceAccounts, service_account_ref)
+
+exempt_by(e) if matches_any(e.objects, object_ref)
+
+# Exact names are a membership test; only real patterns pay for glob matching, which is costly in
+# the WASM engine.
+matches_any(patterns, value) if value in patterns
+
+matches_any(patterns, value) if {
+	some pattern in patterns
+	glob_pattern(pattern)
+	glob.match(pattern, ["/"], value)
 }
 
-exempt_by(e) if {
-	some pattern in e.serviceAccounts
-	glob.match(pattern, ["/"], service_account_ref)
-}
+glob_special := ["*", "?", "[", "{", "\\"]
 
-exempt_by(e) if {
-	some pattern in e.objects
-	glob.match(pattern, ["/"], object_ref)
+glob_pattern(pattern) if {
+	some special in glob_special
+	contains(pattern, special)
 }

@@ -69,3 +69,12 @@ test_exemptions_without_data_sections if {
 	only(create(privileged_pod), "no-privileged") with data.portcullis.config.exemptions as {}
 	only(create(privileged_pod), "no-privileged") with data.portcullis.config as {}
 }
+
+test_glob_syntax_in_exemptions if {
+	every patterns in [["t?am"], ["{prod,team}"], ["tea[lm]"], ["**"], ["team"]] {
+		clean(create(privileged_pod)) with data.portcullis.config.exemptions.namespaces as patterns
+	}
+	every patterns in [["t?m"], ["{prod,staging}"], ["tea[xy]"], ["tea"], []] {
+		only(create(privileged_pod), "no-privileged") with data.portcullis.config.exemptions.namespaces as patterns
+	}
+}

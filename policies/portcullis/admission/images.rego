@@ -15,9 +15,18 @@ violation contains {
 } if {
 	some [list, i] in container_refs
 	c := pod_spec[list][i]
+	not image_prefix_allowed(c.image)
 	repo := image_repository(c.image)
 	not registry_allowed(repo)
 	field := concat("", [container_field(list, i), ".image"])
+}
+
+# Fast path for the common case of an image written with its registry host: the raw reference
+# already is the normalized repository, so a prefix test decides without parsing it.
+image_prefix_allowed(image) if {
+	some entry in allowed_image_registries
+	startswith(image, concat("", [trim_suffix(entry, "/"), "/"]))
+	registry_host(split(entry, "/")[0])
 }
 
 registry_allowed(repo) if {

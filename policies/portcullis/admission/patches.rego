@@ -76,7 +76,4 @@ custom_mutation_applies(m) if {
 
 custom_namespace_matches(m) if not m.namespaces
 
-custom_namespace_matches(m) if {
-	some pattern in m.namespaces
-	glob.match(pattern, ["/"], request_namespace)
-}
+custom_namespace_matches(m) if matches_any(m.namespaces, request_namespace)
