@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `opa test` on policies/: every test verbosely, then coverage against a floor so untested Rego fails CI.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+floor=${POLICY_COVERAGE_FLOOR:-90}
+bash "$root/scripts/opa.sh" test -v "$root/policies"
+mkdir -p "$root/build"
+bash "$root/scripts/opa.sh" test --coverage --threshold "$floor" "$root/policies" > "$root/build/policies-coverage.json"
+node -e 'const c = require(process.argv[1]); console.log(`policies: ${c.coverage.toFixed(1)}% of Rego lines covered by opa test (floor '"$floor"'%)`)' "$root/build/policies-coverage.json"
