@@ -1,5 +1,20 @@
 import { Type, type Static } from 'typebox';
 
+export const InjectionConfig = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    templateFile: Type.Optional(
+      Type.String({ description: 'YAML sidecar template (e.g. a mounted ConfigMap key) with {{ placeholders }}; re-read when it changes; the embedded template otherwise' }),
+    ),
+    valuesFile: Type.Optional(Type.String({ description: 'YAML values merged over the defaults and `values`; re-read when it changes' })),
+    values: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'values merged over the defaults (proxy.image, authz.address, ...)' }),
+    nativeSidecar: Type.Boolean({ default: false, description: 'inject the proxy as an init container with restartPolicy: Always (Kubernetes 1.29+)' }),
+    excludedNamespaces: Type.Array(Type.String(), { default: [], description: 'never injected, in addition to kube-system and kube-public' }),
+  },
+  { default: {}, additionalProperties: false },
+);
+export type InjectionConfig = Static<typeof InjectionConfig>;
+
 export const AdmissionConfig = Type.Object(
   {
     enabled: Type.Boolean({ default: true }),
@@ -8,6 +23,7 @@ export const AdmissionConfig = Type.Object(
     maxBodyBytes: Type.Integer({ minimum: 1024, default: 6 * 1024 * 1024, description: 'the API server sends at most ~3 MiB objects, twice for UPDATE' }),
     violationsEntrypoint: Type.String({ default: 'portcullis/admission/violations' }),
     patchesEntrypoint: Type.String({ default: 'portcullis/admission/patches' }),
+    injection: InjectionConfig,
   },
   { default: {}, additionalProperties: false },
 );

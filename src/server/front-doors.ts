@@ -1,9 +1,10 @@
+import { startAdmission } from '../admission/server.js';
 import type { Config } from './config.js';
 import type { FrontDoor } from './service.js';
 
 /** The front doors the configuration enables. Each lives in its own folder and only receives the shared context. */
 export function frontDoors(config: Config): FrontDoor[] {
   const doors: FrontDoor[] = [];
-  void config;
+  if (config.admission.enabled) doors.push(startAdmission);
   return doors;
 }

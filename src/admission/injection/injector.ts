@@ -1,0 +1,104 @@
+import { unwatchFile, watchFile } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type { NamespaceInfo } from '../../facts/facts.js';
+import { isObject, type DataObject } from '../../policy/data.js';
+import type { InjectionConfig } from '../config.js';
+import type { PatchOp } from '../json-patch.js';
+import type { AdmissionRequest } from '../review.js';
+import { readOverrides } from './annotations.js';
+import { injectionPatch, type InjectionStatus } from './patch.js';
+import { asPod, serviceAccountOf } from './pod.js';
+import { SidecarTemplate } from './sidecar.js';
+import { injectionTrigger } from './trigger.js';
+
+export type Injection =
+  | { injected: false; reason: string }
+  | { injected: true; reason: string; ops: PatchOp[]; status: InjectionStatus }
+  /** The Pod asked for something that cannot be honoured (a bad annotation or label): a denial that says why. */
+  | { denied: string };
+
+interface Logger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * Sidecar injection for new Pods. The template and values files (mounted ConfigMaps) are re-read when they
+ * change; one that does not load keeps the previous template, as a bad bundle keeps the last good one.
+ */
+export class Injector {
+  private template: SidecarTemplate | undefined;
+
+  constructor(
+    private readonly config: InjectionConfig,
+    private readonly cluster: { name: string; trustDomain: string },
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads the template; an invalid one stops start-up with the reason. */
+  async start(): Promise<void> {
+    this.template = await this.load();
+    for (const file of this.files()) watchFile(file, { interval: 2000, persistent: false }, () => void this.reload());
+  }
+
+  stop(): void {
+    for (const file of this.files()) unwatchFile(file);
+  }
+
+  get revision(): string | undefined {
+    return this.template?.revision;
+  }
+
+  plan(request: AdmissionRequest, object: unknown, namespaceInfo: NamespaceInfo | null): Injection {
+    if (!this.config.enabled) return { injected: false, reason: 'injection is disabled (admission.injection.enabled)' };
+    if (request.kind.group !== '' || request.kind.kind !== 'Pod' || request.operation !== 'CREATE' || request.subResource) {
+      return { injected: false, reason: 'only new Pods are injected' };
+    }
+    const pod = asPod(object);
+    if (typeof pod === 'string') return { denied: pod };
+    const namespace = request.namespace || pod.metadata?.namespace || '';
+    const trigger = injectionTrigger(pod, namespace, namespaceInfo, this.config.excludedNamespaces);
+    if ('invalid' in trigger) return { denied: trigger.invalid };
+    if (!trigger.inject) return { injected: false, reason: trigger.reason };
+
+    const { overrides, problems } = readOverrides(pod.metadata?.annotations);
+    if (problems.length > 0) return { denied: `cannot inject the Portcullis sidecar: ${problems.join('; ')}` };
+    const template = this.template;
+    if (!template) throw new Error('the sidecar template is not loaded');
+    const sidecar = template.sidecar({
+      namespace,
+      name: pod.metadata?.name || pod.metadata?.generateName || '',
+      serviceAccount: serviceAccountOf(pod),
+      cluster: this.cluster,
+      overrides,
+    });
+    const patch = injectionPatch(pod, sidecar, { nativeSidecar: this.config.nativeSidecar, revision: template.revision });
+    if (typeof patch === 'string') return { denied: patch };
+    return { injected: true, reason: trigger.reason, ...patch };
+  }
+
+  private files(): string[] {
+    return [this.config.templateFile, this.config.valuesFile].filter((f): f is string => f !== undefined);
+  }
+
+  private async load(): Promise<SidecarTemplate> {
+    const text = this.config.templateFile ? await readFile(this.config.templateFile, 'utf8') : undefined;
+    const values: DataObject[] = [this.config.values];
+    if (this.config.valuesFile) {
+      const doc: unknown = parseYaml(await readFile(this.config.valuesFile, 'utf8')) ?? {};
+      if (!isObject(doc)) throw new Error(`admission.injection.valuesFile ${this.config.valuesFile}: the document must be a mapping`);
+      values.push(doc);
+    }
+    return SidecarTemplate.load(text, values);
+  }
+
+  private async reload(): Promise<void> {
+    try {
+      this.template = await this.load();
+      this.log.info({ revision: this.template.revision }, 'sidecar template reloaded');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'sidecar template not reloaded; keeping the previous one');
+    }
+  }
+}

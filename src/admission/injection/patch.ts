@@ -1,0 +1,62 @@
+import { pointerSegment, type PatchOp } from '../json-patch.js';
+import type { Pod } from './pod.js';
+import type { NamedItem, Sidecar } from './sidecar.js';
+import { STATUS_ANNOTATION } from './trigger.js';
+
+const DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';
+
+export interface InjectionStatus {
+  template: string;
+  initContainers: string[];
+  containers: string[];
+  volumes: string[];
+  nativeSidecar: boolean;
+}
+
+/**
+ * The JSON Patch that adds the sidecar to the Pod as the API server sent it. Every operation is written
+ * against the original object (lists that are missing are added whole, existing ones grow in place), so
+ * the patch applies cleanly and touches nothing else. Returns a message instead when a name is taken.
+ */
+export function injectionPatch(pod: Pod, sidecar: Sidecar, options: { nativeSidecar: boolean; revision: string }): { ops: PatchOp[]; status: InjectionStatus } | string {
+  const native = options.nativeSidecar;
+  const proxies = native ? sidecar.containers.map((c) => ({ ...c, restartPolicy: 'Always' })) : sidecar.containers;
+  const inits: NamedItem[] = native ? [...sidecar.initContainers, ...proxies] : sidecar.initContainers;
+  const containers: NamedItem[] = native ? [] : proxies;
+
+  const taken = new Set([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name));
+  for (const c of [...inits, ...containers]) {
+    if (taken.has(c.name)) return `the Pod already has a container named "${c.name}" but no ${STATUS_ANNOTATION} annotation: remove that container and let Portcullis inject the sidecar`;
+  }
+  const volumeNames = new Set((pod.spec.volumes ?? []).map((v) => v.name));
+  for (const v of sidecar.volumes) {
+    if (volumeNames.has(v.name)) return `volume name "${v.name}" is reserved for the Portcullis sidecar: rename the Pod's volume`;
+  }
+
+  const ops: PatchOp[] = [];
+  if (inits.length > 0) {
+    if (pod.spec.initContainers === undefined) ops.push({ op: 'add', path: '/spec/initContainers', value: inits });
+    // Before the Pod's own init containers, so their traffic already goes through the mesh.
+    else inits.forEach((c, i) => ops.push({ op: 'add', path: `/spec/initContainers/${i}`, value: c }));
+  }
+  for (const c of containers) ops.push({ op: 'add', path: '/spec/containers/-', value: c });
+  if (sidecar.volumes.length > 0) {
+    if (pod.spec.volumes === undefined) ops.push({ op: 'add', path: '/spec/volumes', value: sidecar.volumes });
+    else for (const v of sidecar.volumes) ops.push({ op: 'add', path: '/spec/volumes/-', value: v });
+  }
+
+  const status: InjectionStatus = {
+    template: options.revision,
+    initContainers: inits.map((c) => c.name),
+    containers: containers.map((c) => c.name),
+    volumes: sidecar.volumes.map((v) => v.name),
+    nativeSidecar: native,
+  };
+  const annotations: Record<string, string> = { [STATUS_ANNOTATION]: JSON.stringify(status) };
+  // kubectl logs/exec keep going to the application, not to the proxy appended after it.
+  if (pod.metadata?.annotations?.[DEFAULT_CONTAINER] === undefined) annotations[DEFAULT_CONTAINER] = (pod.spec.containers[0] as { name: string }).name;
+  if (pod.metadata === undefined) ops.push({ op: 'add', path: '/metadata', value: { annotations } });
+  else if (pod.metadata.annotations === undefined) ops.push({ op: 'add', path: '/metadata/annotations', value: annotations });
+  else for (const [k, v] of Object.entries(annotations)) ops.push({ op: 'add', path: `/metadata/annotations/${pointerSegment(k)}`, value: v });
+  return { ops, status };
+}

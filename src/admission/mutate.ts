@@ -1,0 +1,79 @@
+import type { Snapshot } from '../policy/engine.js';
+import type { Injector } from './injection/injector.js';
+import { applyPatch, asPatch, type PatchOp } from './json-patch.js';
+import { badRequest, failure, nowNs, type Outcome, type PolicyInput } from './outcome.js';
+import { noBundle } from './validate.js';
+
+export interface Mutation extends Outcome {
+  /** Every operation returned, sidecar first, then the mutation policies'. */
+  ops: PatchOp[];
+  /** The object with the patch applied, what the API server goes on with. */
+  object: unknown;
+}
+
+/**
+ * The mutating webhook: sidecar injection for new Pods, then the optional operations of the patches
+ * entrypoint, evaluated on the injected object so they compose with it. The patch is applied here once,
+ * so one that would not apply is refused with a message instead of an opaque API server error.
+ */
+export function mutate(snapshot: Snapshot, entrypoint: string, injector: Injector, input: PolicyInput): Mutation {
+  const { request } = input;
+  const original = request.object;
+  if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || !original) {
+    return { response: { allowed: true }, decision: 'allow', path: entrypoint, input, result: { patch: [] }, violations: [], evaluations: [], ops: [], object: original };
+  }
+  // Fail closed like the validating webhook: without a policy nothing is admitted, mutated or not.
+  if (Object.keys(snapshot.revisions).length === 0) return unchanged(failure(entrypoint, noBundle(snapshot, entrypoint), input), original);
+
+  let injection;
+  try {
+    injection = injector.plan(request, original, input.context.namespace);
+  } catch (err) {
+    return unchanged(failure(entrypoint, `sidecar injection failed: ${(err as Error).message}`, input), original);
+  }
+  if ('denied' in injection) return unchanged(badRequest(entrypoint, injection.denied, input), original);
+
+  let object: unknown = original;
+  let policyInput = input;
+  if (injection.injected) {
+    object = applyPatch(original, injection.ops);
+    policyInput = { request: { ...request, object: object as Record<string, unknown> }, context: input.context };
+  }
+
+  const evaluations: Outcome['evaluations'] = [];
+  let policyOps: PatchOp[] = [];
+  // The patches entrypoint is optional: a bundle without mutation policies only gets the sidecar.
+  if (snapshot.has(entrypoint)) {
+    const start = nowNs();
+    try {
+      const value = snapshot.evaluate(entrypoint, policyInput);
+      evaluations.push({ entrypoint, ns: Number(nowNs() - start) });
+      policyOps = value === undefined ? [] : asPatch(value);
+      object = applyPatch(object, policyOps);
+    } catch (err) {
+      if (evaluations.length === 0) evaluations.push({ entrypoint, ns: Number(nowNs() - start) });
+      return unchanged(failure(entrypoint, `mutation policy: ${(err as Error).message}`, input, evaluations), original);
+    }
+  }
+
+  const ops = injection.injected ? [...injection.ops, ...policyOps] : policyOps;
+  return {
+    response: {
+      allowed: true,
+      ...(ops.length > 0 ? { patch: Buffer.from(JSON.stringify(ops)).toString('base64'), patchType: 'JSONPatch' as const } : {}),
+      auditAnnotations: { 'sidecar-injected': String(injection.injected), 'injection-reason': injection.reason, ...(policyOps.length > 0 ? { 'policy-patches': String(policyOps.length) } : {}) },
+    },
+    decision: 'allow',
+    path: entrypoint,
+    input,
+    result: { injected: injection.injected, reason: injection.reason, patch: ops },
+    violations: [],
+    evaluations,
+    ops,
+    object,
+  };
+}
+
+function unchanged(outcome: Outcome, object: unknown): Mutation {
+  return { ...outcome, ops: [], object };
+}

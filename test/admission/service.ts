@@ -1,0 +1,165 @@
+// Starts the real service with the admission front door on random loopback ports, and talks to it over
+// HTTPS the way the API server does (keep-alive, the dev CA as caBundle).
+import { request as httpsRequest, Agent } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { DecisionEvent } from '../../src/audit/event.js';
+import { parseConfig } from '../../src/server/config.js';
+import { frontDoors } from '../../src/server/front-doors.js';
+import { startService, type Service } from '../../src/server/service.js';
+import { FIXTURES } from '../helpers/paths.js';
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+export interface Harness {
+  service: Service;
+  dir: string;
+  ca: string;
+  port: number;
+  adminPort: number;
+  token: string;
+  events: DecisionEvent[];
+  /** POSTs a document (or raw text) to the admission door over HTTPS. */
+  post(path: string, body: unknown, options?: { raw?: string | Buffer; contentType?: string }): Promise<Reply>;
+  get(path: string): Promise<Reply>;
+  /** POSTs to the admin API under /api/v1 with the bearer token. */
+  api(path: string, body: unknown, options?: { raw?: string; token?: string }): Promise<Reply>;
+  /** Resolves once the audit log has sealed `n` more events than were seen when it was called. */
+  nextEvents(n?: number): Promise<DecisionEvent[]>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Sections merged into the configuration (admission, policy, ...). */
+  config?: Record<string, unknown>;
+  /** namespaces: [{name, labels}] for the standalone facts file. */
+  namespaces?: Array<{ name: string; labels?: Record<string, string>; annotations?: Record<string, string> }>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-admission-'));
+  const factsFile = join(dir, 'facts.yaml');
+  await writeFile(factsFile, JSON.stringify({ namespaces: options.namespaces ?? [] }));
+  const token = 'test-admin-token';
+  await writeFile(join(dir, 'admin-token'), token);
+  const base = options.config ?? {};
+  const config = parseConfig({
+    ...base,
+    admin: { host: '127.0.0.1', port: 0, tokenFile: join(dir, 'admin-token') },
+    tls: { dir: join(dir, 'certs') },
+    facts: { file: factsFile },
+    log: { level: 'silent' },
+    audit: { sinks: [] },
+    authz: { enabled: false },
+    admission: { host: '127.0.0.1', port: 0, ...((base.admission as object | undefined) ?? {}) },
+  });
+  const log = pino({ level: 'silent' });
+  const service = await startService({ config, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config) });
+  const door = service.listeners.find((l) => l.name === 'admission');
+  if (!door) throw new Error('the admission front door did not start');
+  const ca = await readFile(join(dir, 'certs', 'ca.crt'), 'utf8');
+  const agent = new Agent({ keepAlive: true, ca, servername: 'localhost' });
+  const events: DecisionEvent[] = [];
+  const waiters: Array<() => void> = [];
+  service.ctx.audit.onEvent((e) => {
+    events.push(e);
+    for (const w of waiters.splice(0)) w();
+  });
+
+  const send = (path: string, method: string, body: unknown, opts: { raw?: string | Buffer; contentType?: string } = {}) =>
+    new Promise<Reply>((resolve, reject) => {
+      const payload = opts.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: door.port,
+          path,
+          method,
+          agent,
+          headers: payload === undefined ? {} : { 'content-type': opts.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => collect(res, resolve, reject),
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+
+  const harness: Harness = {
+    service,
+    dir,
+    ca,
+    port: door.port,
+    adminPort: service.admin.port,
+    token,
+    events,
+    post: (path, body, opts) => send(path, 'POST', body, opts),
+    get: (path) => send(path, 'GET', undefined),
+    api: (path, body, opts = {}) =>
+      new Promise<Reply>((resolve, reject) => {
+        const payload = opts.raw ?? JSON.stringify(body);
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: service.admin.port,
+            path: `/api/v1${path}`,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.token ?? token}`, 'content-length': Buffer.byteLength(payload) },
+          },
+          (res) => collect(res, resolve, reject),
+        );
+        req.on('error', reject);
+        req.end(payload);
+      }),
+    async nextEvents(n = 1) {
+      const target = events.length + n;
+      await service.ctx.audit.flush();
+      while (events.length < target) {
+        await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 2000))]);
+        if (events.length < target) await service.ctx.audit.flush();
+      }
+      return events.slice(target - n, target);
+    },
+    async close() {
+      agent.destroy();
+      await service.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+function collect(res: import('node:http').IncomingMessage, resolve: (r: Reply) => void, reject: (e: Error) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('error', reject);
+  res.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+  });
+}
+
+/** A fixture AdmissionReview, deep-copied so a test can change it. */
+export async function fixture(name: string): Promise<{ apiVersion: string; kind: string; request: Record<string, any> }> {
+  return JSON.parse(await readFile(join(FIXTURES, 'admission', name), 'utf8'));
+}
+
+/** The patch of a response, decoded. */
+export function patchOf(response: { patch?: string; patchType?: string }): Array<{ op: string; path: string; value?: any }> {
+  if (response.patch === undefined) return [];
+  return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
+}
