@@ -1,0 +1,167 @@
+import t from 'tap';
+import fastJsonPatch from 'fast-json-patch';
+import { readOverrides, quantityValue } from '../../src/admission/injection/annotations.js';
+import { injectionPatch } from '../../src/admission/injection/patch.js';
+import { asPod, type Pod } from '../../src/admission/injection/pod.js';
+import { SidecarTemplate } from '../../src/admission/injection/sidecar.js';
+import { compileTemplate, TemplateError } from '../../src/admission/injection/template.js';
+import { injectionTrigger } from '../../src/admission/injection/trigger.js';
+import { fixture } from './service.js';
+
+const review = await fixture('pod-create-deployment.json');
+const pod = () => structuredClone(review.request.object) as Pod;
+const meshNs = { name: 'payments', labels: { 'portcullis.io/injection': 'enabled' }, annotations: {} };
+const plainNs = { name: 'payments', labels: {}, annotations: {} };
+const withLabel = (value: string) => {
+  const p = pod();
+  p.metadata = { ...p.metadata, labels: { ...p.metadata?.labels, 'sidecar.portcullis.io/inject': value } };
+  return p;
+};
+
+t.test('trigger precedence', async (t) => {
+  t.match(injectionTrigger(pod(), 'payments', meshNs, []), { inject: true, reason: /namespace label/ });
+  t.match(injectionTrigger(pod(), 'payments', plainNs, []), { inject: false });
+  t.match(injectionTrigger(pod(), 'payments', null, []), { inject: false }, 'an unknown namespace is not in the mesh');
+  t.match(injectionTrigger(withLabel('true'), 'payments', plainNs, []), { inject: true, reason: /Pod label/ }, 'the Pod label opts in');
+  t.match(injectionTrigger(withLabel('false'), 'payments', meshNs, []), { inject: false, reason: /Pod label/ }, 'the Pod label opts out');
+  t.match(injectionTrigger(withLabel('yes'), 'payments', meshNs, []), { invalid: /must be "true" or "false", got "yes"/ });
+  t.match(injectionTrigger(withLabel('true'), 'kube-system', meshNs, []), { inject: false, reason: /never injected/ }, 'kube-system beats the Pod label');
+  t.match(injectionTrigger(withLabel('true'), 'kube-public', meshNs, []), { inject: false });
+  t.match(injectionTrigger(withLabel('true'), 'payments', meshNs, ['payments']), { inject: false }, 'configured exclusions');
+  const host = withLabel('true');
+  host.spec.hostNetwork = true;
+  t.match(injectionTrigger(host, 'payments', meshNs, []), { inject: false, reason: /hostNetwork/ });
+  const done = pod();
+  done.metadata = { ...done.metadata, annotations: { 'sidecar.portcullis.io/status': '{}' } };
+  t.match(injectionTrigger(done, 'payments', meshNs, []), { inject: false, reason: /already injected/ });
+});
+
+t.test('annotations are checked and normalised', async (t) => {
+  const ok = readOverrides({
+    'proxy.portcullis.io/cpu': '250m',
+    'proxy.portcullis.io/memory': '1.5Gi',
+    'traffic.portcullis.io/excludeInboundPorts': ' 8080, 9090 ',
+    'traffic.portcullis.io/excludeOutboundPorts': '5432',
+    'traffic.portcullis.io/includeOutboundIPRanges': '10.0.0.0/8,fd00::/8',
+    'traffic.portcullis.io/excludeOutboundIPRanges': '169.254.169.254/32',
+  });
+  t.same(ok.problems, []);
+  t.same(ok.overrides, {
+    cpu: '250m',
+    memory: '1.5Gi',
+    excludeInboundPorts: '8080,9090',
+    excludeOutboundPorts: '5432',
+    includeOutboundIPRanges: '10.0.0.0/8,fd00::/8',
+    excludeOutboundIPRanges: '169.254.169.254/32',
+  });
+  t.same(readOverrides({ 'traffic.portcullis.io/includeOutboundIPRanges': '*' }).overrides, { includeOutboundIPRanges: '*' });
+  const bad = readOverrides({
+    'proxy.portcullis.io/cpu': 'lots',
+    'proxy.portcullis.io/memory': '0',
+    'traffic.portcullis.io/excludeInboundPorts': '80,70000',
+    'traffic.portcullis.io/excludeOutboundPorts': '80;rm -rf /',
+    'traffic.portcullis.io/includeOutboundIPRanges': '10.0.0.0/33',
+    'traffic.portcullis.io/excludeOutboundIPRanges': '*',
+  });
+  t.equal(bad.problems.length, 6, 'every bad annotation is reported');
+  t.match(bad.problems.join('\n'), /proxy.portcullis.io\/cpu="lots": not a Kubernetes quantity/);
+  t.match(bad.problems.join('\n'), /memory="0": must be greater than zero/);
+  t.match(bad.problems.join('\n'), /"70000" is not a port/);
+  t.match(bad.problems.join('\n'), /"80;rm -rf \/" is not a port/);
+  t.match(bad.problems.join('\n'), /"10.0.0.0\/33" is not a CIDR range/);
+  t.match(bad.problems.join('\n'), /"\*" \(all ranges\) is allowed only alone, and only for includeOutboundIPRanges/);
+  t.equal(quantityValue('1.5Gi'), 1.5 * 2 ** 30);
+  t.equal(quantityValue('250m'), 0.25);
+  t.equal(quantityValue('1e3'), 1000);
+});
+
+t.test('template placeholders', async (t) => {
+  const render = compileTemplate({ a: '{{ x.n }}', b: 'port {{ x.n }}/{{ x.s }}', c: '{{ x.none }}', d: ['{{ x.none }}', 'kept'], e: '{{ x.obj }}' });
+  t.same(render({ x: { n: 7, s: 'tcp', none: null, obj: { deep: true } } }), { a: 7, b: 'port 7/tcp', d: ['kept'], e: { deep: true } }, 'whole placeholders keep their type, null removes');
+  t.throws(() => render({ x: {} }), TemplateError, 'a name the context lacks is an error');
+  t.throws(() => compileTemplate({ a: 'x {{ y }} {{ broken' }), /malformed placeholder/);
+  t.throws(() => compileTemplate({ a: 'x {{ y.obj }}' })({ y: { obj: {} } }), /not text/);
+  const evil = compileTemplate({ a: '{{ v }}' })({ v: 'x\nb: injected' });
+  t.same(evil, { a: 'x\nb: injected' }, 'values can not add YAML structure');
+});
+
+t.test('the embedded template renders the sidecar the policy expects', async (t) => {
+  const template = SidecarTemplate.load(undefined, [{ authz: { address: 'authz.mesh:9191' } }]);
+  const sidecar = template.sidecar({
+    namespace: 'payments',
+    name: 'payment-service-',
+    serviceAccount: 'payment-service',
+    cluster: { name: 'prod', trustDomain: 'example.org' },
+    overrides: { cpu: '3', excludeInboundPorts: '8080' },
+  });
+  t.same(sidecar.initContainers.map((c) => c.name), ['portcullis-init']);
+  t.same(sidecar.containers.map((c) => c.name), ['portcullis-proxy']);
+  const proxy = sidecar.containers[0] as any;
+  t.match(proxy.image, /^ghcr\.io\/portcullis\/proxy:\d/);
+  t.ok(proxy.env.some((e: any) => e.name === 'PORTCULLIS_SPIFFE_ID' && e.value === 'spiffe://example.org/ns/payments/sa/payment-service'));
+  t.ok(proxy.env.some((e: any) => e.name === 'PORTCULLIS_AUTHZ_ADDRESS' && e.value === 'authz.mesh:9191'), 'values override defaults');
+  t.same(proxy.resources, { requests: { cpu: '3', memory: '128Mi' }, limits: { cpu: '3', memory: '1Gi' } }, 'a request above the limit raises the limit');
+  const init = sidecar.initContainers[0] as any;
+  t.same(init.securityContext.capabilities.add, ['NET_ADMIN', 'NET_RAW']);
+  t.ok(init.args.includes('--exclude-inbound-ports=8080'));
+  t.same(sidecar.volumes.map((v) => v.name), ['portcullis-certs', 'portcullis-token']);
+  t.throws(() => SidecarTemplate.load('containers: [{name: x, image: "{{ values.nope }}"}]', []), /unknown placeholder \{\{ values.nope \}\}/, 'checked when loaded');
+  t.throws(() => SidecarTemplate.load('containers: []', []), /not a sidecar/);
+  t.throws(() => SidecarTemplate.load('containers: [{name: x}]\nextra: 1', []), /not a sidecar/);
+  t.throws(() => SidecarTemplate.load('{{', []), /not valid YAML|must be a YAML mapping/);
+});
+
+t.test('the patch applies cleanly to the Pod as sent, whatever lists it has', async (t) => {
+  const template = SidecarTemplate.load(undefined, []);
+  const sidecar = template.sidecar({ namespace: 'payments', name: 'p', serviceAccount: 'sa', cluster: { name: 'c', trustDomain: 'td' }, overrides: {} });
+  const variants: Array<[string, (p: any) => void]> = [
+    ['fixture', () => {}],
+    ['no annotations, no volumes', (p) => {
+      delete p.metadata.annotations;
+      delete p.spec.volumes;
+    }],
+    ['existing init containers', (p) => {
+      p.spec.initContainers = [{ name: 'migrate', image: 'registry.example.com/migrate:1' }];
+    }],
+  ];
+  for (const native of [false, true]) {
+    for (const [name, change] of variants) {
+      const original = pod();
+      change(original);
+      const plan = injectionPatch(original, sidecar, { nativeSidecar: native, revision: 'r1' });
+      if (typeof plan === 'string') throw new Error(plan);
+      const patched = fastJsonPatch.applyPatch(structuredClone(original), plan.ops as fastJsonPatch.Operation[], true, false).newDocument as any;
+      const label = `${native ? 'native' : 'classic'} ${name}`;
+      t.equal(patched.spec.initContainers[0].name, 'portcullis-init', `${label}: redirect first`);
+      if (native) {
+        t.match(patched.spec.initContainers[1], { name: 'portcullis-proxy', restartPolicy: 'Always' }, `${label}: proxy is a native sidecar`);
+        t.notOk(patched.spec.containers.some((c: any) => c.name === 'portcullis-proxy'));
+      } else {
+        t.equal(patched.spec.containers.at(-1).name, 'portcullis-proxy', `${label}: proxy appended`);
+        t.equal(patched.spec.containers[0].name, 'payment-service', `${label}: application stays first`);
+      }
+      if (name === 'existing init containers') t.equal(patched.spec.initContainers.at(-1).name, 'migrate', `${label}: own init containers run after the redirect`);
+      t.same(JSON.parse(patched.metadata.annotations['sidecar.portcullis.io/status']), plan.status);
+      t.equal(patched.metadata.annotations['kubectl.kubernetes.io/default-container'], 'payment-service');
+      t.ok(patched.spec.volumes.some((v: any) => v.name === 'portcullis-certs'));
+    }
+  }
+});
+
+t.test('names already taken are refused, not duplicated', async (t) => {
+  const template = SidecarTemplate.load(undefined, []);
+  const sidecar = template.sidecar({ namespace: 'n', name: 'p', serviceAccount: 'sa', cluster: { name: 'c', trustDomain: 'td' }, overrides: {} });
+  const handWritten = pod();
+  handWritten.spec.containers.push({ name: 'portcullis-proxy' });
+  t.match(injectionPatch(handWritten, sidecar, { nativeSidecar: false, revision: 'r' }), /already has a container named "portcullis-proxy"/);
+  const volume = pod();
+  volume.spec.volumes?.push({ name: 'portcullis-certs' });
+  t.match(injectionPatch(volume, sidecar, { nativeSidecar: false, revision: 'r' }), /volume name "portcullis-certs" is reserved/);
+});
+
+t.test('malformed Pods are described, not crashed on', async (t) => {
+  t.match(asPod({ spec: { containers: 'app' } }), /spec.containers must be array/);
+  t.match(asPod({ metadata: { labels: { a: 1 } }, spec: { containers: [{ name: 'a' }] } }), /metadata.labels.a must be string/);
+  t.match(asPod({}), /must have required property 'spec'/);
+  t.type(asPod(pod()), 'object');
+});
