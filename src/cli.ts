@@ -6,6 +6,7 @@ import { ensureDevCertificates } from './certs/dev.js';
 import { ConfigError, loadConfig } from './server/config.js';
 import { createLogger, stdoutDestination } from './server/logger.js';
 import { frontDoors } from './server/front-doors.js';
+import { startKubernetesMode } from './server/kubernetes-mode.js';
 import { startService } from './server/service.js';
 import { VERSION } from './server/version.js';
 
@@ -50,7 +51,12 @@ async function serve(args: string[]): Promise<number> {
   const config = await loadConfig(values.config ?? process.env.PORTCULLIS_CONFIG);
   const stdout = stdoutDestination();
   const log = createLogger(config.log.level, stdout);
-  const service = await startService({ config, log, stdout, frontDoors: frontDoors(config) });
+  const kube = config.mode === 'kubernetes' ? await startKubernetesMode(config, log) : undefined;
+  const service = await startService({ config, log, stdout, frontDoors: frontDoors(config), ...kube?.serviceOptions }).catch(async (err: unknown) => {
+    await kube?.stop();
+    throw err;
+  });
+  kube?.attach(service.ctx);
   const drainMs = Number(values['drain-seconds'] ?? (config.mode === 'kubernetes' ? 5 : 0)) * 1000;
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -58,10 +64,13 @@ async function serve(args: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'signal received');
-      service.stop({ drainMs }).then(resolve, (err: Error) => {
-        log.error({ err: err.message }, 'error while stopping');
-        resolve();
-      });
+      service
+        .stop({ drainMs })
+        .then(() => kube?.stop())
+        .then(resolve, (err: Error) => {
+          log.error({ err: err.message }, 'error while stopping');
+          resolve();
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 
 /** A certificate and its private key, PEM encoded. */
@@ -15,7 +16,7 @@ export interface ServingRequest {
 
 /** A self-managed CA: it signs the webhook's serving certificates so the API server can be given its caBundle. */
 export function createCa(commonName: string, validityHours: number): KeyPair {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  const keys = rsaKeys();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
@@ -36,7 +37,7 @@ export function createCa(commonName: string, validityHours: number): KeyPair {
 export function issueServing(ca: KeyPair, request: ServingRequest): KeyPair {
   const caCert = forge.pki.certificateFromPem(ca.cert);
   const caKey = forge.pki.privateKeyFromPem(ca.key);
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  const keys = rsaKeys();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
@@ -61,6 +62,18 @@ export function issueServing(ca: KeyPair, request: ServingRequest): KeyPair {
 /** Expiry of the first certificate in a PEM. */
 export function notAfter(pem: string): Date {
   return forge.pki.certificateFromPem(pem).validity.notAfter;
+}
+
+/**
+ * RSA keys come from node:crypto: forge's JavaScript key generation blocks the event loop for seconds,
+ * which a replica rotating its certificate while it serves cannot afford. forge only builds the X.509.
+ */
+function rsaKeys(): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+  return {
+    publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey,
+    privateKey: forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey,
+  };
 }
 
 function setValidity(cert: forge.pki.Certificate, hours: number): void {

@@ -1,15 +1,38 @@
 import { Type, type Static } from 'typebox';
+import { DURATION_PATTERN } from './duration.js';
+
+const Duration = (def: string, description: string) => Type.String({ pattern: DURATION_PATTERN, default: def, description });
+
+/**
+ * The self-managed certificates of Kubernetes mode. Defaults are the seed's mesh certificate settings
+ * (rotationPeriod 24h, earlyRotation 4h) for the serving certificate; the CA lives longer and rolls over
+ * in two phases (see rotation.ts).
+ */
+export const SecretTlsConfig = Type.Object(
+  {
+    name: Type.String({ default: 'portcullis-webhook-tls', description: 'Secret (in kubernetes.namespace) holding the CA, the trust bundle and the serving pair' }),
+    rotationPeriod: Duration('24h', 'lifetime of each serving certificate'),
+    earlyRotation: Duration('4h', 'renew the serving certificate this long before it expires'),
+    caRotationPeriod: Duration('8760h', 'lifetime of each CA'),
+    caEarlyRotation: Duration('720h', 'start the CA rollover this long before the CA expires'),
+    trustPropagation: Duration('10s', 'after a new CA is in the webhook caBundle, wait this long (API server informers) before serving a certificate it signed'),
+  },
+  { default: {}, additionalProperties: false },
+);
+export type SecretTlsConfig = Static<typeof SecretTlsConfig>;
 
 export const TlsConfig = Type.Object(
   {
-    mode: Type.Union([Type.Literal('dev'), Type.Literal('files')], {
+    mode: Type.Union([Type.Literal('dev'), Type.Literal('files'), Type.Literal('secret')], {
       default: 'dev',
-      description: 'dev: a self-signed CA and serving certificate under dir, created when missing; files: certFile/keyFile (e.g. cert-manager), reloaded when they change',
+      description:
+        'dev: a self-signed CA and serving certificate under dir, created when missing; files: certFile/keyFile (e.g. cert-manager), reloaded when they change; secret: a self-managed CA and serving certificate in a Kubernetes Secret shared by all replicas, rotated by the leader (kubernetes mode)',
     }),
     dir: Type.String({ default: 'certs' }),
     certFile: Type.Optional(Type.String()),
     keyFile: Type.Optional(Type.String()),
     minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2' }),
+    secret: SecretTlsConfig,
   },
   { default: {}, additionalProperties: false },
 );

@@ -13,6 +13,12 @@ export interface TlsMaterial {
   notAfter: Date;
 }
 
+/** Where the material comes from when it is neither dev nor files: Kubernetes mode's Secret (secret-source.ts). */
+export interface TlsSource {
+  /** Resolves once the first material has been set on the provider; later material is set as it changes. Its owner stops it. */
+  start(provider: TlsProvider): Promise<void>;
+}
+
 /**
  * The serving certificate of the HTTPS front doors. Servers read current() at start and swap their secure
  * context on 'change', so a renewed certificate is served without a restart or a dropped connection.
@@ -21,11 +27,19 @@ export class TlsProvider extends EventEmitter<{ change: [TlsMaterial]; error: [E
   private material: TlsMaterial | undefined;
   private watched: string[] = [];
 
-  constructor(private readonly config: TlsConfig) {
+  constructor(
+    private readonly config: TlsConfig,
+    private readonly source?: TlsSource,
+  ) {
     super();
   }
 
   async start(): Promise<void> {
+    if (this.config.mode === 'secret') {
+      if (!this.source) throw new Error('tls.mode "secret" needs mode: kubernetes (the Secret is read through the API server)');
+      await this.source.start(this);
+      return;
+    }
     if (this.config.mode === 'dev') {
       const dev = await ensureDevCertificates(this.config.dir);
       this.set({ cert: dev.serving.cert, key: dev.serving.key, ca: dev.ca.cert, notAfter: notAfter(dev.serving.cert) });

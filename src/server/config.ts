@@ -6,6 +6,7 @@ import { AdmissionConfig } from '../admission/config.js';
 import { AuditConfig } from '../audit/config.js';
 import { AuthzConfig } from '../authz/config.js';
 import { TlsConfig } from '../certs/config.js';
+import { KubernetesConfig } from '../kube/config.js';
 import { PolicyConfig } from '../policy/config.js';
 
 export const Config = Type.Object(
@@ -32,6 +33,7 @@ export const Config = Type.Object(
       { default: {}, additionalProperties: false },
     ),
     tls: TlsConfig,
+    kubernetes: KubernetesConfig,
     policy: PolicyConfig,
     admission: AdmissionConfig,
     authz: AuthzConfig,

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { AuditLog } from '../audit/log.js';
 import { createSinks } from '../audit/sinks/create.js';
-import { TlsProvider } from '../certs/provider.js';
+import { TlsProvider, type TlsSource } from '../certs/provider.js';
 import type { ClusterFacts } from '../facts/facts.js';
 import { FileFacts } from '../facts/file.js';
 import { PolicyEngine } from '../policy/engine.js';
@@ -30,6 +30,10 @@ export interface ServiceOptions {
   frontDoors: FrontDoor[];
   /** Facts other than the standalone file (Kubernetes informers). */
   facts?: ClusterFacts;
+  /** Where tls.mode "secret" reads its certificates (Kubernetes mode). */
+  tlsSource?: TlsSource;
+  /** The `kubernetes` slot of GET /api/v1/mesh/status (Kubernetes mode). */
+  kubernetes?: () => unknown;
 }
 
 export interface Service {
@@ -50,7 +54,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const bundles = new BundleManager(engine, await bundleConfigs(config.policy), log.child({ component: 'bundles' }));
   const overlay = new DataOverlay(engine, config.policy.data, config.policy.dataFile, log.child({ component: 'policy-data' }));
   const audit = new AuditLog({ sinks: createSinks(config.audit, options.stdout, log), mask: config.audit.mask, labels, recent: config.audit.recent });
-  const tls = new TlsProvider(config.tls);
+  const tls = new TlsProvider(config.tls, options.tlsSource);
   let draining = false;
 
   let facts = options.facts;
@@ -87,7 +91,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   const token = await resolveAdminToken({ tokenFile: config.admin.tokenFile, standaloneDir: config.mode === 'standalone' ? config.tls.dir : undefined });
   if (!token) log.warn({}, 'no admin token configured (admin.tokenFile or PORTCULLIS_ADMIN_TOKEN): /api/v1 refuses every request');
-  const admin = await startAdmin(ctx, { token, listenersReady: () => listeners.length === options.frontDoors.length, api: apiRoutes(() => listeners) });
+  const admin = await startAdmin(ctx, { token, listenersReady: () => listeners.length === options.frontDoors.length, api: apiRoutes(() => listeners, { kubernetes: options.kubernetes }) });
   log.info({ version: VERSION, instance, mode: config.mode, listeners: Object.fromEntries([...listeners, admin].map((l) => [l.name, l.port])) }, 'portcullis started');
 
   return {

@@ -1,0 +1,142 @@
+import { CertRotator } from '../certs/rotator.js';
+import { certInfo, splitPems } from '../certs/pem.js';
+import { initialState, rotationSettings } from '../certs/rotation.js';
+import { SecretTlsSource } from '../certs/secret-source.js';
+import { CertSecret } from '../certs/secret-store.js';
+import { kubeConfig, ownIdentity, ownNamespace, serviceDnsNames } from '../kube/client.js';
+import { DefaultDenyController } from '../kube/default-deny.js';
+import { describe } from '../kube/errors.js';
+import { InformerFacts } from '../kube/facts.js';
+import { LeaderElector } from '../kube/leader.js';
+import { ReplicaRegistry } from '../kube/replicas.js';
+import { CaBundlePublisher } from '../kube/webhooks.js';
+import type { Config } from './config.js';
+import type { Context } from './context.js';
+import type { Logger } from './logger.js';
+import type { ServiceOptions } from './service.js';
+
+export interface KubernetesMode {
+  /** What startService takes from Kubernetes mode: informer facts, the Secret as TLS source, the status slot. */
+  serviceOptions: Pick<ServiceOptions, 'facts' | 'tlsSource' | 'kubernetes'>;
+  /** Feeds the CA expiry metric once the service (and its metrics) exist. */
+  attach(ctx: Context): void;
+  /** After the service has stopped (readiness dropped, in-flight answered): leave the Lease to the next leader. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What runs where. Every replica: informers (facts), its replica Lease (alive, and the serial it serves),
+ * the certificate Secret watch (tls.mode secret), and a leader election candidate. The leader only:
+ * certificate rotation, the webhook caBundle, the default-deny AuthorizationPolicies. Leader-only work is
+ * built anew for each term, so a replica that loses and regains leadership starts from a clean slate.
+ */
+export async function startKubernetesMode(config: Config, log: Logger): Promise<KubernetesMode> {
+  const k = config.kubernetes;
+  const kc = kubeConfig(k);
+  const namespace = ownNamespace(k);
+  const identity = ownIdentity(k);
+  const klog = log.child({ component: 'kubernetes' });
+  const watch = { resyncMs: k.informers.resyncSeconds * 1000, watchTimeoutSeconds: k.informers.watchTimeoutSeconds, retryMs: k.informers.retrySeconds * 1000 };
+  const election = k.leaderElection;
+  const leaseDurationMs = election.leaseDurationSeconds * 1000;
+
+  const facts = new InformerFacts({ kc, ...watch, log: klog });
+  const replicas = new ReplicaRegistry({ kc, namespace, group: election.leaseName, identity, leaseDurationMs, log: klog });
+  const elector = new LeaderElector({
+    kc,
+    namespace,
+    name: election.leaseName,
+    identity,
+    leaseDurationMs,
+    renewDeadlineMs: election.renewDeadlineSeconds * 1000,
+    retryPeriodMs: election.retryPeriodSeconds * 1000,
+    log: klog,
+  });
+
+  let source: SecretTlsSource | undefined;
+  let leaderWork: (() => Promise<void>) | undefined;
+  let rotator: CertRotator | undefined;
+  let publisher: CaBundlePublisher | undefined;
+  const secretConfig = config.tls.secret;
+  const settings = config.tls.mode === 'secret' ? rotationSettings(secretConfig) : undefined;
+  const dnsNames = serviceDnsNames(k.service, namespace, k.clusterDomain);
+  const store = new CertSecret(kc, namespace, secretConfig.name);
+  if (settings) {
+    source = new SecretTlsSource({ kc, store, fresh: () => initialState(settings, dnsNames), startTimeoutMs: k.startTimeoutSeconds * 1000, watch, log: klog });
+    source.onServing = (serial) => void replicas.report(serial);
+  }
+
+  const startLeaderWork = () => {
+    const deny = k.defaultDeny.enabled ? new DefaultDenyController({ kc, namespaces: facts.namespaces, name: k.defaultDeny.name, injectionLabel: k.defaultDeny.injectionLabel, log: klog }) : undefined;
+    if (settings && source) {
+      publisher = new CaBundlePublisher({ kc, mutating: k.webhooks.mutating, validating: k.webhooks.validating, ...watch, log: klog });
+      rotator = new CertRotator({ store, source, publisher, replicas, settings, dnsNames, pollMs: election.retryPeriodSeconds * 1000, log: klog });
+      publisher.start();
+      rotator.start();
+    }
+    deny?.start();
+    const [p, r] = [publisher, rotator];
+    leaderWork = async () => {
+      deny?.stop();
+      await r?.stop();
+      await p?.stop();
+    };
+  };
+  let stoppingLeaderWork: Promise<void> = Promise.resolve();
+  elector.on('started', startLeaderWork);
+  elector.on('stopped', () => {
+    const stop = leaderWork;
+    leaderWork = undefined;
+    rotator = undefined;
+    publisher = undefined;
+    stoppingLeaderWork = stoppingLeaderWork.then(() => stop?.());
+  });
+
+  facts.start();
+  replicas.start();
+  elector.start();
+  try {
+    await facts.namespaces.whenSynced(k.startTimeoutSeconds * 1000);
+    await facts.pods.whenSynced(k.startTimeoutSeconds * 1000);
+  } catch (err) {
+    klog.warn({ err: describe(err) }, 'starting before the informers synced: decisions use what is known so far');
+  }
+
+  const stop = async () => {
+    await elector.stop();
+    await stoppingLeaderWork;
+    await replicas.stop();
+    await source?.stop();
+    await facts.stop();
+  };
+
+  return {
+    serviceOptions: {
+      facts,
+      ...(source ? { tlsSource: source } : {}),
+      kubernetes: () => ({
+        mode: 'kubernetes',
+        namespace,
+        identity,
+        factsSynced: facts.synced(),
+        informers: facts.status(),
+        leader: { identity: elector.leader() ?? null, self: elector.isLeader(), lease: election.leaseName },
+        certificates: {
+          mode: config.tls.mode,
+          ...(source ? { secret: secretConfig.name, serving: source.serving() ?? null } : {}),
+          ...(rotator ? { rotation: rotator.status() } : {}),
+        },
+        ...(publisher ? { webhooks: publisher.status() } : {}),
+      }),
+    },
+    attach(ctx) {
+      const setCa = (ca: string | undefined) => {
+        const ends = splitPems(ca ?? '').map((pem) => certInfo(pem).notAfter.getTime());
+        if (ends.length > 0) ctx.metrics.certificateExpiry.set({ name: 'ca' }, Math.min(...ends) / 1000);
+      };
+      setCa(ctx.tls.current().ca);
+      ctx.tls.on('change', (m) => setCa(m.ca));
+    },
+    stop,
+  };
+}
