@@ -33,8 +33,12 @@ export interface Harness {
   get(path: string): Promise<Reply>;
   /** POSTs to the admin API under /api/v1 with the bearer token. */
   api(path: string, body: unknown, options?: { raw?: string; token?: string }): Promise<Reply>;
-  /** Resolves once the audit log has sealed `n` more events than were seen when it was called. */
-  nextEvents(n?: number): Promise<DecisionEvent[]>;
+  /** The count of events so far, to pass to eventsSince. */
+  mark(): number;
+  /** Resolves with the `n` events sealed after `mark` once they are there. */
+  eventsSince(mark: number, n?: number): Promise<DecisionEvent[]>;
+  /** The event of a decision, by the decision id the response carries. */
+  event(decisionId: string): Promise<DecisionEvent>;
   close(): Promise<void>;
 }
 
@@ -93,6 +97,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       req.end(payload);
     });
 
+  // Events are sealed on the next turn of the event loop; flushing seals whatever is pending now.
+  const until = async (done: () => boolean) => {
+    const deadline = Date.now() + 5000;
+    await service.ctx.audit.flush();
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error('the expected audit event was not recorded');
+      await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 50))]);
+    }
+  };
+
   const harness: Harness = {
     service,
     dir,
@@ -119,14 +133,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         req.on('error', reject);
         req.end(payload);
       }),
-    async nextEvents(n = 1) {
-      const target = events.length + n;
-      await service.ctx.audit.flush();
-      while (events.length < target) {
-        await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 2000))]);
-        if (events.length < target) await service.ctx.audit.flush();
-      }
-      return events.slice(target - n, target);
+    mark: () => events.length,
+    async eventsSince(mark, n = 1) {
+      await until(() => events.length >= mark + n);
+      return events.slice(mark, mark + n);
+    },
+    async event(decisionId) {
+      await until(() => events.some((e) => e.decision_id === decisionId));
+      return events.find((e) => e.decision_id === decisionId) as DecisionEvent;
     },
     async close() {
       agent.destroy();
