@@ -15,6 +15,10 @@ export const SecretTlsConfig = Type.Object(
     earlyRotation: Duration('4h', 'renew the serving certificate this long before it expires'),
     caRotationPeriod: Duration('8760h', 'lifetime of each CA'),
     caEarlyRotation: Duration('720h', 'start the CA rollover this long before the CA expires'),
+    extraNames: Type.Array(Type.String(), {
+      default: [],
+      description: 'DNS names or IP addresses the serving certificate covers besides the Service names (a webhook reached by URL)',
+    }),
     trustPropagation: Duration('10s', 'after a new CA is in the webhook caBundle, wait this long (API server informers) before serving a certificate it signed'),
   },
   { default: {}, additionalProperties: false },

@@ -14,7 +14,8 @@ export interface CertInfo {
   serial: string;
   notBefore: Date;
   notAfter: Date;
-  dnsNames: string[];
+  /** DNS names and IP addresses of the subjectAltName. */
+  names: string[];
 }
 
 export function certInfo(pem: string): CertInfo {
@@ -23,10 +24,10 @@ export function certInfo(pem: string): CertInfo {
     serial: x.serialNumber.toLowerCase(),
     notBefore: new Date(x.validFrom),
     notAfter: new Date(x.validTo),
-    dnsNames: (x.subjectAltName ?? '')
+    names: (x.subjectAltName ?? '')
       .split(', ')
-      .filter((n) => n.startsWith('DNS:'))
-      .map((n) => n.slice(4)),
+      .map((n) => /^(?:DNS|IP Address):(.+)$/.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined),
   };
 }
 

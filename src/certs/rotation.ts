@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createCa, issueServing, type KeyPair } from './authority.js';
 import type { SecretTlsConfig } from './config.js';
 import { parseDuration } from './duration.js';
@@ -47,8 +48,8 @@ export function rotationSettings(config: SecretTlsConfig): RotationSettings {
 
 export interface Observed {
   now: Date;
-  /** Names the serving certificate must cover. */
-  dnsNames: string[];
+  /** Names (DNS names or IP addresses) the serving certificate must cover. */
+  names: string[];
   /** Since when the webhook configurations carry exactly this state's trust bundle; undefined while they do not. */
   trustPublishedAt: Date | undefined;
   /** Serials the live replicas report serving (one per replica). */
@@ -65,9 +66,9 @@ export interface Plan {
   waiting?: boolean;
 }
 
-export function initialState(settings: RotationSettings, dnsNames: string[], now = new Date()): CertState {
+export function initialState(settings: RotationSettings, names: string[], now = new Date()): CertState {
   const signer = newCa(settings, now);
-  return { signer, serving: issue(signer, settings, dnsNames, now), trust: [signer.cert] };
+  return { signer, serving: issue(signer, settings, names, now), trust: [signer.cert] };
 }
 
 export function plan(state: CertState, settings: RotationSettings, seen: Observed): Plan {
@@ -78,7 +79,7 @@ export function plan(state: CertState, settings: RotationSettings, seen: Observe
   const at = (extra: number[] = []) => new Date(Math.max(now + 1000, Math.min(...checks, ...extra)));
 
   if (signer.notAfter.getTime() <= now) {
-    return { next: initialState(settings, seen.dnsNames, seen.now), reason: 'the CA has expired: new CA and serving certificate', recheckAt: at() };
+    return { next: initialState(settings, seen.names, seen.now), reason: 'the CA has expired: new CA and serving certificate', recheckAt: at() };
   }
 
   // Expired CAs have nothing left to verify; the signer is always trusted.
@@ -102,8 +103,8 @@ export function plan(state: CertState, settings: RotationSettings, seen: Observe
       ? 'CA rollover, phase 2: serving certificate from the new CA'
       : serving.notAfter.getTime() - now <= settings.earlyRotationMs
         ? 'serving certificate renewed before it expires'
-        : !sameNames(serving.dnsNames, seen.dnsNames)
-          ? 'serving certificate reissued for changed DNS names'
+        : !sameNames(serving.names, seen.names)
+          ? 'serving certificate reissued for changed names'
           : undefined;
   if (due) {
     // A certificate from a CA the API server may not know yet would fail its calls: wait for publication.
@@ -111,7 +112,7 @@ export function plan(state: CertState, settings: RotationSettings, seen: Observe
       const after = seen.trustPublishedAt ? [seen.trustPublishedAt.getTime() + settings.trustPropagationMs] : [];
       return { reason: `${due}: waiting until the trust bundle is published`, recheckAt: at(after), waiting: true };
     }
-    return { next: { ...state, serving: issue(state.signer, settings, seen.dnsNames, seen.now) }, reason: due, recheckAt: at() };
+    return { next: { ...state, serving: issue(state.signer, settings, seen.names, seen.now) }, reason: due, recheckAt: at() };
   }
 
   if (rolling) {
@@ -128,10 +129,10 @@ function newCa(settings: RotationSettings, now: Date): KeyPair {
   return createCa(`portcullis-ca-${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}`, settings.caRotationPeriodMs / 3_600_000);
 }
 
-function issue(signer: KeyPair, settings: RotationSettings, dnsNames: string[], now: Date): KeyPair {
+function issue(signer: KeyPair, settings: RotationSettings, names: string[], now: Date): KeyPair {
   // Never outlive the CA: a certificate whose issuer expired first would fail before its own time.
   const ms = Math.min(settings.rotationPeriodMs, certInfo(signer.cert).notAfter.getTime() - now.getTime());
-  return issueServing(signer, { dnsNames, validityHours: ms / 3_600_000 });
+  return issueServing(signer, { dnsNames: names.filter((n) => !isIP(n)), ipAddresses: names.filter((n) => isIP(n)), validityHours: ms / 3_600_000 });
 }
 
 function sameNames(a: string[], b: string[]): boolean {

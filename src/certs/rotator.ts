@@ -12,7 +12,8 @@ export interface RotatorOptions {
   publisher: CaBundlePublisher;
   replicas: ReplicaRegistry;
   settings: RotationSettings;
-  dnsNames: string[];
+  /** DNS names and IP addresses the serving certificate covers. */
+  names: string[];
   /** How often to look again while waiting on other replicas, which report through their Leases. */
   pollMs: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -86,12 +87,12 @@ export class CertRotator {
   }
 
   private async once(): Promise<void> {
-    const { store, source, publisher, replicas, settings, dnsNames, log } = this.options;
+    const { store, source, publisher, replicas, settings, names, log } = this.options;
     const snapshot = source.latest();
     if (!snapshot) return this.schedule(new Date(Date.now() + this.options.pollMs));
     if (!snapshot.state) {
       log.warn({ secret: store.name }, 'the certificate Secret is unusable: replacing it with a new CA and serving certificate');
-      await this.write(() => store.replace(snapshot.secret, initialState(settings, dnsNames)), 'unusable Secret replaced');
+      await this.write(() => store.replace(snapshot.secret, initialState(settings, names)), 'unusable Secret replaced');
       return;
     }
     const state = snapshot.state;
@@ -104,7 +105,7 @@ export class CertRotator {
       if (pruned.length > 0) log.info({ leases: pruned }, 'removed Leases of replicas long gone');
     }
     const live = await replicas.live(now.getTime());
-    const step = plan(state, settings, { now, dnsNames, trustPublishedAt: publisher.publishedSince(), servedSerials: live.map((r) => r.serial ?? '') });
+    const step = plan(state, settings, { now, names, trustPublishedAt: publisher.publishedSince(), servedSerials: live.map((r) => r.serial ?? '') });
     if (step.reason !== this.lastReason) log.info({ reason: step.reason, replicas: live.length }, 'certificate rotation');
     this.lastReason = step.reason;
     const next = step.next;

@@ -59,10 +59,10 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
   let publisher: CaBundlePublisher | undefined;
   const secretConfig = config.tls.secret;
   const settings = config.tls.mode === 'secret' ? rotationSettings(secretConfig) : undefined;
-  const dnsNames = serviceDnsNames(k.service, namespace, k.clusterDomain);
+  const names = [...serviceDnsNames(k.service, namespace, k.clusterDomain), ...secretConfig.extraNames];
   const store = new CertSecret(kc, namespace, secretConfig.name);
   if (settings) {
-    source = new SecretTlsSource({ kc, store, fresh: () => initialState(settings, dnsNames), startTimeoutMs: k.startTimeoutSeconds * 1000, watch, log: klog });
+    source = new SecretTlsSource({ kc, store, fresh: () => initialState(settings, names), startTimeoutMs: k.startTimeoutSeconds * 1000, watch, log: klog });
     source.onServing = (serial) => void replicas.report(serial);
   }
 
@@ -70,7 +70,7 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
     const deny = k.defaultDeny.enabled ? new DefaultDenyController({ kc, namespaces: facts.namespaces, name: k.defaultDeny.name, injectionLabel: k.defaultDeny.injectionLabel, log: klog }) : undefined;
     if (settings && source) {
       publisher = new CaBundlePublisher({ kc, mutating: k.webhooks.mutating, validating: k.webhooks.validating, ...watch, log: klog });
-      rotator = new CertRotator({ store, source, publisher, replicas, settings, dnsNames, pollMs: election.retryPeriodSeconds * 1000, log: klog });
+      rotator = new CertRotator({ store, source, publisher, replicas, settings, names, pollMs: election.retryPeriodSeconds * 1000, log: klog });
       publisher.start();
       rotator.start();
     }
