@@ -7,36 +7,37 @@ policies := data.portcullis.security.securityPolicies
 
 global_policies := [p | some p in policies; p.scope == "global"]
 
+# [policy index, rule index, action] of every rule matching the request, in order; one pass over
+# the rules per decision.
+matches := [[i, j, rule.action] |
+	some i, p in global_policies
+	some j, rule in rules_of(p)
+	rule_matches(rule)
+]
+
 # Deny wins: every deny rule is checked whatever its position; order only picks which matching rule
 # is named in the reason.
-deny_matches := [[i, j] |
-	some i, p in global_policies
-	some j, rule in rules_of(p)
-	rule.action == "deny"
-	rule_matches(rule)
+deny_matches := [m | some m in matches; m[2] == "deny"]
+
+allow_matches := [m |
+	some m in matches
+	m[2] == "allow"
+	rule_admits_source(rules_of(global_policies[m[0]])[m[1]])
 ]
 
-allow_matches := [[i, j] |
-	some i, p in global_policies
-	some j, rule in rules_of(p)
-	rule.action == "allow"
-	rule_admits_source(rule)
-	rule_matches(rule)
-]
-
-rules_of(p) := p.authorization.rules if has_rule_list(p)
-
-rules_of(p) := [] if not has_rule_list(p)
+rules_of(p) := r if {
+	r := p.authorization.rules
+	is_array(r)
+} else := []
 
 has_rule_list(p) if is_array(p.authorization.rules)
 
 rule_label(ij) := concat("/", [name_or(global_policies[ij[0]], "global policy"), name_or(rules_of(global_policies[ij[0]])[ij[1]], "unnamed rule")])
 
-name_or(x, _) := x.name if named(x)
-
-name_or(x, fallback) := fallback if not named(x)
-
-named(x) if is_string(x.name)
+name_or(x, fallback) := n if {
+	n := x.name
+	is_string(n)
+} else := fallback
 
 # Any global policy asking for deny keeps the default at deny; no global policy at all is deny too.
 default default_allow := false

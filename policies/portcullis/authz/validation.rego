@@ -1,7 +1,8 @@
-# Operator data is checked on every decision and any mistake denies: a misspelt action or key would
-# otherwise silently drop a deny rule and open the mesh. policy_errors lists every mistake in the
-# data (for `opa eval` before shipping a bundle); a decision only pays for the global policies, the
-# trust pairs and the destination service's entries.
+# Operator data is checked where a mistake would open the mesh, on every decision, and any such
+# mistake denies: a misspelt action, scope or mTLS mode, a deny rule with an unknown key or no values
+# would otherwise silently switch protection off. Mistakes that can only close (an allow rule whose
+# key is unknown never matches; an unknown trustLevel trusts no one) are not paid for per request;
+# policy_errors lists every mistake, for `opa eval` before shipping data and for load-time checks.
 #
 # Checks take whole objects (`not valid_action(rule)`, never `not rule.action in ...`): a negated
 # expression over a missing field is undefined in Rego, which would hide exactly the mistakes sought.
@@ -9,17 +10,46 @@ package portcullis.authz
 
 import rego.v1
 
-policy_errors := (global_errors | trust_errors) | {e |
+policy_errors := ((global_errors | all_rule_errors) | trust_errors) | {e |
 	some p in policies
 	p.scope == "service"
 	some e in service_scope_errors(p)
 }
 
-request_policy_errors := (global_errors | trust_errors) | {e |
+request_policy_errors := (global_errors | request_rule_errors) | {e |
 	some sp in service_policies
 	some problem in service_policy_problems(sp.policy)
 	e := concat("", ["service ", policy_label(sp), ": ", problem])
 }
+
+all_rule_errors contains rule_error(p, j, rule, problem) if {
+	some p in global_policies
+	some j, rule in rules_of(p)
+	some problem in rule_problems(rule)
+}
+
+# Per decision, only a rule that fails the quick test below has its problems spelt out.
+request_rule_errors contains rule_error(p, j, rule, problem) if {
+	some p in global_policies
+	some j, rule in rules_of(p)
+	not sound_for_request(rule)
+	some problem in request_rule_problems(rule)
+}
+
+sound_for_request(rule) if {
+	rule.action == "allow"
+	conditions_of(rule)
+}
+
+sound_for_request(rule) if {
+	rule.action == "deny"
+	every c in conditions_of(rule) {
+		valid_key(c)
+		valid_values(c)
+	}
+}
+
+rule_error(p, j, rule, problem) := concat("", ["policy ", name_or(p, "unnamed"), ": rule ", name_or(rule, format_int(j, 10)), ": ", problem])
 
 global_errors contains "data.portcullis.security.securityPolicies is not a list" if {
 	has_key(data.portcullis.security, "securityPolicies")
@@ -35,12 +65,6 @@ global_errors contains concat("", ["policy ", name_or(p, "unnamed"), ": ", probl
 	some p in global_policies
 	some check in ["defaultAction", "mutualTLS", "rules"]
 	problem := global_problem(check, p)
-}
-
-global_errors contains concat("", ["policy ", name_or(p, "unnamed"), ": rule ", name_or(rule, format_int(j, 10)), ": ", problem]) if {
-	some p in global_policies
-	some j, rule in rules_of(p)
-	some problem in rule_problems(rule)
 }
 
 valid_scope(p) if p.scope in {"global", "service"}
@@ -65,10 +89,18 @@ valid_default_action(p) if p.authorization.defaultAction in {"allow", "deny"}
 
 valid_mtls_mode(p) if lower(p.authentication.mutualTLS) in {"strict", "permissive", "disable"}
 
-rule_problems(rule) := {problem |
+rule_problems(rule) := structure_problems(rule) | condition_problems(rule)
+
+request_rule_problems(rule) := structure_problems(rule) | condition_problems(rule) if rule.action == "deny"
+
+else := structure_problems(rule)
+
+structure_problems(rule) := {problem |
 	some check in ["action", "conditions"]
 	problem := rule_problem(check, rule)
-} | {problem |
+}
+
+condition_problems(rule) := {problem |
 	some c in conditions_of(rule)
 	problem := condition_problem(c)
 }

@@ -92,9 +92,29 @@ test_policy_errors_lists_every_mistake if {
 	}
 }
 
-test_bad_trust_level_denies_everything if {
-	d := authz.decision with input as request
+test_bad_trust_level_trusts_no_one if {
+	trust := {
+		"clusters": [{"name": "production-us-west", "trustDomain": "cluster.local"}, {"name": "b", "trustDomain": "b.test"}],
+		"trust": [{"cluster1": "production-us-west", "cluster2": "b", "trustLevel": "Full"}],
+	}
+	from_b := with_mesh({"source": {"principal": "spiffe://b.test/ns/shop/sa/web", "trust_domain": "b.test"}})
+	d := authz.decision with input as from_b
 		with data.portcullis.security as security("allow", [])
-		with data.portcullis.trust as {"trust": [{"cluster1": "a", "cluster2": "b", "trustLevel": "Full"}]}
-	d.reason == `invalid security policy: trust between "a" and "b": trustLevel must be full or limited`
+		with data.portcullis.trust as trust
+	d.reason == "trust domain b.test is not trusted by cluster production-us-west"
+	own := authz.decision with input as request
+		with data.portcullis.security as security("allow", [])
+		with data.portcullis.trust as trust
+	own.allowed
+	errors := authz.policy_errors with data.portcullis.trust as trust
+	errors == {`trust between "production-us-west" and "b": trustLevel must be full or limited`}
+}
+
+test_allow_rule_mistakes_fail_closed_without_costing_each_request if {
+	sec := security("deny", [{"name": "typo", "action": "allow", "conditions": [cond("source.namspace", ["shop"])]}])
+	decide(request, sec).reason == "default action deny"
+	errors := authz.policy_errors with data.portcullis.security as sec
+	errors == {`policy g: rule typo: unknown condition key "source.namspace"`}
+	empty := security("deny", [{"name": "empty", "action": "allow", "conditions": [cond("source.namespace", [])]}])
+	decide(request, empty).reason == "default action deny"
 }
