@@ -1,0 +1,153 @@
+import t from 'tap';
+import fastJsonPatch from 'fast-json-patch';
+import { fixture, patchOf, startHarness } from './service.js';
+
+const h = await startHarness({
+  namespaces: [
+    { name: 'payments', labels: { 'portcullis.io/injection': 'enabled' } },
+    { name: 'plain', labels: {} },
+    { name: 'kube-system', labels: { 'portcullis.io/injection': 'enabled' } },
+  ],
+  config: {
+    policy: {
+      data: { portcullis: { config: { mutations: { seccompProfile: { enabled: true, type: 'RuntimeDefault' }, podLabels: { enabled: true, labels: { 'portcullis.io/managed': 'true' } } } } } },
+    },
+  },
+});
+t.teardown(() => h.close());
+
+const base = await fixture('pod-create-deployment.json');
+const podReview = (namespace: string, edit: (pod: any) => void = () => {}, request: Record<string, unknown> = {}) => {
+  const review = structuredClone(base);
+  review.request.namespace = namespace;
+  review.request.object.metadata.namespace = namespace;
+  review.request.uid = `uid-${Math.random().toString(16).slice(2)}`;
+  edit(review.request.object);
+  Object.assign(review.request, request);
+  return review;
+};
+const apply = (object: unknown, response: { patch?: string }) =>
+  fastJsonPatch.applyPatch(structuredClone(object), patchOf(response) as fastJsonPatch.Operation[], true, false).newDocument as any;
+const hasProxy = (pod: any) => pod.spec.containers.some((c: any) => c.name === 'portcullis-proxy');
+
+t.test('a Pod of a mesh namespace gets the sidecar; the patch applies; the result passes validation', async (t) => {
+  const review = podReview('payments');
+  const reply = await h.post('/mutate', review);
+  const r = reply.json.response;
+  t.equal(r.uid, review.request.uid);
+  t.equal(r.allowed, true);
+  t.equal(r.patchType, 'JSONPatch');
+  t.match(r.auditAnnotations, { 'sidecar-injected': 'true', 'injection-reason': 'namespace label portcullis.io/injection=enabled', 'decision-id': /.+/ });
+  const pod = apply(review.request.object, r);
+  t.ok(hasProxy(pod));
+  t.equal(pod.spec.initContainers[0].name, 'portcullis-init');
+  t.equal(pod.metadata.labels['portcullis.io/managed'], 'true', 'mutation policy ops follow the sidecar');
+  t.ok(pod.metadata.annotations['sidecar.portcullis.io/status']);
+  const proxy = pod.spec.containers.find((c: any) => c.name === 'portcullis-proxy');
+  t.ok(proxy.env.some((e: any) => e.value === 'spiffe://cluster.local/ns/payments/sa/payment-service'));
+
+  // What the API server does next: the validating webhook sees the mutated Pod.
+  const validated = structuredClone(review);
+  validated.request.object = pod;
+  const v = (await h.post('/validate', validated)).json.response;
+  t.equal(v.allowed, true, `the injected Pod satisfies every rule: ${v.status?.message ?? ''}`);
+
+  const event = await h.event(r.auditAnnotations['decision-id']);
+  t.match(event, { path: 'portcullis/admission/patches', decision: 'allow', admission: { webhook: 'mutate', allowed: true }, result: { injected: true } });
+  t.ok((event.result as any).patch.length >= 5, 'the event records the patch');
+});
+
+t.test('reinvocation and UPDATE never inject twice', async (t) => {
+  const review = podReview('payments');
+  const first = (await h.post('/mutate', review)).json.response;
+  const injected = apply(review.request.object, first);
+
+  const again = podReview('payments');
+  again.request.object = injected;
+  const second = (await h.post('/mutate', again)).json.response;
+  t.equal(second.allowed, true);
+  t.notOk(second.patch, 'no patch on reinvocation');
+  t.match(second.auditAnnotations, { 'sidecar-injected': 'false', 'injection-reason': /already injected/ });
+
+  const update = podReview('payments', () => {}, { operation: 'UPDATE', object: { ...injected, metadata: { ...injected.metadata, labels: { ...injected.metadata.labels, extra: 'x' } } }, oldObject: injected });
+  const u = (await h.post('/mutate', update)).json.response;
+  t.equal(u.allowed, true);
+  t.notOk(u.patch, 'no patch on UPDATE');
+  t.equal(u.auditAnnotations['sidecar-injected'], 'false');
+
+  const plainUpdate = podReview('payments', () => {}, { operation: 'UPDATE', oldObject: structuredClone(base.request.object) });
+  const pu = (await h.post('/mutate', plainUpdate)).json.response;
+  t.notOk(patchOf(pu).some((op) => op.path.includes('containers')), 'an UPDATE of a Pod created before the mesh gets no sidecar');
+});
+
+t.test('triggers and their precedence', async (t) => {
+  const injectedBy = async (namespace: string, edit: (pod: any) => void = () => {}) => {
+    const review = podReview(namespace, edit);
+    const r = (await h.post('/mutate', review)).json.response;
+    return { injected: r.allowed && hasProxy(apply(review.request.object, r)), r };
+  };
+  t.equal((await injectedBy('plain')).injected, false, 'namespace without the label');
+  t.equal((await injectedBy('plain', (p) => (p.metadata.labels['sidecar.portcullis.io/inject'] = 'true'))).injected, true, 'Pod label opts in');
+  t.equal((await injectedBy('payments', (p) => (p.metadata.labels['sidecar.portcullis.io/inject'] = 'false'))).injected, false, 'Pod label opts out');
+  t.equal((await injectedBy('kube-system', (p) => (p.metadata.labels['sidecar.portcullis.io/inject'] = 'true'))).injected, false, 'kube-system never');
+  t.equal((await injectedBy('payments', (p) => (p.spec.hostNetwork = true))).injected, false, 'hostNetwork never');
+  const unknown = await injectedBy('nowhere');
+  t.equal(unknown.injected, false, 'a namespace the facts do not know');
+  const bad = (await injectedBy('payments', (p) => (p.metadata.labels['sidecar.portcullis.io/inject'] = 'enabled'))).r;
+  t.equal(bad.allowed, false);
+  t.equal(bad.status.code, 400);
+  t.match(bad.status.message, /sidecar.portcullis.io\/inject must be "true" or "false", got "enabled"/);
+});
+
+t.test('annotations tune the sidecar; bad values are refused with the reason', async (t) => {
+  const review = podReview('payments', (p) => {
+    p.metadata.annotations['proxy.portcullis.io/cpu'] = '500m';
+    p.metadata.annotations['proxy.portcullis.io/memory'] = '2Gi';
+    p.metadata.annotations['traffic.portcullis.io/excludeInboundPorts'] = '9102';
+    p.metadata.annotations['traffic.portcullis.io/excludeOutboundIPRanges'] = '169.254.169.254/32';
+  });
+  const r = (await h.post('/mutate', review)).json.response;
+  const pod = apply(review.request.object, r);
+  const proxy = pod.spec.containers.find((c: any) => c.name === 'portcullis-proxy');
+  t.same(proxy.resources.requests, { cpu: '500m', memory: '2Gi' });
+  t.equal(proxy.resources.limits.memory, '2Gi', 'the limit follows a larger request');
+  const args = pod.spec.initContainers[0].args;
+  t.ok(args.includes('--exclude-inbound-ports=9102'));
+  t.ok(args.includes('--exclude-outbound-ip-ranges=169.254.169.254/32'));
+
+  const bad = podReview('payments', (p) => {
+    p.metadata.annotations['traffic.portcullis.io/excludeOutboundPorts'] = '25,smtp';
+    p.metadata.annotations['proxy.portcullis.io/cpu'] = '-1';
+  });
+  const b = (await h.post('/mutate', bad)).json.response;
+  t.equal(b.uid, bad.request.uid);
+  t.equal(b.allowed, false);
+  t.match(b.status, { code: 400, reason: 'BadRequest' });
+  t.match(b.status.message, /traffic.portcullis.io\/excludeOutboundPorts="25,smtp": "smtp" is not a port/);
+  t.match(b.status.message, /proxy.portcullis.io\/cpu="-1"/);
+  const event = await h.event(b.auditAnnotations?.['decision-id'] ?? '');
+  t.equal(event.decision, 'deny');
+});
+
+t.test('mutation policies also apply to Pods that are not injected', async (t) => {
+  const review = podReview('plain', (p) => {
+    delete p.spec.securityContext;
+  });
+  const r = (await h.post('/mutate', review)).json.response;
+  const ops = patchOf(r);
+  t.same(ops.map((o) => o.path), ['/spec/securityContext', '/metadata/labels/portcullis.io~1managed']);
+  const pod = apply(review.request.object, r);
+  t.same(pod.spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
+  t.equal(r.auditAnnotations['policy-patches'], '2');
+});
+
+t.test('non-Pod kinds and DELETE pass through untouched', async (t) => {
+  const pa = await fixture('peerauthentication-permissive.json');
+  const r = (await h.post('/mutate', pa)).json.response;
+  t.equal(r.allowed, true, 'the mutating webhook does not judge: validation does');
+  t.notOk(r.patch);
+  const del = podReview('payments', () => {}, { operation: 'DELETE', object: null, oldObject: structuredClone(base.request.object) });
+  const d = (await h.post('/mutate', del)).json.response;
+  t.equal(d.allowed, true);
+  t.notOk(d.patch);
+});
