@@ -81,6 +81,12 @@ test_suffix_wildcard if {
 	refused_by([cond("source.principal", ["*/sa/admin"])], request)
 }
 
+test_numbers_in_policy_compare_as_text if {
+	inp := with_http({"headers": {"x-version": "2"}})
+	allowed_by([cond("request.headers[x-version]", [2])], inp)
+	refused_by([cond("request.headers[x-version]", [3])], inp)
+}
+
 test_request_headers_case_insensitive_name if {
 	allowed_by([cond("request.headers[X-Tenant]", ["acme"])], request)
 	allowed_by([cond("request.headers[x-tenant]", ["ac*"])], request)
@@ -95,6 +101,9 @@ test_jwt_claims_only_when_verified if {
 	allowed_by([cond("jwt.claims[admin]", [true])], inp)
 	allowed_by([cond("jwt.claims[admin]", ["true"])], inp)
 	allowed_by([cond("jwt.claims[level]", [3])], inp)
+	allowed_by([cond("jwt.claims[level]", ["3"])], inp)
+	allowed_by([cond("jwt.claims[sub]", ["ali*"])], inp)
+	refused_by([cond("jwt.claims[level]", [4])], inp)
 	refused_by([cond("jwt.claims[groups]", ["root"])], inp)
 	refused_by([cond("jwt.claims[sub]", ["bob"])], inp)
 	unverified := with_mesh({"jwt": {"verified": false, "error": "bad_signature", "claims": {"sub": "alice"}}})
@@ -102,8 +111,20 @@ test_jwt_claims_only_when_verified if {
 }
 
 test_every_condition_must_match if {
-	allowed_by([cond("source.namespace", ["shop"]), cond("request.method", ["GET"])], request)
-	refused_by([cond("source.namespace", ["shop"]), cond("request.method", ["POST"])], request)
+	shop := cond("source.namespace", ["shop"])
+	get := cond("request.method", ["GET"])
+	api := cond("request.path", ["/api/*"])
+	web := cond("source.labels[app]", ["web"])
+	post := cond("request.method", ["POST"])
+	allowed_by([shop, get], request)
+	refused_by([shop, post], request)
+	allowed_by([shop, get, api], request)
+	refused_by([post, get, api], request)
+	refused_by([shop, post, api], request)
+	refused_by([shop, get, post], request)
+	allowed_by([shop, get, api, web], request)
+	refused_by([shop, get, api, web, post], request)
+	refused_by([post, shop, get, api, web], request)
 }
 
 test_template_same_namespace if {

@@ -84,8 +84,6 @@ request_host := v if {
 
 request_method := input.attributes.request.http.method
 
-request_headers := input.attributes.request.http.headers
-
 # The path as Envoy forwards it, without query and fragment: rules are written for paths, and
 # parameters must not be able to satisfy a path prefix.
 request_path := split(split(input.attributes.request.http.path, "?")[0], "#")[0] if {

@@ -22,6 +22,12 @@ test_destination_identity_from_attributes_when_mesh_lacks_it if {
 	authz.destination_namespace == "shop" with input as inp
 }
 
+test_destination_identity_parsed_from_mesh_principal if {
+	inp := with_mesh({"destination": {"principal": "spiffe://cluster.local/ns/billing/sa/ledger", "namespace": null, "service_account": null}})
+	authz.destination_namespace == "billing" with input as inp
+	authz.destination_service_account == "ledger" with input as inp
+}
+
 test_mesh_facts_take_precedence if {
 	inp := with_mesh({"source": {"ip": "198.51.100.1", "namespace": "elsewhere"}})
 	authz.source_ip == "198.51.100.1" with input as inp

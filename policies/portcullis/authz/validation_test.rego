@@ -81,7 +81,10 @@ test_policy_errors_lists_every_mistake if {
 		{"name": "svc", "scope": "service", "services": [{"name": "a", "policies": {}}, {"name": "b", "policies": [{"name": "p", "jwtValidation": 1}]}]},
 		{"name": "svc2", "scope": "service", "services": "all"},
 	]}
-	errors := authz.policy_errors with data.portcullis.security as sec with data.portcullis.trust as {"trust": [{"cluster1": "x", "cluster2": "y", "trustLevel": "partial"}]}
+	errors := authz.policy_errors with data.portcullis.security as sec with data.portcullis.trust as {"trust": [
+		{"cluster1": "x", "cluster2": "y", "trustLevel": "partial"},
+		{"cluster1": "x", "cluster2": "z", "trustLevel": "full"},
+	]}
 	errors == {
 		"policy g: authorization.defaultAction must be allow or deny",
 		`policy g: rule r: unknown condition key "nope"`,
