@@ -1,0 +1,58 @@
+// What a control-plane supervisor and its clients tell each other through the plane's directory: the
+// supervisor writes state.json once (ready or failed); clients poll for it. A file, not IPC, because
+// clients of a shared plane are other test processes that never spawned the supervisor.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface SupervisorOptions {
+  binDir: string;
+  startTimeoutMs: number;
+  etcdPort?: number;
+  apiServerPort?: number;
+  strictPorts: boolean;
+  apiServerArgs: string[];
+}
+
+export interface ReadyState {
+  status: 'ready';
+  server: string;
+  kubeconfigPath: string;
+  pids: { supervisor: number; etcd: number; apiServer: number };
+}
+
+export interface FailedState {
+  status: 'failed';
+  message: string;
+}
+
+export type SupervisorState = ReadyState | FailedState;
+
+export const SUPERVISOR_LOG = 'supervisor.log';
+export const SUPERVISOR_PID = 'supervisor.pid';
+const STATE = 'state.json';
+
+export async function writeState(dir: string, state: SupervisorState): Promise<void> {
+  // Renamed into place so that a polling reader never parses half a file.
+  const tmp = join(dir, `${STATE}.tmp`);
+  await writeFile(tmp, JSON.stringify(state));
+  await rename(tmp, join(dir, STATE));
+}
+
+export async function readState(dir: string): Promise<SupervisorState | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, STATE), 'utf8')) as SupervisorState;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** True while a process with that pid exists (EPERM means it exists but is not ours). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
