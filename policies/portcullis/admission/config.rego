@@ -32,9 +32,11 @@ init_capabilities := object.get(mesh, ["init", "capabilities"], ["NET_ADMIN", "N
 default_deny_policy_name := object.get(mesh, ["defaultDenyPolicy", "name"], "default-deny")
 
 # The namespace controller must be able to empty a terminating namespace, or it never goes away.
+# Without per-controller credentials it acts as system:kube-controller-manager.
 default_deny_deleters := object.get(mesh, ["defaultDenyPolicy", "deletableBy"], [
 	"system:serviceaccount:kube-system:namespace-controller",
 	"system:serviceaccount:kube-system:generic-garbage-collector",
+	"system:kube-controller-manager",
 ])
 
 allowed_capabilities := object.get(config, ["allowlists", "capabilities"], ["NET_BIND_SERVICE"])

@@ -24,6 +24,7 @@ test_delete_without_user_info_denied if {
 
 test_namespace_controller_may_delete_it if {
 	clean(delete_by(default_deny, "system:serviceaccount:kube-system:namespace-controller"))
+	clean(delete_by(default_deny, "system:kube-controller-manager"))
 	only(delete_by(default_deny, "system:serviceaccount:kube-system:replicaset-controller"), "authorization-policy-default-deny")
 }
 

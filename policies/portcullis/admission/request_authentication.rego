@@ -38,6 +38,7 @@ violation contains {
 	spec_changed
 	some i, jwt_rule in spec.jwtRules
 	uri := jwt_rule.jwksUri
+	uri != ""
 	not startswith(lower(uri), "https://")
 	field := concat("", ["spec.jwtRules[", format_int(i, 10), "].jwksUri"])
 }

@@ -39,6 +39,8 @@ test_plain_http_jwks_denied if {
 	messages(inp, "request-authentication-jwks-https") == {"RequestAuthentication spec.jwtRules[1].jwksUri \"http://issuer.example.com/jwks\" is not an https URL: serve the JWKS over https so its signing keys cannot be replaced in transit"}
 }
 
+test_empty_jwks_uri_means_discovery if clean(create(request_authentication([{"issuer": "https://issuer.example.com", "jwksUri": ""}])))
+
 test_uppercase_https_scheme_allowed if {
 	clean(create(request_authentication([{"issuer": "https://issuer.example.com", "jwksUri": "HTTPS://issuer.example.com/jwks"}])))
 }
