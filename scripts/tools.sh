@@ -38,6 +38,8 @@ kube_ldflags() {
 want=${1:-all}
 case "$want" in all|opa) build opa opa github.com/open-policy-agent/opa ;; esac
 case "$want" in all|etcd) build etcd etcd go.etcd.io/etcd/server/v3 ;; esac
+case "$want" in all|grpcurl) build grpcurl grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl ;; esac
+case "$want" in all|ghz) build ghz ghz github.com/bojand/ghz/cmd/ghz ;; esac
 # helm template/lint for charts/; its own module, since it pins other k8s.io versions than tools/kube.
 case "$want" in all|helm) build helm helm helm.sh/helm/v3/cmd/helm -ldflags "-X helm.sh/helm/v3/internal/version.version=$(awk '$1 == "helm.sh/helm/v3" { print $2; exit }' "$root/tools/helm/go.mod")" ;; esac
 case "$want" in all|kube-apiserver)

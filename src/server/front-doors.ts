@@ -1,4 +1,6 @@
 import { startAdmission } from '../admission/server.js';
+import { startGrpcDoor } from '../authz/grpc/server.js';
+import { startHttpDoor } from '../authz/http/server.js';
 import type { Config } from './config.js';
 import type { FrontDoor } from './service.js';
 
@@ -6,5 +8,7 @@ import type { FrontDoor } from './service.js';
 export function frontDoors(config: Config): FrontDoor[] {
   const doors: FrontDoor[] = [];
   if (config.admission.enabled) doors.push(startAdmission);
+  if (config.authz.enabled && config.authz.grpc.enabled) doors.push(startGrpcDoor);
+  if (config.authz.enabled && config.authz.http.enabled) doors.push(startHttpDoor);
   return doors;
 }

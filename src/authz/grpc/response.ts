@@ -1,0 +1,68 @@
+import type { Decision } from '../decision.js';
+
+/** google.rpc.Code values the answers use. */
+const OK = 0;
+const PERMISSION_DENIED = 7;
+
+interface HeaderValueOption {
+  header: { key: string; value: string };
+}
+
+/**
+ * The envoy.service.auth.v3.CheckResponse for a decision, as a plain object protobufjs encodes directly
+ * (field names as in the .proto; google.protobuf types with protobufjs' own camelCase names). Mirrors
+ * opa-envoy-plugin: a bare boolean result answers with the status alone; an object result adds the OK or
+ * denied HTTP response; the decision id always goes into dynamic metadata.
+ */
+export function checkResponse(decision: Decision, decisionId: string): Record<string, unknown> {
+  const response: Record<string, unknown> = {
+    status: { code: decision.allowed ? OK : PERMISSION_DENIED },
+    dynamic_metadata: toStruct({ ...decision.dynamicMetadata, decision_id: decisionId }),
+  };
+  if (decision.allowed) {
+    const hasChanges = decision.headers.length + decision.requestHeadersToRemove.length + decision.responseHeadersToAdd.length + decision.queryParametersToRemove.length > 0;
+    if (!decision.bare || hasChanges) {
+      response.ok_response = {
+        headers: options(decision.headers),
+        headers_to_remove: decision.requestHeadersToRemove,
+        response_headers_to_add: options(decision.responseHeadersToAdd),
+        query_parameters_to_remove: decision.queryParametersToRemove,
+      };
+    }
+  } else if (!decision.bare) {
+    response.denied_response = {
+      status: { code: decision.httpStatus },
+      headers: options(decision.headers),
+      body: decision.body ?? '',
+    };
+  }
+  return response;
+}
+
+function options(headers: Array<[string, string]>): HeaderValueOption[] {
+  return headers.map(([key, value]) => ({ header: { key, value } }));
+}
+
+/** A JSON object as google.protobuf.Struct. */
+export function toStruct(obj: Record<string, unknown>): { fields: Record<string, unknown> } {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) fields[k] = toValue(v);
+  return { fields };
+}
+
+function toValue(v: unknown): Record<string, unknown> {
+  if (v === null) return { nullValue: 0 };
+  switch (typeof v) {
+    case 'string':
+      return { stringValue: v };
+    case 'number':
+      return { numberValue: v };
+    case 'boolean':
+      return { boolValue: v };
+    case 'object':
+      if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
+      return { structValue: toStruct(v as Record<string, unknown>) };
+    default:
+      return { stringValue: String(v) };
+  }
+}

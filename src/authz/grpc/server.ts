@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { Context, Listener } from '../../server/context.js';
+import type { Incoming } from '../authorizer.js';
+import { toProtoJson } from '../input/protojson.js';
+import { acquireAuthorizer } from '../shared.js';
+import { healthDefinition, healthService } from './health.js';
+import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes, envoyRoot } from './protos.js';
+import { checkResponse } from './response.js';
+
+export const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
+
+/**
+ * The Authorization service as the published Envoy protos define it, with the request side read through
+ * protobufjs into the proto3 JSON mapping (the input opa-envoy-plugin builds) and never throwing: bytes that
+ * do not decode become a malformed request, answered and audited like any other.
+ */
+export function authorizationDefinition(): grpc.ServiceDefinition {
+  const pkg = protoLoader.loadSync(EXTERNAL_AUTH_PROTO, { includeDirs: envoyProtoIncludes(), keepCase: true });
+  const check = (pkg[AUTHORIZATION_SERVICE] as grpc.ServiceDefinition).Check as grpc.MethodDefinition<Incoming, unknown>;
+  const root = envoyRoot();
+  const requestType = root.lookupType('envoy.service.auth.v3.CheckRequest');
+  const responseType = root.lookupType('envoy.service.auth.v3.CheckResponse');
+  return {
+    Check: {
+      ...check,
+      requestDeserialize(bytes: Buffer): Incoming {
+        try {
+          return { request: toProtoJson(requestType, requestType.decode(bytes)) };
+        } catch (err) {
+          return { malformed: `CheckRequest does not decode: ${(err as Error).message}` };
+        }
+      },
+      responseSerialize: (response: unknown) => Buffer.from(responseType.encode(response as Record<string, unknown>).finish()),
+    },
+  };
+}
+
+export async function startGrpcDoor(ctx: Context): Promise<Listener> {
+  const { grpc: cfg, entrypoint } = ctx.config.authz;
+  const { authorizer, release } = acquireAuthorizer(ctx);
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': cfg.maxMessageBytes,
+    'grpc.max_send_message_length': cfg.maxMessageBytes,
+  });
+  server.addService(authorizationDefinition(), {
+    Check(call: grpc.ServerUnaryCall<Incoming, unknown>, callback: grpc.sendUnaryData<unknown>) {
+      const started = performance.now();
+      const deadline = call.getDeadline();
+      const callerDeadline = deadline instanceof Date ? deadline.getTime() : deadline;
+      authorizer
+        .check(call.request, 'grpc', randomUUID(), started, callerDeadline)
+        .then(({ decision, decisionId }) => {
+          if (call.cancelled) return;
+          callback(null, checkResponse(decision, decisionId));
+        })
+        .catch((err: Error) => callback({ code: grpc.status.INTERNAL, details: err.message }));
+    },
+  });
+  server.addService(
+    healthDefinition(),
+    healthService((service) => {
+      if (service !== '' && service !== AUTHORIZATION_SERVICE) return 'SERVICE_UNKNOWN';
+      return !ctx.draining() && ctx.engine.current().has(entrypoint) ? 'SERVING' : 'NOT_SERVING';
+    }),
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  ctx.log.info({ port, entrypoint }, 'authz gRPC listening');
+  return {
+    name: 'authz-grpc',
+    port,
+    async close() {
+      // In-flight Checks are answered; a client holding a Watch stream open must not hold up the stop forever.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 5000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      release();
+    },
+  };
+}

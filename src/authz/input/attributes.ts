@@ -1,0 +1,42 @@
+/**
+ * The parts of an envoy.service.auth.v3.CheckRequest, in its JSON mapping, that Portcullis reads. The
+ * policy receives the whole document; these types only cover what TypeScript looks at.
+ */
+export interface SocketAddress {
+  address?: string;
+  portValue?: number;
+}
+
+export interface PeerAttributes {
+  address?: { socketAddress?: SocketAddress };
+  service?: string;
+  labels?: Record<string, string>;
+  principal?: string;
+  certificate?: string;
+}
+
+export interface HttpAttributes {
+  id?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  path?: string;
+  host?: string;
+  scheme?: string;
+  size?: string;
+  protocol?: string;
+  body?: string;
+  rawBody?: string;
+}
+
+export interface CheckAttributes {
+  source?: PeerAttributes;
+  destination?: PeerAttributes;
+  request?: { time?: string; http?: HttpAttributes };
+  contextExtensions?: Record<string, string>;
+  metadataContext?: unknown;
+  [field: string]: unknown;
+}
+
+export interface CheckRequestJson {
+  attributes?: CheckAttributes;
+}
