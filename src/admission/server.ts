@@ -28,7 +28,8 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     logger: false,
     return503OnClosing: true,
   });
-  // JSON.parse's own message says where the body breaks; fastify's default parser hides it.
+  // JSON only (anything else is a 415), and JSON.parse's own message says where the body breaks.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string));
