@@ -20,9 +20,9 @@ decision := forbidden(concat("", ["invalid security policy: ", sort(request_poli
 	count(request_policy_errors) > 0
 } else := forbidden(concat("", ["trust domain ", source_trust_domain, " is not trusted by cluster ", cluster_label])) if {
 	trust_level == "untrusted"
-} else := forbidden(concat("", ["mTLS required by ", mtls_requirement, ": no verified source identity"])) if {
+} else := forbidden(concat("", ["mTLS required by ", mtls_requirement, ": no verified SPIFFE identity"])) if {
 	mtls_requirement
-	not source_principal
+	not spiffe_source
 } else := forbidden("ambiguous request path") if {
 	ambiguous_path
 } else := unauthenticated(concat("", ["JWT required by ", jwt_missing, ": ", jwt_error]), www_authenticate) if {

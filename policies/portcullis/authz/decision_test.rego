@@ -192,7 +192,7 @@ test_fixture_to_user_service_geo if {
 
 test_fixture_plaintext_refused_by_strict_mtls if {
 	plaintext := object.union(fixture_input, {"mesh": {"source": {"principal": "", "trust_domain": ""}}})
-	shipped(plaintext).reason == "mTLS required by global policy: no verified source identity"
+	shipped(plaintext).reason == "mTLS required by global policy: no verified SPIFFE identity"
 }
 
 test_fixture_from_untrusted_cluster if {
@@ -216,7 +216,7 @@ test_answer_shapes if {
 }
 
 test_decision_defined_for_empty_input if {
-	authz.decision.reason == "mTLS required by global policy: no verified source identity" with input as {}
-	authz.decision.reason == "mTLS required by global policy: no verified source identity" with input as {"mesh": {}}
+	authz.decision.reason == "mTLS required by global policy: no verified SPIFFE identity" with input as {}
+	authz.decision.reason == "mTLS required by global policy: no verified SPIFFE identity" with input as {"mesh": {}}
 	authz.decision.reason == "default action deny" with input as {} with data.portcullis.security as security("deny", [])
 }

@@ -5,6 +5,9 @@ package portcullis.authz
 
 import rego.v1
 
+# A peer certificate without a SPIFFE ID (a legacy x509 subject) names no mesh workload.
+spiffe_source if spiffe_parts(source_principal)
+
 mtls_requirement := "global policy" if {
 	some p in global_policies
 	lower(p.authentication.mutualTLS) == "strict"

@@ -9,8 +9,14 @@ strict(mode) := {"securityPolicies": [object.union(global_policy("allow", []), {
 test_strict_mtls_denies_without_identity if {
 	d := decide(plaintext, strict("strict"))
 	d.http_status == 403
-	d.reason == "mTLS required by global policy: no verified source identity"
+	d.reason == "mTLS required by global policy: no verified SPIFFE identity"
 	decide(plaintext, strict("STRICT")).http_status == 403
+}
+
+test_strict_mtls_needs_a_spiffe_identity if {
+	legacy := with_mesh({"source": {"principal": "CN=legacy-client,O=example", "trust_domain": "", "namespace": ""}})
+	decide(legacy, strict("strict")).reason == "mTLS required by global policy: no verified SPIFFE identity"
+	decide(legacy, strict("permissive")).allowed
 }
 
 test_strict_mtls_allows_verified_identity if {
@@ -31,6 +37,6 @@ test_plaintext_has_no_identity_for_rules if {
 test_service_encryption_required if {
 	sec := orders_policies([{"name": "pci", "encryption": "required"}])
 	d := decide(plaintext, sec)
-	d.reason == "mTLS required by orders (policy pci): no verified source identity"
+	d.reason == "mTLS required by orders (policy pci): no verified SPIFFE identity"
 	decide(request, sec).allowed
 }
