@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { withDeadline } from './deadline.js';
 import { describe, isConflict, isNotFound } from './errors.js';
 import { microTime, timeOf } from './micro-time.js';
 
@@ -66,7 +67,7 @@ export class LeaderElector extends EventEmitter<{ started: []; stopped: []; lead
     while (!this.stopped) {
       let ok = false;
       try {
-        ok = await this.tryAcquireOrRenew();
+        ok = await withDeadline(this.tryAcquireOrRenew(), this.options.renewDeadlineMs, 'leader election round');
       } catch (err) {
         this.options.log.warn({ lease: this.options.name, err: describe(err) }, 'leader election: could not read or write the Lease');
       }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
+import { withDeadline } from './deadline.js';
 import { describe } from './errors.js';
 
 export interface Listed<T> {
@@ -130,14 +131,7 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
   }
 
   private async relist(): Promise<string> {
-    const timeoutMs = this.options.watchTimeoutSeconds * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    const list = await Promise.race([
-      this.options.list(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`list took longer than ${timeoutMs}ms`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const list = await withDeadline(this.options.list(), this.options.watchTimeoutSeconds * 1000, `${this.options.name}: list`);
     const seen = new Set<string>();
     for (const object of list.items) {
       seen.add(keyOf(object));

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { withDeadline } from './deadline.js';
 import { describe, isConflict, isNotFound } from './errors.js';
 import { microTime, timeOf } from './micro-time.js';
 
@@ -92,7 +93,7 @@ export class ReplicaRegistry {
   private heartbeat(): Promise<void> {
     // Serialized: a report and a periodic renewal must not race each other into a 409.
     this.writing = this.writing.then(() =>
-      this.write().catch((err: unknown) => this.options.log.warn({ lease: this.leaseName, err: describe(err) }, 'could not renew the replica Lease')),
+      withDeadline(this.write(), this.options.leaseDurationMs, 'replica Lease renewal').catch((err: unknown) => this.options.log.warn({ lease: this.leaseName, err: describe(err) }, 'could not renew the replica Lease')),
     );
     return this.writing;
   }
