@@ -10,7 +10,7 @@ policy_action := object.get(spec, "action", "ALLOW")
 
 policy_rules := object.get(spec, "rules", [])
 
-# Fields Istio knows at each level, with the hint that fixes the most common misplacement.
+# The only fields Istio reads in a rule and in its from, to and when entries; anything else it drops.
 rule_fields := {"from", "to", "when"}
 
 source_fields := {"source"}

@@ -49,7 +49,7 @@ violation contains {
 	field := concat("", [container_field(list, i), ".securityContext.capabilities.add"])
 }
 
-# The kernel and Kubernetes both accept "CAP_NET_ADMIN" and "net_admin" for NET_ADMIN.
+# Compared by name, not spelling, so "CAP_SYS_ADMIN" or "sys_admin" cannot slip past an allowlist entry.
 capability_name(cap) := trim_prefix(upper(cap), "CAP_")
 
 capability_allowed(_, _, cap) if {
