@@ -30,6 +30,9 @@ function* files(dir) {
   }
 }
 
+// opa runs from the repository root (see below), so every path given on our command line is made absolute first.
+for (const key of ['policies', 'out', 'signing-key']) if (values[key]) values[key] = resolve(values[key]);
+
 const hash = createHash('sha256');
 for (const file of files(values.policies)) hash.update(relative(values.policies, file)).update('\0').update(readFileSync(file));
 const revision = values.revision ?? `sha256-${hash.digest('hex').slice(0, 16)}`;
@@ -47,6 +50,7 @@ if (values['signing-key']) {
     args.push('--claims-file', claims);
   }
 }
-args.push(values.policies);
-execFileSync(join(root, '.tools', 'bin', 'opa'), args, { stdio: 'inherit' });
+// A relative path keeps the machine's directories out of the module paths stored in the bundle.
+args.push(relative(root, values.policies) || '.');
+execFileSync(join(root, '.tools', 'bin', 'opa'), args, { stdio: 'inherit', cwd: root });
 console.error(`bundle: ${relative(process.cwd(), values.out)} revision ${revision}`);
