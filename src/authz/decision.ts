@@ -19,7 +19,9 @@ export interface Decision {
 }
 
 /** A result the answer cannot be built from: handled like any other failure of the decision. */
-export class DecisionError extends Error {}
+export class DecisionError extends Error {
+  override name = 'DecisionError';
+}
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\0\r\n]/;

@@ -6,7 +6,9 @@ export interface ParsedBody {
 }
 
 /** A body that claims a type it does not have; opa-envoy-plugin refuses the request with 400. */
-export class BodyError extends Error {}
+export class BodyError extends Error {
+  override name = 'BodyError';
+}
 
 /**
  * parsed_body and truncated_body as opa-envoy-plugin fills them: JSON and URL-encoded form bodies are parsed,

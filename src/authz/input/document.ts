@@ -4,6 +4,8 @@ import { parsePath, PathError } from './path.js';
 
 /** A CheckRequest no answer can be computed for (no HTTP attributes, unparsable path or body): answered 400, or 413 when too large. */
 export class InputError extends Error {
+  override name = 'InputError';
+
   constructor(
     message: string,
     readonly status = 400,

@@ -9,7 +9,9 @@ export interface ParsedPath {
 }
 
 /** A path Go's url.Parse refuses; opa-envoy-plugin answers such a request with 400. */
-export class PathError extends Error {}
+export class PathError extends Error {
+  override name = 'PathError';
+}
 
 export function parsePath(raw: string): ParsedPath {
   for (let i = 0; i < raw.length; i++) {
