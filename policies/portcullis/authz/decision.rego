@@ -4,7 +4,7 @@
 #   1. the security data is valid           (403, else every deny rule is in doubt)
 #   2. the peer's trust domain is trusted   (403)
 #   3. mTLS strict or encryption required:
-#      a verified peer                      (403)
+#      a verified SPIFFE peer               (403)
 #   4. the path is unambiguous              (403)
 #   5. a required JWT is verified           (401)
 #   6. the token's lifetime is acceptable   (401)

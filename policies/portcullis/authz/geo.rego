@@ -10,8 +10,8 @@ package portcullis.authz
 import rego.v1
 
 geo_violations := [reason |
-	some sp in service_policies
-	reason := geo_violation(sp)
+	some pol in service_policies
+	reason := geo_violation(pol)
 ]
 
 source_geo := [x |
@@ -25,14 +25,14 @@ regions(pol, field) := [] if not list_field(pol, field)
 
 list_field(obj, field) if is_array(obj[field])
 
-geo_violation(sp) := concat("", ["source region ", blocked[0], " is blocked for ", policy_label(sp)]) if {
-	geo_applies(sp.policy)
-	blocked := [x | some x in source_geo; x in regions(sp.policy, "blockedRegions")]
+geo_violation(pol) := concat("", ["source region ", blocked[0], " is blocked for ", policy_label(pol)]) if {
+	geo_applies(pol)
+	blocked := [x | some x in source_geo; x in regions(pol, "blockedRegions")]
 	count(blocked) > 0
-} else := concat("", ["source region ", geo_description, " is not allowed for ", policy_label(sp)]) if {
-	geo_applies(sp.policy)
-	allow_list(sp.policy)
-	not geo_allowed(sp.policy)
+} else := concat("", ["source region ", geo_description, " is not allowed for ", policy_label(pol)]) if {
+	geo_applies(pol)
+	allow_list(pol)
+	not geo_allowed(pol)
 }
 
 geo_description := concat("/", source_geo) if {

@@ -6,7 +6,7 @@ import rego.v1
 
 jwt_verified if input.mesh.jwt.verified == true
 
-jwt_requirements := [sp | some sp in service_policies; sp.policy.jwtValidation == true]
+jwt_requirements := [pol | some pol in service_policies; pol.jwtValidation == true]
 
 jwt_error := v if {
 	v := nonempty(input.mesh.jwt.error)
@@ -18,11 +18,11 @@ jwt_missing := policy_label(jwt_requirements[0]) if not jwt_verified
 # tokenExpiry bounds the lifetime the issuer granted (exp - iat), not the time left: a token minted
 # for a week is refused even in its first hour. Every verified token presented to the service is
 # held to it, whether or not the service requires one.
-token_lifetime_violations := [concat("", [policy_label(sp), ": ", why]) |
+token_lifetime_violations := [concat("", [policy_label(pol), ": ", why]) |
 	jwt_verified
-	some sp in service_policies
-	sp.policy.tokenExpiry
-	why := lifetime_violation(duration_seconds(sp.policy.tokenExpiry))
+	some pol in service_policies
+	pol.tokenExpiry
+	why := lifetime_violation(duration_seconds(pol.tokenExpiry))
 ]
 
 lifetime_violation(_) := "token has no exp claim" if not numeric_claim("exp")
@@ -32,14 +32,14 @@ lifetime_violation(_) := "token has no iat claim, its lifetime is unknown" if {
 	not numeric_claim("iat")
 }
 
-numeric_claim(name) if is_number(input.mesh.jwt.claims[name])
-
 lifetime_violation(max) := concat("", ["token lifetime ", format_int(lifetime, 10), "s exceeds tokenExpiry ", format_int(max, 10), "s"]) if {
 	numeric_claim("exp")
 	numeric_claim("iat")
 	lifetime := input.mesh.jwt.claims.exp - input.mesh.jwt.claims.iat
 	lifetime > max
 }
+
+numeric_claim(name) if is_number(input.mesh.jwt.claims[name])
 
 www_authenticate_missing := {"www-authenticate": `Bearer realm="portcullis"`}
 

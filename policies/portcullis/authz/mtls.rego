@@ -12,6 +12,6 @@ mtls_requirement := "global policy" if {
 	some p in global_policies
 	lower(p.authentication.mutualTLS) == "strict"
 } else := policy_label(encrypted[0]) if {
-	encrypted := [sp | some sp in service_policies; sp.policy.encryption == "required"]
+	encrypted := [pol | some pol in service_policies; pol.encryption == "required"]
 	count(encrypted) > 0
 }

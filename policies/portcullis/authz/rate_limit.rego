@@ -9,9 +9,9 @@ import rego.v1
 # The strictest limit wins when several policies set one: lowest rate, then lowest burst.
 rate_limit := {"key": rate_limit_key, "requests_per_minute": strictest[0], "burst": strictest[1]} if {
 	limits := [[rpm, burst] |
-		some sp in service_policies
-		rpm := sp.policy.requestsPerMinute
-		burst := burst_of(sp.policy)
+		some pol in service_policies
+		rpm := pol.requestsPerMinute
+		burst := burst_of(pol)
 	]
 	count(limits) > 0
 	strictest := sort(limits)[0]

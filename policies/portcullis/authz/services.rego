@@ -4,9 +4,9 @@ package portcullis.authz
 
 import rego.v1
 
-# [{service, policy}] for every policy of every `scope: service` entry naming this service; a
-# service may appear in several such entries and all of their policies apply.
-service_policies := [{"service": s, "policy": pol} |
+# Every policy of every `scope: service` entry naming this service: a service may appear in
+# several such entries and all of their policies apply.
+service_policies := [pol |
 	some p in policies
 	p.scope == "service"
 	some s in p.services
@@ -14,4 +14,4 @@ service_policies := [{"service": s, "policy": pol} |
 	some pol in s.policies
 ]
 
-policy_label(sp) := concat("", [destination_service, " (policy ", name_or(sp.policy, "unnamed"), ")"])
+policy_label(pol) := concat("", [destination_service, " (policy ", name_or(pol, "unnamed"), ")"])

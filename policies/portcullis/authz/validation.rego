@@ -17,9 +17,9 @@ policy_errors := ((global_errors | all_rule_errors) | trust_errors) | {e |
 }
 
 request_policy_errors := (global_errors | request_rule_errors) | {e |
-	some sp in service_policies
-	some problem in service_policy_problems(sp.policy)
-	e := concat("", ["service ", policy_label(sp), ": ", problem])
+	some pol in service_policies
+	some problem in service_policy_problems(pol)
+	e := concat("", ["service ", policy_label(pol), ": ", problem])
 }
 
 all_rule_errors contains rule_error(p, j, rule, problem) if {
