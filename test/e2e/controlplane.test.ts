@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, CustomObjectsApi, type V1ConfigMap } from '@kubernetes/client-node';
 import t from 'tap';
 import {
+  ADMIN_USER,
   ControlPlaneError,
   type ControlPlaneInfo,
   type ControlPlaneOptions,
@@ -46,7 +47,6 @@ interface AdmissionReview {
   request: AdmissionRequest;
 }
 
-const ADMIN = 'portcullis-test-admin';
 const id = randomBytes(4).toString('hex');
 const namespace = `cp-e2e-${id}`;
 const testLabel = 'portcullis.test/controlplane';
@@ -222,7 +222,7 @@ t.test('the webhook receives a real AdmissionReview v1 from the API server', asy
   t.equal(review.request.operation, 'CREATE');
   t.equal(review.request.namespace, namespace);
   t.equal(review.request.dryRun, false);
-  t.equal(review.request.userInfo.username, ADMIN, 'the user is the kubeconfig client certificate');
+  t.equal(review.request.userInfo.username, ADMIN_USER, 'the user is the kubeconfig client certificate');
   t.ok(review.request.userInfo.groups?.includes('system:masters'));
 });
 

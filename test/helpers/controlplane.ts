@@ -11,6 +11,12 @@
 // test file to ask creates the dir atomically (mkdir) and spawns the supervisor, later files find the
 // dir and wait for its state.json. Start-up is paid once per `tap` run, only if some file asks, and the
 // plane goes away when the runner exits. Outside tap the calling process is the owner.
+//
+// Use:
+//   const plane = await sharedControlPlane();          // or startControlPlane(options) + t.teardown(plane.stop)
+//   const kc = loadKubeConfig(plane);                   // admin client certificate (ADMIN_USER)
+//   await installCrds(kc);                              // kube-crds.ts: Istio kinds
+//   await registerWebhook(kc, config, { until });       // kube-webhooks.ts: clientConfig.url + caBundle
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +25,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { alive, readState, SUPERVISOR_LOG, SUPERVISOR_PID, type SupervisorOptions } from './kube-state.js';
+
+export { ADMIN_USER } from './kube-state.js';
 import { ROOT } from './paths.js';
 
 export const KUBE_BIN_DIR = join(ROOT, '.tools', 'bin');
@@ -169,12 +177,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
-function sweepStaleShared(): void {
-  for (const name of readdirSync(tmpdir())) {
+async function sweepStaleShared(): Promise<void> {
+  const stale = readdirSync(tmpdir()).filter((name) => {
     const owner = Number(name.startsWith(SHARED_PREFIX) ? name.slice(SHARED_PREFIX.length) : NaN);
     // Left by a supervisor that was itself killed: its run is over, so nobody can still be using it.
-    if (Number.isInteger(owner) && !alive(owner)) void rm(join(tmpdir(), name), { recursive: true, force: true });
-  }
+    return Number.isInteger(owner) && !alive(owner);
+  });
+  await Promise.all(stale.map((name) => rm(join(tmpdir(), name), { recursive: true, force: true })));
 }
 
 async function sharedSupervisorPid(dir: string): Promise<number> {
@@ -198,7 +207,7 @@ async function sharedSupervisorPid(dir: string): Promise<number> {
 export async function sharedControlPlane(): Promise<ControlPlaneInfo> {
   requireBinaries();
   const owner = process.env.TAP_CHILD_ID ? process.ppid : process.pid;
-  sweepStaleShared();
+  await sweepStaleShared();
   const dir = join(tmpdir(), `${SHARED_PREFIX}${owner}`);
   const options = resolveOptions({});
   let supervisor: number;

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAuthority, rsaKeyPair } from './kube-pki.js';
+import { ADMIN_USER } from './kube-state.js';
 
 export interface LaunchOptions {
   dir: string;
@@ -27,7 +28,6 @@ export interface LaunchedPlane {
   pids: { etcd: number; apiServer: number };
 }
 
-const ADMIN_USER = 'portcullis-test-admin';
 const LOG_TAIL_LINES = 40;
 // Only for automatically chosen ports: another process can take one between our probe and the child's bind.
 const PORT_ATTEMPTS = 3;
@@ -232,13 +232,12 @@ function etcdArgs(dir: string, port: number): string[] {
   ];
 }
 
-function apiServerArgs(dir: string, port: number, etcdPort: number, pki: Pki, extra: string[]): string[] {
+function apiServerArgs(port: number, etcdPort: number, pki: Pki, extra: string[]): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
     `--secure-port=${port}`,
-    `--cert-dir=${join(dir, 'apiserver-certs')}`,
     `--tls-cert-file=${pki.files.servingCert}`,
     `--tls-private-key-file=${pki.files.servingKey}`,
     `--client-ca-file=${pki.files.ca}`,
@@ -267,7 +266,7 @@ async function launchOnce(options: LaunchOptions, pki: Pki, first: boolean): Pro
   const etcd = start('etcd', join(options.binDir, 'etcd'), etcdArgs(options.dir, etcdPort), join(options.dir, 'etcd.log'));
   await waitReady(etcd, () => etcdHealthy(etcdPort), deadline, options.startTimeoutMs);
 
-  const args = apiServerArgs(options.dir, apiPort, etcdPort, pki, options.apiServerArgs);
+  const args = apiServerArgs(apiPort, etcdPort, pki, options.apiServerArgs);
   const apiServer = start('kube-apiserver', join(options.binDir, 'kube-apiserver'), args, join(options.dir, 'kube-apiserver.log'));
   const tls = { ca: pki.caPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
   await waitReady(apiServer, () => apiServerReady(apiPort, tls), deadline, options.startTimeoutMs);

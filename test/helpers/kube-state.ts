@@ -27,6 +27,9 @@ export interface FailedState {
 
 export type SupervisorState = ReadyState | FailedState;
 
+/** The kubeconfig's user: a client certificate in system:masters, so RBAC lets it do anything. */
+export const ADMIN_USER = 'portcullis-test-admin';
+
 export const SUPERVISOR_LOG = 'supervisor.log';
 export const SUPERVISOR_PID = 'supervisor.pid';
 const STATE = 'state.json';
