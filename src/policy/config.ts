@@ -54,6 +54,10 @@ export const PolicyConfig = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    dataChecks: Type.Array(Type.String(), {
+      default: ['portcullis/authz/policy_errors'],
+      description: 'entrypoints listing mistakes in the policy data; data they object to is refused and the previous data keeps serving',
+    }),
     maxMemoryPages: Type.Integer({ minimum: 16, default: 4096, description: 'WebAssembly memory limit per policy, in 64 KiB pages' }),
     readyTimeoutSeconds: Type.Number({ minimum: 0, default: 30 }),
   },

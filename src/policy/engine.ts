@@ -57,6 +57,19 @@ export class Snapshot {
 export interface EngineOptions {
   /** Upper bound of each policy's linear memory, in 64 KiB pages: a runaway input fails instead of eating the heap. */
   maxMemoryPages?: number;
+  /**
+   * Entrypoints that list mistakes in the data (e.g. portcullis/authz/policy_errors). When one of them is
+   * active and returns a non-empty list, the bundle or overlay that produced the data is refused.
+   */
+  dataChecks?: string[];
+}
+
+/** Operator data that a data check refused; the previous data keeps serving. */
+export class DataError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`policy data refused: ${problems.join('; ')}`);
+    this.name = 'DataError';
+  }
 }
 
 /**
@@ -71,9 +84,11 @@ export class PolicyEngine {
   /** Activations run one after the other so two reloads never race to swap. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly maxMemoryPages: number;
+  private readonly dataChecks: string[];
 
   constructor(options: EngineOptions = {}) {
     this.maxMemoryPages = options.maxMemoryPages ?? 4096;
+    this.dataChecks = options.dataChecks ?? [];
   }
 
   current(): Snapshot {
@@ -140,7 +155,16 @@ export class PolicyEngine {
         targets.set(entrypoint, { policy, bundle: b.name });
       }
     }
-    this.snapshot = new Snapshot(targets, revisions);
+    const snapshot = new Snapshot(targets, revisions);
+    const problems = this.dataChecks.filter((c) => snapshot.has(c)).flatMap((c) => {
+      const found = snapshot.evaluate(c, {});
+      return Array.isArray(found) ? found.map(String) : [];
+    });
+    if (problems.length > 0) {
+      if (changed) throw new BundleError(changed, `its data is refused: ${problems.join('; ')}`);
+      throw new DataError(problems);
+    }
+    this.snapshot = snapshot;
     this.bundles = bundles;
     this.overlay = overlay;
     return this.snapshot;

@@ -130,3 +130,18 @@ t.test('memory is bounded: a huge input fails the evaluation instead of the proc
   t.throws(() => engine.evaluate('app/greeting', { name: 'x'.repeat(8 * 1024 * 1024) }), EvaluationError);
   t.equal(engine.evaluate('app/greeting', { name: 'ok' }), 'hello ok');
 });
+
+t.test('data checks refuse operator data or bundles whose data the policy reports as wrong', async (t) => {
+  const engine = new PolicyEngine({ dataChecks: ['app/errors'] });
+  const rego = 'package app\nimport rego.v1\nerrors contains "mode must be on or off" if not data.app.settings.mode in {"on", "off"}\nmode := data.app.settings.mode\n';
+  const sources = (mode: string) => ({ 'app/p.rego': rego, 'app/settings/data.json': JSON.stringify({ mode }) });
+  await engine.activate(await load('app', await buildBundle(sources('on'), { entrypoints: ['app/mode', 'app/errors'], roots: ['app'], revision: 'good' })));
+  await t.rejects(engine.setOverlay({ app: { settings: { mode: 'sometimes' } } }), { name: 'DataError', message: /policy data refused: mode must be on or off/ });
+  t.equal(engine.evaluate('app/mode', {}), 'on', 'the previous data keeps serving');
+  await engine.setOverlay({ app: { settings: { mode: 'off' } } });
+  t.equal(engine.evaluate('app/mode', {}), 'off');
+  await engine.setOverlay({});
+  const bad = await load('app', await buildBundle(sources('maybe'), { entrypoints: ['app/mode', 'app/errors'], roots: ['app'], revision: 'bad' }));
+  await t.rejects(engine.activate(bad), { name: 'BundleError', message: /bundle app: its data is refused: mode must be on or off/ });
+  t.equal(engine.current().revisions.app, 'good');
+});
