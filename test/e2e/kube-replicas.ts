@@ -1,0 +1,46 @@
+// Portcullis replicas in Kubernetes mode, in this process, on loopback ports, against the test control
+// plane: what `portcullis serve` does with mode: kubernetes, minus the signal handling.
+import pino from 'pino';
+import { parseConfig } from '../../src/server/config.js';
+import { frontDoors } from '../../src/server/front-doors.js';
+import { startKubernetesMode, type KubernetesMode } from '../../src/server/kubernetes-mode.js';
+import { startService, type Service } from '../../src/server/service.js';
+
+export interface Replica {
+  identity: string;
+  service: Service;
+  kube: KubernetesMode;
+  admissionPort: number;
+  adminPort: number;
+  status(): Record<string, unknown>;
+  stop(drainMs?: number): Promise<void>;
+}
+
+export async function startReplica(identity: string, kubeconfig: string, namespace: string, config: Record<string, unknown>): Promise<Replica> {
+  const parsed = parseConfig({
+    mode: 'kubernetes',
+    log: { level: 'silent' },
+    admin: { host: '127.0.0.1', port: 0 },
+    admission: { host: '127.0.0.1', port: 0 },
+    authz: { enabled: false },
+    audit: { sinks: [] },
+    ...config,
+    kubernetes: { kubeconfig, namespace, identity, ...((config.kubernetes as object | undefined) ?? {}) },
+  });
+  const log = pino({ level: process.env.PORTCULLIS_TEST_LOG ?? 'silent' });
+  const kube = await startKubernetesMode(parsed, log);
+  const service = await startService({ config: parsed, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(parsed), ...kube.serviceOptions });
+  kube.attach(service.ctx);
+  const admission = service.listeners.find((l) => l.name === 'admission');
+  if (!admission) throw new Error('no admission door');
+  let stopped: Promise<void> | undefined;
+  return {
+    identity,
+    service,
+    kube,
+    admissionPort: admission.port,
+    adminPort: service.admin.port,
+    status: () => (kube.serviceOptions.kubernetes?.() ?? {}) as Record<string, unknown>,
+    stop: (drainMs = 0) => (stopped ??= service.stop({ drainMs }).then(() => kube.stop())),
+  };
+}
