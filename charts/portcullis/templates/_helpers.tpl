@@ -1,0 +1,72 @@
+{{- define "portcullis.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "portcullis.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "portcullis.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "portcullis.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "portcullis.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "portcullis.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "portcullis.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Names the code is told about and RBAC is limited to: they must agree. */}}
+{{- define "portcullis.webhookName" -}}{{ include "portcullis.fullname" . }}{{- end -}}
+{{- define "portcullis.tlsSecret" -}}{{ default (printf "%s-webhook-tls" (include "portcullis.fullname" .)) .Values.certificates.selfManaged.secretName }}{{- end -}}
+{{- define "portcullis.certManagerSecret" -}}{{ include "portcullis.fullname" . }}-serving-cert{{- end -}}
+{{- define "portcullis.leaseName" -}}{{ include "portcullis.fullname" . }}-leader{{- end -}}
+{{- define "portcullis.selfManaged" -}}{{ eq .Values.certificates.mode "selfManaged" }}{{- end -}}
+
+{{/* The webhook configurations' caBundle: cert-manager's cainjector fills it from the Certificate. */}}
+{{- define "portcullis.webhookAnnotations" -}}
+{{- if eq .Values.certificates.mode "certManager" }}
+annotations:
+  cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/{{ include "portcullis.fullname" . }}-serving
+{{- end }}
+{{- end -}}
+
+{{/* Both webhooks skip these namespaces: the release's own, so a broken Portcullis can always be repaired. */}}
+{{- define "portcullis.namespaceSelector" -}}
+namespaceSelector:
+  matchExpressions:
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values:
+        {{- range (uniq (append .Values.webhooks.excludedNamespaces .Release.Namespace)) }}
+        - {{ . | quote }}
+        {{- end }}
+{{- end -}}
+
+{{- define "portcullis.clientConfig" -}}
+clientConfig:
+  service:
+    name: {{ include "portcullis.fullname" .root }}
+    namespace: {{ .root.Release.Namespace }}
+    path: {{ .path }}
+    port: 8443
+{{- end -}}
