@@ -76,7 +76,7 @@ export async function startAuthz(options: AuthzHarnessOptions = {}): Promise<Aut
       new Promise((resolve, reject) => {
         const body = opts.body;
         const req = request(
-          { host: '127.0.0.1', port: httpPort, path, method: opts.method ?? 'GET', headers: { ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}), ...opts.headers } },
+          { host: '127.0.0.1', port: httpPort, path, method: opts.method ?? 'GET', headers: { ...(body !== undefined && !opts.headers?.['transfer-encoding'] ? { 'content-length': Buffer.byteLength(body) } : {}), ...opts.headers } },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
