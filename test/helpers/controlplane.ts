@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { alive, readState, SUPERVISOR_LOG, SUPERVISOR_PID, type SupervisorOptions } from './kube-state.js';
+import { alive, PORT_ATTEMPTS, readState, SUPERVISOR_LOG, SUPERVISOR_PID, type SupervisorOptions } from './kube-state.js';
 
 export { ADMIN_USER } from './kube-state.js';
 import { ROOT } from './paths.js';
@@ -75,7 +75,6 @@ export class ControlPlaneError extends Error {
 }
 
 const DEFAULT_START_TIMEOUT_MS = 90_000;
-const PORT_ATTEMPTS = 3;
 
 function requireBinaries(): void {
   for (const name of ['etcd', 'kube-apiserver']) {

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAuthority, rsaKeyPair } from './kube-pki.js';
-import { ADMIN_USER } from './kube-state.js';
+import { ADMIN_USER, PORT_ATTEMPTS } from './kube-state.js';
 
 export interface LaunchOptions {
   dir: string;
@@ -29,8 +29,6 @@ export interface LaunchedPlane {
 }
 
 const LOG_TAIL_LINES = 40;
-// Only for automatically chosen ports: another process can take one between our probe and the child's bind.
-const PORT_ATTEMPTS = 3;
 
 export class StartError extends Error {
   constructor(
@@ -77,7 +75,7 @@ function start(name: string, bin: string, args: string[], logPath: string): Chil
   return child;
 }
 
-export function logTail(logPath: string, lines = LOG_TAIL_LINES): string {
+function logTail(logPath: string, lines = LOG_TAIL_LINES): string {
   let text: string;
   try {
     text = readFileSync(logPath, 'utf8');

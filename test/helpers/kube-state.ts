@@ -30,6 +30,12 @@ export type SupervisorState = ReadyState | FailedState;
 /** The kubeconfig's user: a client certificate in system:masters, so RBAC lets it do anything. */
 export const ADMIN_USER = 'portcullis-test-admin';
 
+/**
+ * Start attempts when the API server or etcd loses its automatically chosen port to another process
+ * between our probe and its bind; clients scale their patience by it.
+ */
+export const PORT_ATTEMPTS = 3;
+
 export const SUPERVISOR_LOG = 'supervisor.log';
 export const SUPERVISOR_PID = 'supervisor.pid';
 const STATE = 'state.json';
