@@ -1,0 +1,180 @@
+// The Helm chart: lint and template with default and non-default values, what the rendered objects
+// promise (security, probes, RBAC limited to what the code calls, names the code and RBAC agree on,
+// webhooks equal to webhooks/*.yaml, a config file Portcullis accepts), then every object applied with a
+// server-side dry-run to the real API server (cert-manager's and the ServiceMonitor's CRDs installed as
+// permissive CRDs, as the test plane has neither operator).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import t from 'tap';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../src/server/config.js';
+import { installCrds } from '../helpers/kube-crds.js';
+import { ROOT } from '../helpers/paths.js';
+import { cluster, testNamespace } from '../kube/support.js';
+import { find, lint, render, requireHelm, type Manifest } from './chart-render.js';
+
+t.setTimeout(240_000);
+requireHelm();
+
+const NON_DEFAULT = {
+  'certificates.mode': 'certManager',
+  'serviceMonitor.enabled': 'true',
+  replicaCount: '3',
+  'defaultDeny.enabled': 'true',
+  'networkPolicy.egress.restrict': 'true',
+  'admin.tokenSecret': 'portcullis-admin',
+  'injection.template': 'containers: []',
+  'podAntiAffinity': 'hard',
+};
+
+t.test('helm lint --strict passes with default and non-default values', async (t) => {
+  for (const values of [{}, NON_DEFAULT]) {
+    const { code, output } = await lint(values);
+    t.equal(code, 0, `lint ${JSON.stringify(values)}: ${output.trim().split('\n').slice(-2).join(' ')}`);
+  }
+});
+
+t.test('values.schema.json refuses what cannot work', async (t) => {
+  for (const [key, value, message] of [
+    ['replicaCount', '0', /replicaCount/],
+    ['certificates.selfManaged.rotationPeriod', '1 day', /rotationPeriod/],
+    ['certificates.mode', 'vault', /certificates\/mode/],
+    ['webhooks.failurePolicy', 'Maybe', /failurePolicy/],
+    ['unknownValue', 'x', /unknownValue/],
+  ] as const) {
+    const out = await render('x', { [key]: value }).catch((err: Error) => err);
+    t.match(out instanceof Error ? out.message : 'rendered', message, `${key}=${value} refused`);
+  }
+});
+
+const configOf = (docs: Manifest[]) => parseConfig(parseYaml(find(docs, 'ConfigMap', 'portcullis-config')?.data['config.yaml'] as string), 'rendered config.yaml');
+
+t.test('defaults: self-managed certificates, two hardened replicas, RBAC limited to the code', async (t) => {
+  const ns = 'portcullis-system';
+  const docs = await render(ns);
+  const deployment = find(docs, 'Deployment', 'portcullis');
+  const pod = deployment?.spec.template.spec;
+  t.equal(deployment?.spec.replicas, 2, 'two replicas');
+  t.equal(deployment?.spec.strategy.rollingUpdate.maxUnavailable, 0, 'never fewer than desired during a rollout');
+  t.match(pod.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  const container = pod.containers[0];
+  t.match(container.securityContext, { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+  for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) t.equal(container[probe].httpGet.port, 'admin', `${probe} on the admin port`);
+  t.equal(container.readinessProbe.httpGet.path, '/readyz');
+  t.ok(container.resources.requests.cpu && container.resources.limits.memory, 'resources set');
+  t.same(container.ports.map((p: { containerPort: number }) => p.containerPort).sort(), [8443, 9090, 9191, 9192]);
+  t.same(container.env.map((e: { name: string }) => e.name).slice(0, 2), ['POD_NAME', 'POD_NAMESPACE'], 'identity and namespace from the Downward API');
+  t.ok(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, 'replicas spread over nodes');
+  t.match(find(docs, 'PodDisruptionBudget'), { spec: { minAvailable: 1 } });
+  t.same(find(docs, 'Service', 'portcullis')?.spec.ports.map((p: { port: number }) => p.port), [8443, 9191, 9192, 9090]);
+  t.notOk(find(docs, 'ServiceMonitor'), 'no ServiceMonitor by default');
+  t.notOk(find(docs, 'Certificate'), 'no cert-manager objects by default');
+
+  const config = configOf(docs);
+  t.equal(config.mode, 'kubernetes');
+  t.equal(config.tls.mode, 'secret');
+  t.match(config.tls.secret, { name: 'portcullis-webhook-tls', rotationPeriod: '24h', earlyRotation: '4h' }, "the seed's rotation settings");
+  t.equal(config.kubernetes.service, 'portcullis', 'the certificate names the Service');
+  t.equal(config.policy.dataFile, '/etc/portcullis/policy/data.yaml');
+
+  // The names the code is told about are the names RBAC allows, and the objects the chart creates.
+  const clusterRole = find(docs, 'ClusterRole');
+  const role = find(docs, 'Role');
+  const rules = [...clusterRole?.rules, ...role?.rules] as Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+  t.notOk(JSON.stringify(rules).includes('"*"'), 'no wildcards');
+  const allowed = (resource: string, verb: string, name?: string) => rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb) && (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))));
+  for (const verb of ['list', 'watch']) for (const resource of ['namespaces', 'pods']) t.ok(allowed(resource, verb), `${verb} ${resource}`);
+  t.notOk(allowed('pods', 'update') || allowed('namespaces', 'update'), 'informers only read');
+  for (const kind of ['mutating', 'validating'] as const) {
+    const name = config.kubernetes.webhooks[kind][0];
+    const k = kind === 'mutating' ? 'MutatingWebhookConfiguration' : 'ValidatingWebhookConfiguration';
+    t.ok(find(docs, k, name), `${kind} configuration ${name} exists`);
+    for (const verb of ['get', 'watch', 'update']) t.ok(allowed(`${kind}webhookconfigurations`, verb, name), `${verb} ${kind} ${name}`);
+    t.notOk(allowed(`${kind}webhookconfigurations`, 'get', 'another'), 'and no other');
+  }
+  for (const verb of ['get', 'watch', 'update']) t.ok(allowed('secrets', verb, config.tls.secret.name), `${verb} the certificate Secret`);
+  t.notOk(allowed('secrets', 'get', 'some-other-secret'), 'no other Secret is readable');
+  t.notOk(allowed('secrets', 'list'), 'Secrets cannot be listed');
+  for (const verb of ['get', 'list', 'create', 'update', 'delete']) t.ok(allowed('leases', verb), `${verb} leases`);
+  t.notOk(allowed('authorizationpolicies', 'create'), 'no AuthorizationPolicy rights while defaultDeny is off');
+  t.equal(role?.metadata.namespace, ns, 'Secret and Lease rights only in the release namespace');
+});
+
+t.test('the webhooks are those of webhooks/*.yaml, pointed at the Service, excluding kube-system and the release namespace', async (t) => {
+  const ns = 'mesh-control';
+  const docs = await render(ns);
+  for (const [file, kind] of [['mutating.yaml', 'MutatingWebhookConfiguration'], ['validating.yaml', 'ValidatingWebhookConfiguration']] as const) {
+    const reference = parseYaml(await readFile(join(ROOT, 'webhooks', file), 'utf8')) as Manifest;
+    const rendered = find(docs, kind);
+    const [want, got] = [reference.webhooks[0], rendered?.webhooks[0]];
+    t.same(got.rules, want.rules, `${kind}: same rules`);
+    for (const field of ['name', 'admissionReviewVersions', 'sideEffects', 'timeoutSeconds', 'failurePolicy', 'matchPolicy', 'reinvocationPolicy']) t.same(got[field], want[field], `${kind}: same ${field}`);
+    t.same(got.clientConfig.service, { ...want.clientConfig.service, namespace: ns }, `${kind}: the release's Service, same path and port`);
+    t.notOk(got.clientConfig.caBundle, `${kind}: no caBundle in the chart (Portcullis writes it; helm upgrades leave it)`);
+    t.same(got.namespaceSelector.matchExpressions[0].values, ['kube-system', ns]);
+  }
+});
+
+t.test('non-default values: cert-manager, ServiceMonitor, three replicas, default-deny, restricted egress', async (t) => {
+  const docs = await render('portcullis-system', NON_DEFAULT);
+  const deployment = find(docs, 'Deployment');
+  t.equal(deployment?.spec.replicas, 3);
+  t.ok(deployment?.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, 'hard anti-affinity');
+  const config = configOf(docs);
+  t.match(config.tls, { mode: 'files', certFile: '/etc/portcullis/tls/tls.crt', keyFile: '/etc/portcullis/tls/tls.key' }, 'certificates from cert-manager files');
+  t.same(config.kubernetes.webhooks, { mutating: [], validating: [] }, "cainjector owns the caBundle: Portcullis leaves it");
+  t.equal(config.admin.tokenFile, '/etc/portcullis/admin/token');
+  t.equal(config.admission.injection.templateFile, '/etc/portcullis/injection/template.yaml');
+  t.equal(config.kubernetes.defaultDeny.enabled, true);
+  const serving = find(docs, 'Certificate', 'portcullis-serving');
+  t.same(serving?.spec.dnsNames, ['portcullis', 'portcullis.portcullis-system', 'portcullis.portcullis-system.svc', 'portcullis.portcullis-system.svc.cluster.local']);
+  const volumes = deployment?.spec.template.spec.volumes as Array<{ name: string; secret?: { secretName: string } }>;
+  t.equal(volumes.find((v) => v.name === 'tls')?.secret?.secretName, serving?.spec.secretName, 'the Deployment mounts the Certificate');
+  for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+    t.equal(find(docs, kind)?.metadata.annotations?.['cert-manager.io/inject-ca-from'], 'portcullis-system/portcullis-serving', `${kind}: cainjector annotation`);
+  }
+  t.ok(find(docs, 'Issuer', 'portcullis-ca') && find(docs, 'Certificate', 'portcullis-ca'), 'a CA issuer of its own');
+  t.match(find(docs, 'ServiceMonitor'), { spec: { endpoints: [{ port: 'http-admin', path: '/metrics' }] } }, 'ServiceMonitor scrapes the admin port');
+  const rules = [...(find(docs, 'ClusterRole')?.rules ?? []), ...(find(docs, 'Role')?.rules ?? [])] as Array<{ resources: string[]; verbs: string[] }>;
+  t.ok(rules.some((r) => r.resources.includes('authorizationpolicies') && r.verbs.join() === 'create'), 'AuthorizationPolicy: create only');
+  t.notOk(rules.some((r) => r.resources.includes('secrets')), 'no Secret rights: cert-manager writes it, the kubelet mounts it');
+  t.notOk(rules.some((r) => r.resources.some((x) => x.endsWith('webhookconfigurations'))), 'no webhook configuration rights');
+  t.same(find(docs, 'NetworkPolicy')?.spec.policyTypes, ['Ingress', 'Egress'], 'egress restricted on request');
+});
+
+t.test('every rendered object passes a server-side dry-run apply on the real API server', async (t) => {
+  const c = await cluster();
+  const crdDir = await mkdtemp(join(tmpdir(), 'portcullis-chart-crds-'));
+  t.teardown(() => rm(crdDir, { recursive: true, force: true }));
+  const permissive = (group: string, kind: string, plural: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: ${plural}.${group} }
+spec:
+  group: ${group}
+  scope: Namespaced
+  names: { kind: ${kind}, plural: ${plural}, singular: ${kind.toLowerCase()}, listKind: ${kind}List }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
+`;
+  await writeFile(join(crdDir, 'permissive.yaml'), [permissive('cert-manager.io', 'Certificate', 'certificates'), permissive('cert-manager.io', 'Issuer', 'issuers'), permissive('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors')].join('---\n'));
+  await installCrds(c.kc, crdDir);
+  const objects = KubernetesObjectApi.makeApiClient(c.kc);
+  for (const [label, values] of [['default', {}], ['non-default', NON_DEFAULT]] as const) {
+    const ns = await testNamespace(t, c, 'chart');
+    const docs = await render(ns, values, `dry-${label}`);
+    const refused: string[] = [];
+    for (const doc of docs) {
+      const namespaced = !['ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].includes(doc.kind);
+      const body = { ...doc, metadata: { ...doc.metadata, ...(namespaced ? { namespace: ns } : {}) } };
+      await objects.patch(body, undefined, 'All', 'portcullis-chart-test', true, PatchStrategy.ServerSideApply).catch((err: { code?: number; body?: unknown }) => {
+        refused.push(`${doc.kind}/${doc.metadata.name}: ${err.code} ${JSON.stringify(err.body)}`);
+      });
+    }
+    t.same(refused, [], `${label}: all ${docs.length} objects accepted (${[...new Set(docs.map((d) => d.kind))].join(', ')})`);
+  }
+});
