@@ -1,0 +1,115 @@
+// The chart's RBAC is enough for everything the code does: the rendered ServiceAccount, Roles and
+// bindings are applied for real, and two replicas run in Kubernetes mode with that service account's
+// token (the test plane authorizes with RBAC). Secret creation, the caBundle in both webhook
+// configurations (get/watch/update by name), leader and replica Leases, informers and default-deny
+// AuthorizationPolicies must all work without a single 403.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { AdmissionregistrationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import pino from 'pino';
+import t from 'tap';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../src/server/config.js';
+import { frontDoors } from '../../src/server/front-doors.js';
+import { startKubernetesMode } from '../../src/server/kubernetes-mode.js';
+import { startService } from '../../src/server/service.js';
+import { installCrds } from '../helpers/kube-crds.js';
+import { cluster, suffix, testNamespace, until } from '../kube/support.js';
+import { find, render, requireHelm } from './chart-render.js';
+
+t.setTimeout(240_000);
+requireHelm();
+const c = await cluster();
+await installCrds(c.kc);
+const ns = await testNamespace(t, c, 'rbac');
+const release = `rbac-${suffix()}`;
+const docs = await render(ns, { 'defaultDeny.enabled': 'true' }, release);
+const fullname = `${release}-portcullis`;
+
+// Applied for real: identity, permissions, and the webhook configurations whose names RBAC allows.
+const objects = KubernetesObjectApi.makeApiClient(c.kc);
+const wanted = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
+for (const doc of docs.filter((d) => wanted.includes(d.kind))) {
+  const body = structuredClone(doc);
+  if (doc.kind.endsWith('WebhookConfiguration')) {
+    // Same names, but aimed at no namespace: the shared plane's other tests must not meet them.
+    for (const w of body.webhooks) w.namespaceSelector = { matchLabels: { 'portcullis.test/none': release } };
+  }
+  const namespaced = ['ServiceAccount', 'Role', 'RoleBinding'].includes(doc.kind);
+  if (namespaced) body.metadata.namespace = ns;
+  await objects.create(body);
+  // Namespaced ones go with the namespace; cluster-scoped ones must be removed from the shared plane.
+  if (!namespaced) t.teardown(() => objects.delete(body).then(() => undefined, () => undefined));
+}
+
+const token = await c.core.createNamespacedServiceAccountToken({ name: fullname, namespace: ns, body: { spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 } } });
+const dir = await mkdtemp(join(tmpdir(), 'portcullis-rbac-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+const admin = c.kc.getCurrentCluster();
+const sa = new KubeConfig();
+sa.loadFromOptions({
+  clusters: [{ name: 'test', server: admin?.server ?? '', caData: admin?.caData, caFile: admin?.caFile, skipTLSVerify: false }],
+  users: [{ name: 'portcullis', token: token.status?.token }],
+  contexts: [{ name: 'portcullis', cluster: 'test', user: 'portcullis' }],
+  currentContext: 'portcullis',
+});
+const kubeconfig = join(dir, 'kubeconfig');
+await writeFile(kubeconfig, sa.exportConfig());
+
+const rendered = parseYaml(find(docs, 'ConfigMap', `${fullname}-config`)?.data['config.yaml'] as string) as Record<string, any>;
+const lines: string[] = [];
+const sink = new Writable({ write: (chunk: Buffer, _e, cb) => void (lines.push(chunk.toString()), cb()) });
+
+const replica = async (identity: string) => {
+  const config = parseConfig({
+    ...rendered,
+    log: { level: 'info' },
+    admin: { host: '127.0.0.1', port: 0 },
+    admission: { ...rendered.admission, host: '127.0.0.1', port: 0, injection: {} },
+    authz: { enabled: false },
+    audit: { sinks: [] },
+    policy: {},
+    kubernetes: { ...rendered.kubernetes, kubeconfig, namespace: ns, identity, leaderElection: { ...rendered.kubernetes.leaderElection, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 } },
+  });
+  const log = pino({ level: 'info' }, sink);
+  const kube = await startKubernetesMode(config, log);
+  const service = await startService({ config, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config), ...kube.serviceOptions });
+  kube.attach(service.ctx);
+  t.teardown(() => service.stop().then(() => kube.stop()));
+  return kube;
+};
+
+t.test('two replicas run on the chart RBAC alone', async (t) => {
+  const mesh = await testNamespace(t, c, 'rbac-mesh', { 'portcullis.io/injection': 'enabled' });
+  const kubes = await Promise.all(['a', 'b'].map(replica));
+  const status = () => kubes.map((k) => k.serviceOptions.kubernetes?.() as { factsSynced: boolean; leader: { self: boolean } });
+  await until('informers synced', () => status().every((s) => s.factsSynced));
+  await until('a leader', () => status().some((s) => s.leader.self));
+
+  const secret = await c.core.readNamespacedSecret({ name: rendered.tls.secret.name, namespace: ns });
+  t.equal(secret.type, 'kubernetes.io/tls', 'the certificate Secret was created');
+  const ca = Buffer.from(secret.data?.['ca.crt'] ?? '', 'base64').toString();
+  const webhooks = c.kc.makeApiClient(AdmissionregistrationV1Api);
+  await until('caBundle in both configurations', async () => {
+    const m = await webhooks.readMutatingWebhookConfiguration({ name: fullname });
+    const v = await webhooks.readValidatingWebhookConfiguration({ name: fullname });
+    return [...(m.webhooks ?? []), ...(v.webhooks ?? [])].every((w) => Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString() === ca);
+  });
+  t.pass('the leader wrote the caBundle into both configurations');
+
+  const leases = await c.kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: ns });
+  t.same(leases.items.map((l) => l.metadata?.name).sort(), [`${fullname}-leader`, `${fullname}-leader-replica-a`, `${fullname}-leader-replica-b`], 'leader and replica Leases');
+
+  const policy = await until('default-deny created', () =>
+    c.kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'security.istio.io', version: 'v1', namespace: mesh, plural: 'authorizationpolicies', name: 'default-deny' }),
+  );
+  t.same((policy as { spec: unknown }).spec, {}, 'deny-all: no selector, no rules');
+
+  const denied = await sa.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: ns }).then(() => 200, (err: { code?: number }) => err.code);
+  t.equal(denied, 403, 'and the token really is limited: listing Secrets is refused');
+
+  const forbidden = lines.filter((l) => /\b403\b|forbidden/i.test(l));
+  t.same(forbidden, [], 'no request was refused');
+});
