@@ -19,6 +19,8 @@ const FIXED_RATE = 1000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
 interface Load {
+  /** Server CPU (user + system) per answered request, in microseconds: the cost that does not depend on the load generator. */
+  cpu_us?: number;
   rps: number;
   requests: number;
   non2xx: number;
@@ -31,13 +33,16 @@ interface Load {
 
 async function load(url: string, ca: string, body: string, options: { connections: number; rate?: number; seconds: number }): Promise<Load> {
   const job = { url, ca, body, connections: options.connections, durationSeconds: options.seconds, ...(options.rate ? { rate: options.rate } : {}) };
+  const cpu = process.cpuUsage();
   const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'admission-load.ts'), JSON.stringify(job)], { cwd: ROOT, maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as Load;
+  const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Load;
+  const used = process.cpuUsage(cpu);
+  return { ...result, cpu_us: (used.user + used.system) / Math.max(1, result.requests) };
 }
 
 const ms = (v: number) => `${v.toFixed(3)} ms`;
 const line = (name: string, mode: string, l: Load) =>
-  `${name.padEnd(8)} ${mode.padEnd(16)} ${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}${l.errors || l.non2xx ? `   errors ${l.errors} non-2xx ${l.non2xx}` : ''}`;
+  `${name.padEnd(8)} ${mode.padEnd(16)} ${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   server CPU ${(l.cpu_us ?? 0).toFixed(0)} µs/req${l.errors || l.non2xx ? `   errors ${l.errors} non-2xx ${l.non2xx}` : ''}`;
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-admission-'));
@@ -58,7 +63,7 @@ async function main(): Promise<void> {
   const port = service.listeners.find((l) => l.name === 'admission')?.port;
   const ca = await readFile(join(dir, 'certs', 'ca.crt'), 'utf8');
   const body = await readFile(join(FIXTURES, 'admission', 'pod-create-deployment.json'), 'utf8');
-  const figures: Record<string, { rps_max: number; p99_ms_at_1000: number; p50_ms_at_1000: number; p999_ms_at_1000: number; p99_ms_max: number }> = {};
+  const figures: Record<string, { rps_max: number; p99_ms_at_1000: number; p50_ms_at_1000: number; p999_ms_at_1000: number; p99_ms_max: number; cpu_us_per_request: number }> = {};
   try {
     console.log(`admission webhook, Node ${process.version}, HTTPS keep-alive on loopback, ${SECONDS} s per run, body ${body.length} bytes`);
     for (const name of ['mutate', 'validate']) {
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
         p50_ms_at_1000: round(fixed.p50),
         p999_ms_at_1000: round(fixed.p999),
         p99_ms_max: round(max.p99),
+        cpu_us_per_request: Math.round(max.cpu_us ?? 0),
       };
     }
   } finally {

@@ -66,7 +66,14 @@ export function mutate(snapshot: Snapshot, entrypoint: string, injector: Injecto
     decision: 'allow',
     path: entrypoint,
     input,
-    result: { injected: injection.injected, reason: injection.reason, patch: ops },
+    // The sidecar's operations by path only: their values follow from the template revision and the Pod
+    // (both recorded), and leaving them out halves what the audit log masks and hashes per Pod.
+    result: {
+      injected: injection.injected,
+      reason: injection.reason,
+      ...(injection.injected ? { template: injection.status.template, sidecar: injection.ops.map((o) => `${o.op} ${o.path}`) } : {}),
+      patches: policyOps,
+    },
     violations: [],
     evaluations,
     ops,
