@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { DecisionEvent } from '../../src/audit/event.js';
+import type { ClusterFacts } from '../../src/facts/facts.js';
 import { parseConfig } from '../../src/server/config.js';
 import { frontDoors } from '../../src/server/front-doors.js';
 import { startService, type Service } from '../../src/server/service.js';
@@ -47,6 +48,8 @@ export interface HarnessOptions {
   config?: Record<string, unknown>;
   /** namespaces: [{name, labels}] for the standalone facts file. */
   namespaces?: Array<{ name: string; labels?: Record<string, string>; annotations?: Record<string, string> }>;
+  /** Facts from elsewhere (Kubernetes informers) instead of the file. */
+  facts?: ClusterFacts;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -67,7 +70,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     admission: { host: '127.0.0.1', port: 0, ...((base.admission as object | undefined) ?? {}) },
   });
   const log = pino({ level: 'silent' });
-  const service = await startService({ config, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config) });
+  const service = await startService({ config, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config), ...(options.facts ? { facts: options.facts } : {}) });
   const door = service.listeners.find((l) => l.name === 'admission');
   if (!door) throw new Error('the admission front door did not start');
   const ca = await readFile(join(dir, 'certs', 'ca.crt'), 'utf8');

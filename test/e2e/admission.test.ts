@@ -1,0 +1,152 @@
+// The admission webhook behind a real kube-apiserver: the manifests of webhooks/ (pointed at this
+// process, scoped to this test's namespace), namespace labels from informers on the same API server, and
+// every answer seen the way a client sees it, through @kubernetes/client-node.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApiException, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import t from 'tap';
+import { parse as parseYaml } from 'yaml';
+import { InformerFacts } from '../../src/kube/facts.js';
+import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
+import { installCrds } from '../helpers/kube-crds.js';
+import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
+import { ROOT } from '../helpers/paths.js';
+import { startHarness } from '../admission/service.js';
+
+t.setTimeout(300_000);
+
+const id = randomBytes(4).toString('hex');
+const namespace = `adm-e2e-${id}`;
+const testLabel = 'portcullis.test/admission';
+
+const plane = await sharedControlPlane();
+const kc = loadKubeConfig(plane);
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+await installCrds(kc);
+await core.createNamespace({ body: { metadata: { name: namespace, labels: { [testLabel]: id, 'portcullis.io/injection': 'enabled' } } } });
+t.teardown(() => core.deleteNamespace({ name: namespace }).then(() => undefined));
+await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'web' } } });
+
+const silent = { info: () => {}, warn: () => {} };
+const facts = new InformerFacts({ kc, resyncMs: 600_000, watchTimeoutSeconds: 60, retryMs: 500, log: silent });
+facts.start();
+t.teardown(() => facts.stop());
+for (let i = 0; facts.namespace(namespace)?.labels['portcullis.io/injection'] !== 'enabled'; i++) {
+  if (i > 200) throw new Error(`the informer never saw namespace ${namespace}`);
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+const h = await startHarness({ facts, config: { policy: { data: { portcullis: { config: { enforcement: { 'required-labels': 'warn' } } } } } } });
+t.teardown(() => h.close());
+
+/** A manifest of webhooks/, sent to this process and limited to this test's namespace (the plane is shared). */
+async function manifest(file: string, path: string): Promise<WebhookConfiguration> {
+  const doc = parseYaml(await readFile(join(ROOT, 'webhooks', file), 'utf8')) as WebhookConfiguration;
+  doc.metadata = { name: `${doc.metadata?.name}-${id}` };
+  for (const w of doc.webhooks ?? []) {
+    w.clientConfig = urlClientConfig(`https://127.0.0.1:${h.port}${path}`, h.ca);
+    w.namespaceSelector = { matchLabels: { [testLabel]: id } };
+  }
+  return doc;
+}
+
+const pod = (name: string, edit: (p: V1Pod) => void = () => {}): V1Pod => {
+  const p: V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'web', version: 'v1' } },
+    spec: {
+      serviceAccountName: 'web',
+      automountServiceAccountToken: false,
+      containers: [{ name: 'web', image: 'registry.example.com/web:1.4.2', securityContext: { allowPrivilegeEscalation: false } }],
+    },
+  };
+  edit(p);
+  return p;
+};
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (err: unknown) => (err instanceof ApiException ? { code: err.code, body: typeof err.body === 'string' ? err.body : JSON.stringify(err.body) } : { code: 0, body: String(err) }),
+  );
+const proxies = (p: V1Pod) => (p.spec?.containers ?? []).filter((c) => c.name === 'portcullis-proxy').length;
+
+const validating = await registerWebhook(kc, await manifest('validating.yaml', '/validate'), {
+  until: async () =>
+    (await refusal(core.createNamespacedPod({ namespace, dryRun: 'All', body: pod('probe', (p) => (p.spec!.hostPID = true)) })))?.body.includes('no-host-namespaces') ?? false,
+});
+t.teardown(() => validating.remove());
+const mutating = await registerWebhook(kc, await manifest('mutating.yaml', '/mutate'), {
+  until: async () => proxies(await core.createNamespacedPod({ namespace, dryRun: 'All', body: pod('probe') })) === 1,
+});
+t.teardown(() => mutating.remove());
+
+t.test('a Pod created in a labelled namespace is stored with the sidecar', async (t) => {
+  await core.createNamespacedPod({ namespace, body: pod('web-1') });
+  const stored = await core.readNamespacedPod({ name: 'web-1', namespace });
+  t.equal(proxies(stored), 1);
+  t.equal(stored.spec?.initContainers?.[0]?.name, 'portcullis-init');
+  t.same(stored.spec?.initContainers?.[0]?.securityContext?.capabilities?.add, ['NET_ADMIN', 'NET_RAW']);
+  const proxy = stored.spec?.containers.find((c) => c.name === 'portcullis-proxy');
+  t.ok(proxy?.env?.some((e) => e.name === 'PORTCULLIS_SPIFFE_ID' && e.value === `spiffe://cluster.local/ns/${namespace}/sa/web`));
+  t.match(JSON.parse(stored.metadata?.annotations?.['sidecar.portcullis.io/status'] ?? '{}'), { containers: ['portcullis-proxy'], initContainers: ['portcullis-init'] });
+  t.ok(stored.spec?.volumes?.some((v) => v.name === 'portcullis-certs'));
+  await h.service.ctx.audit.flush();
+  const events = h.events.filter((e) => e.admission?.name === 'web-1' && e.admission.operation === 'CREATE');
+  t.match(events.find((e) => e.admission?.webhook === 'mutate'), { decision: 'allow', result: { injected: true } }, 'the API server called /mutate');
+  t.match(events.find((e) => e.admission?.webhook === 'validate'), { decision: 'allow' }, 'and /validate saw the injected Pod');
+});
+
+t.test('an update does not inject again', async (t) => {
+  const current = await core.readNamespacedPod({ name: 'web-1', namespace });
+  current.metadata!.labels = { ...current.metadata?.labels, tier: 'frontend' };
+  await core.replaceNamespacedPod({ name: 'web-1', namespace, body: current });
+  const stored = await core.readNamespacedPod({ name: 'web-1', namespace });
+  t.equal(stored.metadata?.labels?.tier, 'frontend', 'the update went through');
+  t.equal(proxies(stored), 1, 'still one proxy');
+  t.equal(stored.spec?.initContainers?.length, 1, 'still one init container');
+  await h.service.ctx.audit.flush();
+  const update = h.events.find((e) => e.admission?.name === 'web-1' && e.admission.operation === 'UPDATE' && e.admission.webhook === 'mutate');
+  t.match(update?.result, { injected: false, reason: /only new Pods/ });
+});
+
+t.test('a privileged Pod is refused with the rule message', async (t) => {
+  const err = await refusal(core.createNamespacedPod({ namespace, body: pod('root', (p) => (p.spec!.containers[0]!.securityContext = { privileged: true })) }));
+  t.equal(err?.code, 403);
+  t.match(err?.body, /admission webhook \\?"validate\.portcullis\.io\\?" denied the request: Portcullis denied the request \(1 rule\): no-privileged: container \\?"web\\?" runs privileged/);
+  t.equal((await refusal(core.readNamespacedPod({ name: 'root', namespace })))?.code, 404, 'nothing stored');
+});
+
+t.test('a PERMISSIVE PeerAuthentication is refused', async (t) => {
+  const err = await refusal(
+    custom.createNamespacedCustomObject({
+      group: 'security.istio.io',
+      version: 'v1',
+      namespace,
+      plural: 'peerauthentications',
+      body: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'legacy' }, spec: { mtls: { mode: 'PERMISSIVE' } } },
+    }),
+  );
+  t.equal(err?.code, 403);
+  t.match(err?.body, /peer-authentication-strict: .*STRICT/);
+});
+
+t.test('a warn-mode rule reaches the client as a warning', async (t) => {
+  const reply = await core.createNamespacedPodWithHttpInfo({ namespace, body: pod('no-version', (p) => delete p.metadata!.labels!.version) });
+  t.equal(reply.httpStatusCode, 201, 'created');
+  const warning = reply.headers.warning ?? '';
+  t.match(warning, /299 - "required-labels: Pod is missing label \\?"version\\?"/);
+});
+
+t.test('a dry-run create is evaluated, answered and not stored', async (t) => {
+  const mark = h.mark();
+  const answered = await core.createNamespacedPod({ namespace, dryRun: 'All', body: pod('dry') });
+  t.equal(proxies(answered), 1, 'the answer shows the injected Pod');
+  t.equal((await refusal(core.readNamespacedPod({ name: 'dry', namespace })))?.code, 404, 'nothing stored');
+  const denied = await refusal(core.createNamespacedPod({ namespace, dryRun: 'All', body: pod('dry-root', (p) => (p.spec!.hostNetwork = true)) }));
+  t.match(denied?.body, /no-host-namespaces/, 'a dry run is refused like a real create');
+  const events = await h.eventsSince(mark, 3);
+  t.ok(events.every((e) => e.admission?.dry_run === true), 'recorded as dry runs');
+});
