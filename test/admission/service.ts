@@ -70,7 +70,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     admission: { host: '127.0.0.1', port: 0, ...((base.admission as object | undefined) ?? {}) },
   });
   const log = pino({ level: 'silent' });
-  const service = await startService({ config, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config), ...(options.facts ? { facts: options.facts } : {}) });
+  let service: Service;
+  try {
+    service = await startService({ config, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config), ...(options.facts ? { facts: options.facts } : {}) });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const door = service.listeners.find((l) => l.name === 'admission');
   if (!door) throw new Error('the admission front door did not start');
   const ca = await readFile(join(dir, 'certs', 'ca.crt'), 'utf8');
