@@ -1,0 +1,144 @@
+// npm run bench:authz — ext_authz load from separate processes against Portcullis and, in the same run,
+// against OPA's Go evaluator behind the same Check (tools/opa-envoy), both with the opa-envoy-plugin style
+// fixture policy. gRPC load: ghz with Envoy's published protos, the fixture CheckRequest carrying a real
+// signed JWT. HTTP load: bench/authz-http-load.ts (autocannon). Each at saturation and at a fixed
+// 1,000 req/s. The last line printed is one JSON object with the figures.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes } from '../src/authz/grpc/protos.js';
+import { parseConfig } from '../src/server/config.js';
+import { frontDoors } from '../src/server/front-doors.js';
+import { startService } from '../src/server/service.js';
+import { buildBundle } from '../test/helpers/bundles.js';
+import { FIXTURES, ROOT } from '../test/helpers/paths.js';
+import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const TOOLS = join(ROOT, '.tools', 'bin');
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  errors: number;
+}
+
+await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'ghz']);
+await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'opa-envoy']);
+const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-authz-'));
+const policyFile = join(FIXTURES, 'envoy-policy', 'policy.rego');
+const bundle = join(dir, 'bundle.tar.gz');
+await writeFile(bundle, await buildBundle({ 'envoy/policy.rego': await readFile(policyFile, 'utf8') }, { entrypoints: ['envoy/authz/result'] }));
+
+// The fixture with a token our issuer really signed, allowed by the policy (scope charges:write).
+const key = await testKey('bench-1');
+const token = await sign(key, { scope: 'charges:write', exp: Math.floor(Date.now() / 1000) + 3600 });
+const checkRequest = (await readFile(join(FIXTURES, 'authz', 'check-jwt-mtls.json'), 'utf8')).replace('REPLACE_WITH_A_TOKEN_SIGNED_BY_THE_TEST_ISSUER', token);
+await writeFile(join(dir, 'check.json'), checkRequest);
+
+const config = parseConfig({
+  admin: { host: '127.0.0.1', port: 0 },
+  tls: { dir: join(dir, 'certs') },
+  log: { level: 'warn' },
+  admission: { enabled: false },
+  // A real audit trail: every decision masked, hashed and written to a file, as in production.
+  audit: { sinks: [{ type: 'file', path: join(dir, 'audit.log'), maxBytes: 256 * 1024 * 1024 }] },
+  policy: { bundles: [{ name: 'bench', path: bundle }] },
+  authz: {
+    entrypoint: 'envoy/authz/result',
+    grpc: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    jwt: { issuers: [{ issuer: ISSUER, audiences: [AUDIENCE], jwks: { keys: [key.jwk] } }] },
+  },
+});
+const service = await startService({ config, log: pino({ level: 'warn' }), stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config) });
+const grpcPort = service.listeners.find((l) => l.name === 'authz-grpc')?.port as number;
+const httpPort = service.listeners.find((l) => l.name === 'authz-http')?.port as number;
+
+const opa = spawn(join(TOOLS, 'opa-envoy'), ['-addr', '127.0.0.1:0', '-path', 'envoy/authz/result', policyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+const opaPort = await new Promise<number>((resolve, reject) => {
+  opa.stdout.on('data', (d: Buffer) => {
+    const m = /listening 127\.0\.0\.1:(\d+)/.exec(d.toString());
+    if (m) resolve(Number(m[1]));
+  });
+  opa.on('exit', (code) => reject(new Error(`opa-envoy exited with ${code}`)));
+});
+
+async function ghz(port: number, options: { seconds: number; concurrency: number; rps?: number }): Promise<Figures> {
+  const args = [
+    '--insecure',
+    '--proto', EXTERNAL_AUTH_PROTO,
+    '--import-paths', envoyProtoIncludes().join(','),
+    '--call', 'envoy.service.auth.v3.Authorization/Check',
+    '--data-file', join(dir, 'check.json'),
+    '-z', `${options.seconds}s`,
+    '-c', String(options.concurrency),
+    '--connections', '2',
+    ...(options.rps ? ['--rps', String(options.rps)] : []),
+    '--format', 'json',
+    `127.0.0.1:${port}`,
+  ];
+  const { stdout } = await run(join(TOOLS, 'ghz'), args, { maxBuffer: 256 * 1024 * 1024 });
+  const report = JSON.parse(stdout) as { rps: number; count: number; latencyDistribution: Array<{ percentage: number; latency: number }>; statusCodeDistribution: Record<string, number>; errorDistribution?: Record<string, number> };
+  const at = (p: number) => (report.latencyDistribution.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
+  return { rps: report.rps, p50: at(50), p99: at(99), ok: report.statusCodeDistribution.OK ?? 0, errors: Object.values(report.errorDistribution ?? {}).reduce((a, b) => a + b, 0) };
+}
+
+async function http(options: { seconds: number; connections: number; rate?: number }): Promise<Figures> {
+  const job = {
+    // Envoy's HTTP mode: the original method, path, headers and body.
+    url: `http://127.0.0.1:${httpPort}/api/v1/charges?currency=EUR&dry_run=false`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.77' },
+    body: '{"amount": 1250, "currency": "EUR", "customer": "c_8812"}',
+    connections: options.connections,
+    durationSeconds: options.seconds,
+    ...(options.rate ? { rate: options.rate } : {}),
+  };
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'authz-http-load.ts'), JSON.stringify(job)], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { rps: number; requests: number; non2xx: number; errors: number; p50: number; p99: number };
+  return { rps: r.rps, p50: r.p50, p99: r.p99, ok: r.requests - r.non2xx, errors: r.errors };
+}
+
+const line = (name: string, f: Figures) =>
+  console.log(`${name.padEnd(44)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(3)} ms   p99 ${f.p99.toFixed(3)} ms   (${f.ok} answered, ${f.errors} unfinished or failed)`);
+
+try {
+  console.log(`machine: ${(await import('node:os')).cpus().length} cores, ${SECONDS} s per run; Portcullis in this process, load from ghz / a Node child process`);
+  // Warm both servers (JIT, token cache, connection set-up) before measuring.
+  await ghz(grpcPort, { seconds: 3, concurrency: 16 });
+  await ghz(opaPort, { seconds: 3, concurrency: 16 });
+  await http({ seconds: 3, connections: 16 });
+
+  const grpcMax = await ghz(grpcPort, { seconds: SECONDS, concurrency: 32 });
+  line('gRPC Portcullis, saturation', grpcMax);
+  const opaMax = await ghz(opaPort, { seconds: SECONDS, concurrency: 32 });
+  line('gRPC OPA (tools/opa-envoy), saturation', opaMax);
+  const grpc1000 = await ghz(grpcPort, { seconds: SECONDS, concurrency: 16, rps: 1000 });
+  line('gRPC Portcullis, 1,000 req/s', grpc1000);
+  const opa1000 = await ghz(opaPort, { seconds: SECONDS, concurrency: 16, rps: 1000 });
+  line('gRPC OPA (tools/opa-envoy), 1,000 req/s', opa1000);
+  const httpMax = await http({ seconds: SECONDS, connections: 32 });
+  line('HTTP Portcullis, saturation', httpMax);
+  const http1000 = await http({ seconds: SECONDS, connections: 16, rate: 1000 });
+  line('HTTP Portcullis, 1,000 req/s', http1000);
+  console.log(`throughput ratio Portcullis / OPA (gRPC, saturation): ${(grpcMax.rps / opaMax.rps).toFixed(2)}`);
+
+  const r = (n: number, d = 3) => Number(n.toFixed(d));
+  console.log(
+    JSON.stringify({
+      grpc: { rps_max: r(grpcMax.rps, 0), p50_ms_max: r(grpcMax.p50), p99_ms_max: r(grpcMax.p99), p50_ms_at_1000: r(grpc1000.p50), p99_ms_at_1000: r(grpc1000.p99), opa_envoy_rps_max: r(opaMax.rps, 0), opa_envoy_p99_ms_max: r(opaMax.p99), opa_envoy_p50_ms_at_1000: r(opa1000.p50), opa_envoy_p99_ms_at_1000: r(opa1000.p99), ratio_rps: r(grpcMax.rps / opaMax.rps, 2) },
+      http: { rps_max: r(httpMax.rps, 0), p50_ms_max: r(httpMax.p50), p99_ms_max: r(httpMax.p99), p50_ms_at_1000: r(http1000.p50), p99_ms_at_1000: r(http1000.p99) },
+    }),
+  );
+} finally {
+  opa.kill('SIGTERM');
+  await service.stop();
+  await rm(dir, { recursive: true, force: true });
+}
