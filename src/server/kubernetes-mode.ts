@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { CertRotator } from '../certs/rotator.js';
 import { certInfo, splitPems } from '../certs/pem.js';
 import { initialState, rotationSettings } from '../certs/rotation.js';
@@ -53,24 +54,20 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
     log: klog,
   });
 
-  let source: SecretTlsSource | undefined;
   let leaderWork: (() => Promise<void>) | undefined;
   let rotator: CertRotator | undefined;
   let publisher: CaBundlePublisher | undefined;
   const secretConfig = config.tls.secret;
-  const settings = config.tls.mode === 'secret' ? rotationSettings(secretConfig) : undefined;
-  const names = [...serviceDnsNames(k.service, namespace, k.clusterDomain), ...secretConfig.extraNames];
-  const store = new CertSecret(kc, namespace, secretConfig.name);
-  if (settings) {
-    source = new SecretTlsSource({ kc, store, fresh: () => initialState(settings, names), startTimeoutMs: k.startTimeoutSeconds * 1000, watch, log: klog });
-    source.onServing = (serial) => void replicas.report(serial);
-  }
+  // tls.mode secret: the certificates are ours to keep; files (cert-manager) and dev need none of this.
+  const certs = config.tls.mode === 'secret' ? selfManaged(config, kc, namespace, klog, watch) : undefined;
+  const source = certs?.source;
+  if (source) source.onServing = (serial) => void replicas.report(serial);
 
   const startLeaderWork = () => {
     const deny = k.defaultDeny.enabled ? new DefaultDenyController({ kc, namespaces: facts.namespaces, name: k.defaultDeny.name, injectionLabel: k.defaultDeny.injectionLabel, log: klog }) : undefined;
-    if (settings && source) {
+    if (certs) {
       publisher = new CaBundlePublisher({ kc, mutating: k.webhooks.mutating, validating: k.webhooks.validating, ...watch, log: klog });
-      rotator = new CertRotator({ store, source, publisher, replicas, settings, names, pollMs: election.retryPeriodSeconds * 1000, log: klog });
+      rotator = new CertRotator({ ...certs, publisher, replicas, pollMs: election.retryPeriodSeconds * 1000, log: klog });
       publisher.start();
       rotator.start();
     }
@@ -139,4 +136,15 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
     },
     stop,
   };
+}
+
+/** The Secret-backed certificates of tls.mode secret: what every replica follows and the leader rotates. */
+function selfManaged(config: Config, kc: KubeConfig, namespace: string, log: Logger, watch: { resyncMs: number; watchTimeoutSeconds: number; retryMs: number }) {
+  const k = config.kubernetes;
+  const secret = config.tls.secret;
+  const settings = rotationSettings(secret);
+  const names = [...serviceDnsNames(k.service, namespace, k.clusterDomain), ...secret.extraNames];
+  const store = new CertSecret(kc, namespace, secret.name);
+  const source = new SecretTlsSource({ kc, store, fresh: () => initialState(settings, names), startTimeoutMs: k.startTimeoutSeconds * 1000, watch, log });
+  return { settings, names, store, source };
 }

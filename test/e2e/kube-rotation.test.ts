@@ -32,6 +32,8 @@ const config = {
   },
 };
 
+// The admin API's bearer token, as a Secret would provide it in a cluster.
+process.env.PORTCULLIS_ADMIN_TOKEN = `token-${id}`;
 const replicas: Replica[] = [];
 t.teardown(async () => {
   await Promise.all(replicas.map((r) => r.stop()));
@@ -159,6 +161,26 @@ function load(targets: () => Replica[]): Load {
 
 const secretState = async () => decodeState((await c.core.readNamespacedSecret({ name: 'portcullis-webhook-tls', namespace: ns })).data);
 const caSerial = (pem: string) => new X509Certificate(pem).serialNumber.toLowerCase();
+
+t.test('the status API reports the Kubernetes side', async (t) => {
+  const r = replicas[0] as Replica;
+  const res = await fetch(`http://127.0.0.1:${r.adminPort}/api/v1/mesh/status`, { headers: { authorization: `Bearer ${process.env.PORTCULLIS_ADMIN_TOKEN}` } });
+  t.equal(res.status, 200);
+  const status = (await res.json()) as { mode: string; kubernetes: Record<string, any> };
+  t.equal(status.mode, 'kubernetes');
+  t.match(status.kubernetes, {
+    mode: 'kubernetes',
+    namespace: ns,
+    identity: 'r1',
+    factsSynced: true,
+    informers: { namespaces: { synced: true, connected: true }, pods: { synced: true, connected: true } },
+    leader: { identity: /^r[12]$/, lease: 'portcullis-leader' },
+    certificates: { mode: 'secret', secret: 'portcullis-webhook-tls', serving: /^[0-9a-f]+$/ },
+  });
+  const leaders = replicas.filter((x) => (x.status().leader as { self: boolean }).self);
+  t.equal(leaders.length, 1, 'one replica says it leads');
+  t.match(leaders[0]?.status(), { webhooks: [{ kind: 'validating', name: webhookName, present: true, current: true }], certificates: { rotation: /./ } }, 'the leader reports the caBundle and the rotation');
+});
 
 t.test('renewals and a CA rollover under load: zero failed requests', async (t) => {
   const first = await secretState();
