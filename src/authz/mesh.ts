@@ -56,7 +56,9 @@ export class MeshBuilder {
       const country = this.geo.country(ip);
       if (country) source.country = country;
     }
-    const region = pod?.region ?? pod?.labels[REGION_LABEL] ?? (source.country ? this.config.geo.countryRegions[source.country] : undefined);
+    // The Pod's locality describes the caller only when the caller is that Pod, not a client behind it.
+    const podRegion = ip === peerIp ? (pod?.region ?? pod?.labels[REGION_LABEL]) : undefined;
+    const region = podRegion ?? (source.country ? this.config.geo.countryRegions[source.country] : undefined);
     if (region) source.region = region;
     return { jwt, source, destination: this.peer(attributes.destination?.principal, address(attributes.destination)).facts, cluster: this.cluster };
   }
