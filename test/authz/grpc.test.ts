@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
+import { healthDefinition } from '../../src/authz/grpc/health.js';
 import { FIXTURES } from '../helpers/paths.js';
 import { testBundle } from './bundles.js';
 import { fromProtoJson } from './grpc-client.js';
@@ -160,6 +161,17 @@ t.test('health service', async (t) => {
   t.equal((await h.client.health('')).status, 'SERVING');
   t.equal((await h.client.health('envoy.service.auth.v3.Authorization')).status, 'SERVING');
   await t.rejects(h.client.health('some.Other'), { code: grpc.status.NOT_FOUND });
+
+  const Health = grpc.makeGenericClientConstructor(healthDefinition(), 'Health');
+  const watcher = new Health(`127.0.0.1:${h.grpcPort}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Watch(req: { service: string }): grpc.ClientReadableStream<{ status: string }> };
+  const stream = watcher.Watch({ service: '' });
+  const first = await new Promise<{ status: string }>((resolve, reject) => {
+    stream.once('data', resolve);
+    stream.once('error', reject);
+  });
+  t.equal(first.status, 'SERVING', 'Watch streams the current status first');
+  stream.cancel();
+  watcher.close();
 });
 
 t.test('deadlines: the caller gives up first, or the server answers with the failure mode in time', async (t) => {
