@@ -155,6 +155,14 @@ t.test('failure mode: deny by default, allow when configured, the reason always 
   t.equal((await missing.client.health('')).status, 'NOT_SERVING', 'and health says so');
 });
 
+t.test('a CheckRequest over grpc.maxMessageBytes is refused by the transport', async (t) => {
+  const h = await startAuthz({ bundle, authz: { entrypoint: 'results/decision', grpc: { maxMessageBytes: 4096 } } });
+  t.teardown(() => h.close());
+  const big = request({ path: '/open', headers: { 'x-padding': 'p'.repeat(8000) } });
+  await t.rejects(h.client.check(big), { code: grpc.status.RESOURCE_EXHAUSTED });
+  t.equal((await h.client.check(request({ path: '/open' }))).status.code, 0, 'a normal one still passes');
+});
+
 t.test('health service', async (t) => {
   const h = await startAuthz({ bundle, authz: { entrypoint: 'results/decision' } });
   t.teardown(() => h.close());
