@@ -14,11 +14,16 @@ export function toProtoJson(type: protobuf.Type, message: object): Record<string
     const v = msg[f.name];
     if (v === null || v === undefined) continue;
     if (f.map) {
-      const entries = Object.entries(v as Record<string, unknown>);
-      if (entries.length === 0) continue;
+      const src = v as Record<string, unknown>;
       const obj: Record<string, unknown> = {};
-      for (const [k, x] of entries) obj[k] = value(f, x);
-      out[f.json] = obj;
+      let any = false;
+      // String maps (headers, context extensions) are most of a CheckRequest: copied without conversion.
+      const strings = f.scalar === 'string';
+      for (const k in src) {
+        obj[k] = strings ? src[k] : value(f, src[k]);
+        any = true;
+      }
+      if (any) out[f.json] = obj;
     } else if (f.repeated) {
       const list = v as unknown[];
       if (list.length === 0) continue;
