@@ -6,7 +6,6 @@ import protobuf from 'protobufjs';
  * bytes as base64, enums by name, and the well-known types in their special forms.
  */
 export function toProtoJson(type: protobuf.Type, message: object): Record<string, unknown> {
-  if (WELL_KNOWN.has(type.fullName)) throw new TypeError(`${type.fullName} has no object form`);
   const out: Record<string, unknown> = {};
   const msg = message as Record<string, unknown>;
   for (const f of plan(type)) {
@@ -55,6 +54,7 @@ const plans = new WeakMap<protobuf.Type, FieldPlan[]>();
 function plan(type: protobuf.Type): FieldPlan[] {
   let p = plans.get(type);
   if (p) return p;
+  if (WELL_KNOWN.has(type.fullName)) throw new TypeError(`${type.fullName} has no object form`);
   p = type.fieldsArray.map((field) => {
     field.resolve();
     const resolved = field.resolvedType;
