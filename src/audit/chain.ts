@@ -1,28 +1,37 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical.js';
 import type { DecisionEvent } from './event.js';
 
 export const GENESIS = '0'.repeat(64);
-
-/** The hash of an event: SHA-256 over its canonical JSON without the `hash` field itself. */
-export function eventHash(event: DecisionEvent): string {
-  const { hash: _hash, ...rest } = event;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
-}
+const HASH_SUFFIX = /,"hash":"([0-9a-f]{64})"\}$/;
 
 /**
- * Links events into a tamper-evident chain: each carries a sequence number, the hash of the one before
- * and its own hash. Changing, removing or reordering any event breaks the links after it.
+ * Links events into a tamper-evident chain. Each event carries a sequence number and the hash of the one
+ * before; its own hash is SHA-256 over its line exactly as written, up to the `hash` field, which is
+ * appended last. Changing any byte of an event, removing or reordering events breaks the chain, and an
+ * event is serialized only once on the way out.
  */
 export class HashChain {
   private prev = GENESIS;
   private seq = 0;
 
-  seal(event: DecisionEvent): DecisionEvent {
+  /** Serializes the event with its chain fields; `serialize` may rewrite the JSON (masking) before it is hashed. */
+  seal(event: DecisionEvent, serialize: (e: DecisionEvent) => string): string {
     event.seq = ++this.seq;
     event.prev_hash = this.prev;
-    event.hash = eventHash(event);
-    this.prev = event.hash;
-    return event;
+    const body = serialize(event);
+    const hash = sha256(body);
+    this.prev = hash;
+    return `${body.slice(0, -1)},"hash":"${hash}"}`;
   }
+}
+
+/** Splits a written line into the JSON that was hashed and the hash it carries. */
+export function splitLine(line: string): { body: string; hash: string } | undefined {
+  const m = HASH_SUFFIX.exec(line);
+  if (!m) return undefined;
+  return { body: `${line.slice(0, m.index)}}`, hash: m[1] as string };
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HashChain } from './chain.js';
 import type { DecisionEvent, DecisionRecord } from './event.js';
-import { Masker } from './mask.js';
+import { Masker, scrubTokens } from './mask.js';
 import type { AuditSink, SinkHealth } from './sinks/sink.js';
 
 export interface AuditLogOptions {
@@ -28,7 +28,9 @@ export interface RecentQuery {
 export class AuditLog {
   private readonly chain = new HashChain();
   private readonly masker: Masker;
-  private readonly ring: DecisionEvent[] = [];
+  /** Recent lines with what the API filters on; lines rather than objects keep the garbage collector's work small. */
+  private readonly ring: RingEntry[] = [];
+  private ringNext = 0;
   private readonly ringSize: number;
   private pending: DecisionEvent[] = [];
   private scheduled = false;
@@ -56,14 +58,16 @@ export class AuditLog {
     this.listeners.push(listener);
   }
 
+  /** Newest first. */
   recent(query: RecentQuery = {}): DecisionEvent[] {
     const out: DecisionEvent[] = [];
-    for (let i = this.ring.length - 1; i >= 0 && out.length < (query.limit ?? 100); i--) {
-      const e = this.ring[i] as DecisionEvent;
+    const n = this.ring.length;
+    for (let k = 1; k <= n && out.length < (query.limit ?? 100); k++) {
+      const e = this.ring[(this.ringNext - k + n) % n] as RingEntry;
       if (query.kind && e.kind !== query.kind) continue;
       if (query.decision && e.decision !== query.decision) continue;
-      if (query.rule && !e.admission?.rules.includes(query.rule) && !e.authz?.reason.includes(query.rule)) continue;
-      out.push(e);
+      if (query.rule && !e.rules.includes(query.rule)) continue;
+      out.push(JSON.parse(e.line) as DecisionEvent);
     }
     return out;
   }
@@ -96,15 +100,25 @@ export class AuditLog {
         event.input = input;
         if (masked.length > 0) event.masked = masked;
       }
-      this.chain.seal(event);
+      const line = this.chain.seal(event, (e) => scrubTokens(JSON.stringify(e)));
       this.counter++;
-      const line = JSON.stringify(event);
       for (const sink of this.options.sinks) sink.write(line);
-      this.ring.push(event);
-      if (this.ring.length > this.ringSize) this.ring.shift();
+      if (this.ringSize > 0) {
+        const entry: RingEntry = { line, kind: event.kind, decision: event.decision, rules: event.admission?.rules ?? (event.authz ? [event.authz.reason] : []) };
+        if (this.ring.length < this.ringSize) this.ring.push(entry);
+        else this.ring[this.ringNext] = entry;
+        this.ringNext = (this.ringNext + 1) % this.ringSize;
+      }
       for (const l of this.listeners) l(event);
     }
   }
+}
+
+interface RingEntry {
+  line: string;
+  kind: string;
+  decision: string;
+  rules: string[];
 }
 
 /** RFC 3339 with nanosecond digits like OPA's timestamps; the sub-millisecond digits come from the monotonic clock. */

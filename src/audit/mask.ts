@@ -13,13 +13,18 @@ export const DEFAULT_MASKS = [
   '/mesh/jwt/token',
 ];
 
-const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const SECRET_NAME = /pass(word)?|secret|token|api[-_]?key|private[-_]?key|credential/i;
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+type Path = Array<string | number>;
 
 /**
- * Returns a masked copy of a policy input; the original is untouched because the decision may still be
- * using it. Masks are JSON pointers (RFC 6901) into the input; beyond them, JWTs are blanked wherever they
- * appear, and Kubernetes Secrets and secret-looking env values in AdmissionReview objects are removed.
+ * Masks a policy input before it is logged. The input is never changed (the decision may still hold it):
+ * only the objects on the way to a masked field are copied, the rest is shared, which keeps masking cheap
+ * on large AdmissionReviews. Masks are JSON pointers (RFC 6901) into the input; Kubernetes Secrets and
+ * secret-looking literal env values in AdmissionReview objects are masked too. JWTs are blanked in the
+ * serialized line by scrubTokens, wherever they appear.
  */
 export class Masker {
   private readonly pointers: string[][];
@@ -30,87 +35,84 @@ export class Masker {
 
   mask(input: unknown): { input: unknown; masked: string[] } {
     const masked: string[] = [];
-    const copy = scrub(input, '', masked);
+    let out = input;
     for (const pointer of this.pointers) {
-      if (redactAt(copy, pointer)) masked.push(formatPointer(pointer));
+      if (has(out, pointer)) {
+        out = setIn(out, pointer, REDACTED);
+        masked.push(formatPointer(pointer));
+      }
     }
-    maskAdmissionObjects(copy, masked);
-    return { input: copy, masked };
+    for (const path of admissionSecrets(out)) {
+      out = setIn(out, path, REDACTED);
+      masked.push(formatPointer(path));
+    }
+    return { input: out, masked };
   }
 }
 
-/** Deep copy that blanks JWT-looking strings on the way. */
-function scrub(value: unknown, path: string, masked: string[]): unknown {
-  if (typeof value === 'string') {
-    if (!value.includes('eyJ')) return value;
-    const out = value.replace(JWT, REDACTED);
-    if (out !== value) masked.push(path || '/');
-    return out;
-  }
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v, i) => scrub(v, `${path}/${i}`, masked));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, `${path}/${escape(k)}`, masked);
-  return out;
+/** Blanks JWTs in serialized JSON; a token never contains a quote, so the JSON stays valid. */
+export function scrubTokens(json: string): string {
+  return json.includes('eyJ') ? json.replace(JWT, REDACTED) : json;
 }
 
-function maskAdmissionObjects(input: unknown, masked: string[]): void {
+/** Paths of Secret contents and secret-looking literal env values in an AdmissionReview input. */
+function admissionSecrets(input: unknown): Path[] {
   const request = (input as { request?: Record<string, unknown> } | null)?.request;
-  if (!request || typeof request !== 'object') return;
+  if (!request || typeof request !== 'object') return [];
+  const paths: Path[] = [];
   for (const field of ['object', 'oldObject']) {
     const obj = request[field] as Record<string, unknown> | null | undefined;
     if (!obj || typeof obj !== 'object') continue;
-    const base = `/request/${field}`;
+    const base: Path = ['request', field];
     if (obj.kind === 'Secret') {
-      for (const key of ['data', 'stringData']) {
-        if (obj[key] !== undefined) {
-          obj[key] = REDACTED;
-          masked.push(`${base}/${key}`);
-        }
-      }
+      for (const key of ['data', 'stringData']) if (obj[key] !== undefined) paths.push([...base, key]);
       // kubectl apply keeps the whole previous object, data included, in this annotation.
       const annotations = (obj.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations;
-      const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
-      if (annotations?.[lastApplied] !== undefined) {
-        annotations[lastApplied] = REDACTED;
-        masked.push(`${base}/metadata/annotations/${escape(lastApplied)}`);
-      }
+      if (annotations?.[LAST_APPLIED] !== undefined) paths.push([...base, 'metadata', 'annotations', LAST_APPLIED]);
     }
-    maskEnv(obj, base, masked);
+    findEnv(obj, base, paths);
   }
+  return paths;
 }
 
-/** Walks pod specs wherever they are (Pod, template of a Deployment, CronJob's jobTemplate) and masks literal secret-like env values. */
-function maskEnv(node: unknown, path: string, masked: string[]): void {
+/** Walks pod specs wherever they are (Pod, a Deployment's template, a CronJob's jobTemplate) without copying. */
+function findEnv(node: unknown, path: Path, out: Path[]): void {
   if (node === null || typeof node !== 'object') return;
   if (Array.isArray(node)) {
-    node.forEach((v, i) => maskEnv(v, `${path}/${i}`, masked));
+    for (let i = 0; i < node.length; i++) findEnv(node[i], [...path, i], out);
     return;
   }
   const obj = node as Record<string, unknown>;
-  if (Array.isArray(obj.env)) {
-    obj.env.forEach((e: unknown, i) => {
-      const env = e as { name?: unknown; value?: unknown };
-      if (typeof env?.name === 'string' && env.value !== undefined && SECRET_NAME.test(env.name)) {
-        env.value = REDACTED;
-        masked.push(`${path}/env/${i}/value`);
-      }
-    });
+  for (const key in obj) {
+    const value = obj[key];
+    if (value === null || typeof value !== 'object') continue;
+    if (key === 'env' && Array.isArray(value)) {
+      value.forEach((e: { name?: unknown; value?: unknown } | null, i) => {
+        if (typeof e?.name === 'string' && e.value !== undefined && SECRET_NAME.test(e.name)) out.push([...path, 'env', i, 'value']);
+      });
+    } else {
+      findEnv(value, [...path, key], out);
+    }
   }
-  for (const [k, v] of Object.entries(obj)) if (k !== 'env' && typeof v === 'object') maskEnv(v, `${path}/${escape(k)}`, masked);
 }
 
-function redactAt(root: unknown, pointer: string[]): boolean {
-  if (pointer.length === 0) return false;
+function has(root: unknown, path: Path): boolean {
   let node = root;
-  for (const key of pointer.slice(0, -1)) {
-    if (node === null || typeof node !== 'object') return false;
-    node = (node as Record<string, unknown>)[key];
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return false;
+    node = (node as Record<string | number, unknown>)[key];
   }
-  const last = pointer[pointer.length - 1] as string;
-  if (node === null || typeof node !== 'object' || !(last in node)) return false;
-  (node as Record<string, unknown>)[last] = REDACTED;
-  return true;
+  return path.length > 0;
+}
+
+/** A copy of root with `value` at path; only the containers along the path are copied. */
+function setIn(root: unknown, path: Path, value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [key, ...rest] = path as [string | number, ...Path];
+  const node = root as Record<string | number, unknown>;
+  const copy = (Array.isArray(node) ? [...node] : { ...node }) as Record<string | number, unknown>;
+  copy[key] = setIn(node[key], rest, value);
+  return copy;
 }
 
 export function parsePointer(pointer: string): string[] {
@@ -118,10 +120,6 @@ export function parsePointer(pointer: string): string[] {
   return pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function formatPointer(segments: string[]): string {
-  return segments.map((s) => `/${escape(s)}`).join('');
-}
-
-function escape(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+function formatPointer(segments: Path): string {
+  return segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }

@@ -1,4 +1,4 @@
-import { eventHash, GENESIS } from './chain.js';
+import { GENESIS, sha256, splitLine } from './chain.js';
 import type { DecisionEvent } from './event.js';
 
 export interface VerifyProblem {
@@ -50,10 +50,11 @@ export function verifyLines(inputs: Array<{ source: string; lines: Iterable<stri
       }
       events++;
       const at = { line: n, source, decision_id: event.decision_id };
-      if (typeof event.hash !== 'string' || typeof event.prev_hash !== 'string' || typeof event.seq !== 'number') {
+      const sealed = splitLine(raw.trimEnd());
+      if (!sealed || typeof event.prev_hash !== 'string' || typeof event.seq !== 'number') {
         return { events, chains: chains.size, skipped, problem: { ...at, message: 'event carries no hash chain fields (removed or never sealed)' } };
       }
-      if (eventHash(event) !== event.hash) {
+      if (sha256(sealed.body) !== sealed.hash) {
         return { events, chains: chains.size, skipped, problem: { ...at, message: `altered: the content of event seq ${event.seq} does not match its hash` } };
       }
       const id = event.labels?.id ?? '';
@@ -70,7 +71,7 @@ export function verifyLines(inputs: Array<{ source: string; lines: Iterable<stri
       } else if (event.prev_hash !== prev.hash) {
         return { events, chains: chains.size, skipped, problem: { ...at, message: `replaced: event seq ${prev.seq} before this one is not the one that was chained` } };
       }
-      chains.set(id, { seq: event.seq, hash: event.hash });
+      chains.set(id, { seq: event.seq, hash: sealed.hash });
     }
   }
   return { events, chains: chains.size, skipped };
