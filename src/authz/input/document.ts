@@ -33,7 +33,8 @@ export function envoyInput(check: CheckRequestJson): EnvoyInput {
   try {
     const { parsed_path, parsed_query } = parsePath(http.path ?? '');
     const { parsed_body, truncated_body } = parseBody(http.headers, http.body, http.rawBody);
-    return { ...(check as EnvoyInput), version: VERSION, parsed_path, parsed_query, parsed_body, truncated_body };
+    // A CheckRequest has no field but attributes.
+    return { attributes: check.attributes as EnvoyInput['attributes'], version: VERSION, parsed_path, parsed_query, parsed_body, truncated_body };
   } catch (err) {
     if (err instanceof PathError) throw new InputError(`error parsing path and query: ${err.message}`);
     if (err instanceof BodyError) throw new InputError(`error parsing request body: ${err.message}`);

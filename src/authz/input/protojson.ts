@@ -199,9 +199,16 @@ function any(anyType: protobuf.Type, m: Record<string, unknown>): unknown {
 /** RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as protojson writes it. */
 export function timestamp(seconds: unknown, nanos = 0): string {
   const s = Number(seconds ?? 0);
-  const iso = new Date(s * 1000).toISOString().slice(0, 19);
-  return `${iso}${fraction(nanos)}Z`;
+  // Requests arrive many to a second: the date part is formatted once per second.
+  if (s !== lastSeconds) {
+    lastSeconds = s;
+    lastIso = new Date(s * 1000).toISOString().slice(0, 19);
+  }
+  return `${lastIso}${fraction(nanos)}Z`;
 }
+
+let lastSeconds = NaN;
+let lastIso = '';
 
 function duration(seconds: unknown, nanos = 0): string {
   const s = Number(seconds ?? 0);
