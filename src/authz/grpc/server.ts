@@ -44,6 +44,8 @@ export async function startGrpcDoor(ctx: Context): Promise<Listener> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': cfg.maxMessageBytes,
     'grpc.max_send_message_length': cfg.maxMessageBytes,
+    // Channelz keeps per-call statistics for a debugging service this server does not offer: ~7% of throughput.
+    'grpc.enable_channelz': 0,
   });
   server.addService(authorizationDefinition(), {
     Check(call: grpc.ServerUnaryCall<Incoming, unknown>, callback: grpc.sendUnaryData<unknown>) {
