@@ -33,8 +33,8 @@ export class Authorizer {
   private readonly mesh: MeshBuilder;
   private readonly buckets: TokenBuckets;
   private readonly counters = new Map<string, { inc(): void }>();
-  private readonly evaluation;
-  private readonly requestTimers;
+  private readonly evaluation: { observe(seconds: number): void };
+  private readonly requestTimers: Record<Transport, { observe(seconds: number): void }>;
 
   constructor(private readonly ctx: Context) {
     this.config = ctx.config.authz;
@@ -58,6 +58,8 @@ export class Authorizer {
     let evalNs = 0;
     let decision: Decision;
     let error: string | undefined;
+    // The audit event names the bundle revisions that decided, even if a reload swaps them meanwhile.
+    const snapshot = this.ctx.engine.current();
     try {
       if ('malformed' in incoming) throw new InputError(incoming.malformed, incoming.status);
       input = envoyInput(incoming.request);
@@ -65,7 +67,6 @@ export class Authorizer {
       const mesh: MeshFacts = this.mesh.build(input.attributes, jwt.facts);
       input.mesh = mesh;
       if (Date.now() > deadline) throw new DeadlineExceeded('gathering request facts');
-      const snapshot = this.ctx.engine.current();
       const t0 = performance.now();
       try {
         result = snapshot.evaluate(this.config.entrypoint, input);
@@ -82,7 +83,7 @@ export class Authorizer {
       error = (err as Error).message;
       decision = err instanceof InputError ? badRequest(err) : this.failure(err as Error);
     }
-    this.account(transport, decisionId, started, input, result, decision, evalNs, error);
+    this.account(transport, decisionId, started, snapshot.revisions, input, result, decision, evalNs, error);
     return { decision, decisionId };
   }
 
@@ -116,7 +117,7 @@ export class Authorizer {
     return { ...denied(403, DENIED_BODY), reason: `failure mode deny (${what}): ${err.message}` };
   }
 
-  private account(transport: Transport, decisionId: string, started: number, input: EnvoyInput | undefined, result: unknown, decision: Decision, evalNs: number, error: string | undefined): void {
+  private account(transport: Transport, decisionId: string, started: number, bundleRevisions: Readonly<Record<string, string>>, input: EnvoyInput | undefined, result: unknown, decision: Decision, evalNs: number, error: string | undefined): void {
     const outcome = error !== undefined ? 'error' : decision.allowed ? 'allow' : 'deny';
     this.counter(outcome, transport).inc();
     const handlerSeconds = (performance.now() - started) / 1000;
@@ -129,7 +130,7 @@ export class Authorizer {
       path: this.config.entrypoint,
       ...(input !== undefined ? { input } : {}),
       ...(result !== undefined ? { result } : {}),
-      bundles: revisions(this.ctx.engine.current().revisions),
+      bundles: revisions(bundleRevisions),
       metrics: { timer_rego_eval_ns: evalNs, timer_server_handler_ns: Math.round(handlerSeconds * 1e9) },
       kind: 'authz',
       decision: outcome,

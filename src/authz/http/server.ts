@@ -56,51 +56,42 @@ export async function startHttpDoor(ctx: Context): Promise<Listener> {
 function handle(authorizer: Authorizer, req: IncomingMessage, res: ServerResponse, cfg: Context['config']['authz']['http'], maxBodyBytes: number): void {
   const started = performance.now();
   const decisionId = randomUUID();
-  const decide = (incoming: Incoming) =>
+  const decide = (incoming: Incoming) => {
     authorizer
       .check(incoming, 'http', decisionId, started)
       .then(({ decision }) => writeDecision(res, decision, decisionId))
       .catch(() => {
         if (!res.headersSent) res.writeHead(500).end();
       });
+  };
+  const tooLarge = () => {
+    res.setHeader('connection', 'close');
+    decide({ malformed: `request body larger than ${maxBodyBytes} bytes`, status: 413 });
+  };
 
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBodyBytes) {
     req.resume();
-    res.setHeader('connection', 'close');
-    void decideTooLarge();
+    tooLarge();
     return;
   }
   if (declared === 0 && req.headers['transfer-encoding'] === undefined) {
     // The common case (nginx auth_request, Envoy without with_request_body): nothing to wait for.
     req.resume();
-    void decide({ request: checkRequestFromHttp(req, EMPTY, cfg) });
+    decide({ request: checkRequestFromHttp(req, EMPTY, cfg) });
     return;
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  let tooLarge = false;
   req.on('data', (c: Buffer) => {
-    if (tooLarge) return;
     size += c.length;
-    if (size > maxBodyBytes) {
-      tooLarge = true;
-      chunks.length = 0;
-      return;
-    }
-    chunks.push(c);
+    if (size <= maxBodyBytes) chunks.push(c);
   });
   req.on('end', () => {
-    if (tooLarge) void decideTooLarge();
-    else void decide({ request: checkRequestFromHttp(req, Buffer.concat(chunks), cfg) });
+    if (size > maxBodyBytes) tooLarge();
+    else decide({ request: checkRequestFromHttp(req, Buffer.concat(chunks), cfg) });
   });
   req.on('error', () => res.destroy());
-
-  function decideTooLarge() {
-    return authorizer
-      .check({ malformed: `request body larger than ${maxBodyBytes} bytes`, status: 413 }, 'http', decisionId, started)
-      .then(({ decision }) => writeDecision(res, decision, decisionId));
-  }
 }
 
 const EMPTY = Buffer.alloc(0);
