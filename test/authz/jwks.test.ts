@@ -66,9 +66,12 @@ t.test('rotation, unknown-kid floods and an outage', async (t) => {
   t.strictSame(await present(await sign(k2)), { status: 200 }, 'a new kid triggers a fetch and verifies');
   t.equal(fetches, before + 1);
 
+  const floodStarted = Date.now();
   const flood = await Promise.all(Array.from({ length: 25 }, (_, i) => sign({ ...k2, kid: `forged-${i}` }).then(present)));
   t.ok(flood.every((r) => r.status === 401 && r.error === 'unknown_kid'), 'every forged kid refused');
-  t.ok(fetches <= before + 2, `at most one more fetch for 25 unknown kids (${fetches - before - 1})`);
+  // jwksMinRefreshSeconds: 1 allows one fetch per started second of the flood, however many kids arrive.
+  const allowedFetches = Math.ceil((Date.now() - floodStarted) / 1000);
+  t.ok(fetches - before - 1 <= allowedFetches, `${fetches - before - 1} fetches for 25 unknown kids in ${Date.now() - floodStarted} ms`);
 
   status = 503;
   await new Promise((r) => setTimeout(r, 1200));
