@@ -46,6 +46,19 @@ t.test('standalone start: built-in bundle active, probes, metrics and the status
   t.match(metrics, /portcullis_bundle_info\{name="builtin",revision="sha256-[0-9a-f]{16}"\} 1/);
   t.match(metrics, /portcullis_certificate_expiry_timestamp_seconds\{name="serving"\} \d+/);
   t.match(metrics, /nodejs_eventloop_lag_seconds/);
+  // Every line is a comment or a sample in the Prometheus text format, and every sample's family is declared.
+  const declared = new Set<string>();
+  const samples: string[] = [];
+  for (const line of metrics.split('\n').filter(Boolean)) {
+    const type = /^# TYPE ([a-zA-Z_:][\w:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (type) declared.add(type[1] as string);
+    else if (!line.startsWith('# HELP ')) {
+      t.match(line, /^[a-zA-Z_:][\w:]*(\{([a-zA-Z_]\w*="(\\.|[^"\\])*",?)*\})? (-?[0-9.]+(e[+-]?\d+)?|NaN|[+-]Inf)$/, `sample line: ${line}`);
+      samples.push(line.replace(/[{ ].*$/, ''));
+    }
+  }
+  const family = (name: string) => name.replace(/_(bucket|sum|count)$/, '');
+  t.ok(samples.every((name) => declared.has(name) || declared.has(family(name))), 'every sample belongs to a declared family');
 
   t.equal((await fetch(`${base}/api/v1/mesh/status`)).status, 401, 'no token');
   const wrong = await fetch(`${base}/api/v1/mesh/status`, { headers: { authorization: 'Bearer wrong' } });
