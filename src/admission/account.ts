@@ -33,7 +33,7 @@ export function account(ctx: Context, options: {
   ctx.audit.record({
     decision_id: options.decisionId,
     path: outcome.path,
-    ...(outcome.input !== undefined && ctx.config.audit.includeInput ? { input: outcome.input } : {}),
+    ...(outcome.input !== undefined ? { input: outcome.input } : {}),
     ...(outcome.result !== undefined ? { result: outcome.result } : {}),
     bundles,
     metrics: { timer_rego_eval_ns: evalNs, timer_server_handler_ns: options.handlerNs },

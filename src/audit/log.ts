@@ -12,6 +12,8 @@ export interface AuditLogOptions {
   labels: Record<string, string>;
   /** Recent events kept in memory for the observability API. */
   recent?: number;
+  /** False leaves policy inputs out of the log (only results and summaries are kept). */
+  includeInput?: boolean;
 }
 
 export interface RecentQuery {
@@ -95,6 +97,7 @@ export class AuditLog {
     const batch = this.pending;
     this.pending = [];
     for (const event of batch) {
+      if (this.options.includeInput === false) delete event.input;
       if (event.input !== undefined) {
         const { input, masked } = this.masker.mask(event.input);
         event.input = input;

@@ -53,7 +53,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const engine = new PolicyEngine({ maxMemoryPages: config.policy.maxMemoryPages, dataChecks: config.policy.dataChecks });
   const bundles = new BundleManager(engine, await bundleConfigs(config.policy), log.child({ component: 'bundles' }));
   const overlay = new DataOverlay(engine, config.policy.data, config.policy.dataFile, log.child({ component: 'policy-data' }));
-  const audit = new AuditLog({ sinks: createSinks(config.audit, options.stdout, log), mask: config.audit.mask, labels, recent: config.audit.recent });
+  const audit = new AuditLog({ sinks: createSinks(config.audit, options.stdout, log), mask: config.audit.mask, labels, recent: config.audit.recent, includeInput: config.audit.includeInput });
   const tls = new TlsProvider(config.tls, options.tlsSource);
   let draining = false;
 

@@ -117,3 +117,15 @@ t.test('portcullis audit verify exits 0 on an intact file and 1 naming the first
   t.equal(bad?.code, 1);
   t.match(bad?.stdout, new RegExp(`^FAIL ${path}:3 decision_id [0-9a-f-]+: removed: seq 3 missing`));
 });
+
+t.test('includeInput: false keeps inputs out of the log, the rest of the event stays', async (t) => {
+  const lines: string[] = [];
+  const sink = { name: 'mem', write: (l: string) => void lines.push(l), flush: async () => {}, close: async () => {}, health: () => ({ name: 'mem', healthy: true, buffered: 0, dropped: 0 }) };
+  const log = new AuditLog({ sinks: [sink], labels: { id: 'x' }, includeInput: false });
+  log.record({ path: 'p', input: { secret: 'value' }, result: true, bundles: {}, metrics: {}, kind: 'authz', decision: 'allow' });
+  await log.flush();
+  const event = JSON.parse(lines[0] as string);
+  t.notOk('input' in event);
+  t.match(event, { path: 'p', result: true, decision: 'allow', seq: 1 });
+  t.same(verify(lines), { events: 1, chains: 1, skipped: 0 });
+});

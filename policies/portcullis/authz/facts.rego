@@ -39,8 +39,12 @@ source_service_account := v if {
 	sa := nonempty(parts[4])
 }
 
+# Envoy's fields arrive as protojson writes them (socketAddress, contextExtensions), as opa-envoy-plugin
+# builds its input; the proto names (socket_address, context_extensions) are accepted too.
 source_ip := v if {
 	v := nonempty(input.mesh.source.ip)
+} else := v if {
+	v := nonempty(input.attributes.source.address.socketAddress.address)
 } else := nonempty(input.attributes.source.address.socket_address.address)
 
 destination_principal := v if {
@@ -68,6 +72,8 @@ destination_service_account := v if {
 # because the caller chooses it.
 destination_service := v if {
 	v := nonempty(input.mesh.destination.service)
+} else := v if {
+	v := nonempty(input.attributes.contextExtensions.service)
 } else := v if {
 	v := nonempty(input.attributes.context_extensions.service)
 } else := v if {

@@ -59,6 +59,8 @@ test_destination_service_order if {
 	authz.destination_service == "orders" with input as no_service
 	pinned := object.union(no_service, {"attributes": {"context_extensions": {"service": "pinned"}}})
 	authz.destination_service == "pinned" with input as pinned
+	pinned_protojson := object.union(no_service, {"attributes": {"contextExtensions": {"service": "pinned-camel"}}})
+	authz.destination_service == "pinned-camel" with input as pinned_protojson
 	k8s_name := with_mesh({"destination": {"service": "", "labels": {"app": null, "app.kubernetes.io/name": "orders-api"}}})
 	authz.destination_service == "orders-api" with input as k8s_name
 	authz.destination_service == "orders" with input as envoy_only
@@ -74,4 +76,11 @@ test_host_service_strips_domain_and_port if {
 test_path_from_parsed_path_when_raw_path_absent if {
 	inp := object.union(object.remove(request, ["attributes"]), {"parsed_path": ["v1", "x"]})
 	authz.request_path == "/v1/x" with input as inp
+}
+
+test_source_ip_from_protojson_socket_address if {
+	inp := {"attributes": {"source": {"address": {"socketAddress": {"address": "10.1.2.3", "portValue": 5000}}}}}
+	authz.source_ip == "10.1.2.3" with input as inp
+	snake := {"attributes": {"source": {"address": {"socket_address": {"address": "10.1.2.4"}}}}}
+	authz.source_ip == "10.1.2.4" with input as snake
 }
