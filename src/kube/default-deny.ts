@@ -8,7 +8,7 @@ export interface DefaultDenyOptions {
   namespaces: Reflector<V1Namespace, NamespaceInfo>;
   name: string;
   injectionLabel: string;
-  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  log: { debug(obj: object, msg: string): void; info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
 /**
@@ -60,7 +60,12 @@ export class DefaultDenyController {
       return true;
     } catch (err) {
       if (isConflict(err)) return false;
-      // 403 from a terminating namespace, 404 without Istio's CRDs: reported, tried again at the next relist.
+      // A namespace being deleted refuses new objects, and needs no policy any more.
+      if (statusOf(err) === 403 && describe(err).includes('is being terminated')) {
+        this.options.log.debug({ namespace }, 'namespace is terminating; no default-deny AuthorizationPolicy needed');
+        return false;
+      }
+      // 404 without Istio's CRDs, or a real refusal: reported, tried again at the next relist.
       this.options.log.warn({ namespace, status: statusOf(err), err: describe(err) }, 'could not create the default-deny AuthorizationPolicy');
       return false;
     }

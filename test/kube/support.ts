@@ -29,6 +29,7 @@ export async function testNamespace(t: Test, c: Cluster, prefix: string, labels:
 }
 
 export interface Lines {
+  debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   lines: Array<{ level: string; msg: string } & Record<string, unknown>>;
@@ -38,6 +39,7 @@ export function memoryLog(): Lines {
   const lines: Lines['lines'] = [];
   return {
     lines,
+    debug: (obj, msg) => void lines.push({ level: 'debug', msg, ...obj }),
     info: (obj, msg) => void lines.push({ level: 'info', msg, ...obj }),
     warn: (obj, msg) => void lines.push({ level: 'warn', msg, ...obj }),
   };
