@@ -1,7 +1,7 @@
 // npm run bench:authz — ext_authz load from separate processes against Portcullis and, in the same run,
 // against OPA's Go evaluator behind the same Check (tools/opa-envoy), both with the opa-envoy-plugin style
 // fixture policy. gRPC load: ghz with Envoy's published protos, the fixture CheckRequest carrying a real
-// signed JWT. HTTP load: bench/authz-http-load.ts (autocannon). Each at saturation and at a fixed
+// signed JWT. HTTP load: vegeta (bench/vegeta.ts). Each at saturation and at a fixed
 // 1,000 req/s. The last line printed is one JSON object with the figures. The server runs with a 32 MB young
 // generation (--max-semi-space-size=32, as the README recommends for deployments): half the scavenges of
 // the default, so half the pauses that make the p99.
@@ -18,6 +18,7 @@ import { startService } from '../src/server/service.js';
 import { buildBundle } from '../test/helpers/bundles.js';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
 import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
+import { vegeta } from './vegeta.js';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -32,6 +33,7 @@ interface Figures {
 }
 
 await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'ghz']);
+await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'vegeta']);
 await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'opa-envoy']);
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-authz-'));
 const policyFile = join(FIXTURES, 'envoy-policy', 'policy.rego');
@@ -93,26 +95,24 @@ async function ghz(port: number, options: { seconds: number; concurrency: number
 }
 
 async function http(options: { seconds: number; connections: number; rate?: number }): Promise<Figures> {
-  const job = {
+  const r = await vegeta({
     // Envoy's HTTP mode: the original method, path, headers and body.
     url: `http://127.0.0.1:${httpPort}/api/v1/charges?currency=EUR&dry_run=false`,
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.77' },
+    headers: { Authorization: `Bearer ${token}`, 'X-Forwarded-For': '203.0.113.77' },
     body: '{"amount": 1250, "currency": "EUR", "customer": "c_8812"}',
-    connections: options.connections,
-    durationSeconds: options.seconds,
+    workers: options.connections,
+    seconds: options.seconds,
     ...(options.rate ? { rate: options.rate } : {}),
-  };
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'authz-http-load.ts'), JSON.stringify(job)], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { rps: number; requests: number; non2xx: number; errors: number; p50: number; p99: number };
-  return { rps: r.rps, p50: r.p50, p99: r.p99, ok: r.requests - r.non2xx, errors: r.errors };
+  });
+  return { rps: r.rps, p50: r.p50, p99: r.p99, ok: r.requests - r.non2xx - r.errors, errors: r.errors };
 }
 
 const line = (name: string, f: Figures) =>
   console.log(`${name.padEnd(44)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(3)} ms   p99 ${f.p99.toFixed(3)} ms   (${f.ok} answered, ${f.errors} unfinished or failed)`);
 
 try {
-  console.log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${((await import('node:os')).loadavg()[0] ?? 0).toFixed(2)}, ${SECONDS} s per run; Portcullis in this process (node ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')}), load from ghz / a Node child process`);
+  console.log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${((await import('node:os')).loadavg()[0] ?? 0).toFixed(2)}, ${SECONDS} s per run; Portcullis in this process (node ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')}), load from ghz / vegeta`);
   // Warm both servers (JIT, token cache, connection set-up) before measuring.
   await ghz(grpcPort, { seconds: 3, concurrency: 16 });
   await ghz(opaPort, { seconds: 3, concurrency: 16 });

@@ -40,6 +40,7 @@ case "$want" in all|opa) build opa opa github.com/open-policy-agent/opa ;; esac
 case "$want" in all|etcd) build etcd etcd go.etcd.io/etcd/server/v3 ;; esac
 case "$want" in all|grpcurl) build grpcurl grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl ;; esac
 case "$want" in all|ghz) build ghz ghz github.com/bojand/ghz/cmd/ghz ;; esac
+case "$want" in all|vegeta) build vegeta vegeta github.com/tsenart/vegeta/v12 ;; esac
 # The OPA reference server of bench:authz is our own main.go: its hash is a build argument, so editing it rebuilds.
 case "$want" in all|opa-envoy) build opa-envoy opa-envoy . -ldflags "-X main.revision=$(sha256sum "$root/tools/opa-envoy/main.go" | cut -c1-16)" ;; esac
 # helm template/lint for charts/; its own module, since it pins other k8s.io versions than tools/kube.
