@@ -1,6 +1,6 @@
 import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
-import { fixture, patchOf, startHarness } from './service.js';
+import { fixture, patchOf, startHarness, podReview as makePodReview } from './service.js';
 
 const h = await startHarness({
   namespaces: [
@@ -17,15 +17,7 @@ const h = await startHarness({
 t.teardown(() => h.close());
 
 const base = await fixture('pod-create-deployment.json');
-const podReview = (namespace: string, edit: (pod: any) => void = () => {}, request: Record<string, unknown> = {}) => {
-  const review = structuredClone(base);
-  review.request.namespace = namespace;
-  review.request.object.metadata.namespace = namespace;
-  review.request.uid = `uid-${Math.random().toString(16).slice(2)}`;
-  edit(review.request.object);
-  Object.assign(review.request, request);
-  return review;
-};
+const podReview = (namespace: string, edit?: (pod: any) => void, request?: Record<string, unknown>) => makePodReview(base, namespace, edit, request);
 const apply = (object: unknown, response: { patch?: string }) =>
   fastJsonPatch.applyPatch(structuredClone(object), patchOf(response) as fastJsonPatch.Operation[], true, false).newDocument as any;
 const hasProxy = (pod: any) => pod.spec.containers.some((c: any) => c.name === 'portcullis-proxy');

@@ -186,3 +186,14 @@ export function patchOf(response: { patch?: string; patchType?: string }): Array
   if (response.patch === undefined) return [];
   return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
 }
+
+/** An AdmissionReview of the fixture Pod moved to `namespace` with a fresh uid, changed by `edit`, with `request` fields overridden. */
+export function podReview(base: Awaited<ReturnType<typeof fixture>>, namespace: string, edit: (pod: any) => void = () => {}, request: Record<string, unknown> = {}) {
+  const review = structuredClone(base);
+  review.request.namespace = namespace;
+  review.request.object.metadata.namespace = namespace;
+  review.request.uid = `uid-${Math.random().toString(16).slice(2)}`;
+  edit(review.request.object);
+  Object.assign(review.request, request);
+  return review;
+}

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { request as httpRequest } from 'node:http';
-import { fixture, startHarness } from './service.js';
+import { fixture, startHarness, podReview as makePodReview } from './service.js';
 
 const h = await startHarness({
   namespaces: [
@@ -12,16 +12,7 @@ const h = await startHarness({
 t.teardown(() => h.close());
 
 const base = await fixture('pod-create-deployment.json');
-/** The fixture Pod in another namespace, changed by `edit`. */
-const podReview = (namespace: string, edit: (pod: any) => void = () => {}, request: Record<string, unknown> = {}) => {
-  const review = structuredClone(base);
-  review.request.namespace = namespace;
-  review.request.object.metadata.namespace = namespace;
-  review.request.uid = `uid-${Math.random().toString(16).slice(2)}`;
-  edit(review.request.object);
-  Object.assign(review.request, request);
-  return review;
-};
+const podReview = (namespace: string, edit?: (pod: any) => void, request?: Record<string, unknown>) => makePodReview(base, namespace, edit, request);
 
 t.test('a clean Pod is allowed; the uid is echoed; the decision id links to the audit event', async (t) => {
   const review = podReview('plain');

@@ -10,16 +10,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAuthority, rsaKeyPair } from './kube-pki.js';
-import { ADMIN_USER, PORT_ATTEMPTS } from './kube-state.js';
+import { ADMIN_USER, PORT_ATTEMPTS, type SupervisorOptions } from './kube-state.js';
 
-export interface LaunchOptions {
+export interface LaunchOptions extends SupervisorOptions {
   dir: string;
-  binDir: string;
-  startTimeoutMs: number;
-  etcdPort?: number;
-  apiServerPort?: number;
-  strictPorts: boolean;
-  apiServerArgs: string[];
 }
 
 export interface LaunchedPlane {
