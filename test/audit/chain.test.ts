@@ -120,7 +120,7 @@ t.test('portcullis audit verify exits 0 on an intact file and 1 naming the first
 
 t.test('includeInput: false keeps inputs out of the log, the rest of the event stays', async (t) => {
   const lines: string[] = [];
-  const sink = { name: 'mem', write: (l: string) => void lines.push(l), flush: async () => {}, close: async () => {}, health: () => ({ name: 'mem', healthy: true, buffered: 0, dropped: 0 }) };
+  const sink = { name: 'mem', write: (ls: string[]) => void lines.push(...ls), flush: async () => {}, close: async () => {}, health: () => ({ name: 'mem', healthy: true, buffered: 0, dropped: 0 }) };
   const log = new AuditLog({ sinks: [sink], labels: { id: 'x' }, includeInput: false });
   log.record({ path: 'p', input: { secret: 'value' }, result: true, bundles: {}, metrics: {}, kind: 'authz', decision: 'allow' });
   await log.flush();

@@ -41,8 +41,8 @@ export class HttpSink implements AuditSink {
     this.schedule(options.minDelayMs);
   }
 
-  write(line: string): void {
-    this.buffer.push(line);
+  write(lines: string[]): void {
+    for (const line of lines) this.buffer.push(line);
     if (this.buffer.length > this.options.maxBufferEvents) {
       const excess = this.buffer.length - this.options.maxBufferEvents;
       this.buffer.splice(0, excess);

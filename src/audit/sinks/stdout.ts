@@ -16,8 +16,8 @@ export class StdoutSink implements AuditSink {
     dest.on('drop', () => this.dropped++);
   }
 
-  write(line: string): void {
-    this.dest.write(`${line}\n`);
+  write(lines: string[]): void {
+    this.dest.write(`${lines.join('\n')}\n`);
   }
 
   flush(): Promise<void> {
