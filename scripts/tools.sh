@@ -35,17 +35,18 @@ kube_ldflags() {
   echo "-X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=${BASH_REMATCH[1]} -X $pkg.gitTreeState=clean"
 }
 
+# `test` builds what npm test needs; `all` adds the benchmark tools (ghz, vegeta, opa-envoy).
 want=${1:-all}
-case "$want" in all|opa) build opa opa github.com/open-policy-agent/opa ;; esac
-case "$want" in all|etcd) build etcd etcd go.etcd.io/etcd/server/v3 ;; esac
-case "$want" in all|grpcurl) build grpcurl grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl ;; esac
+case "$want" in all|test|opa) build opa opa github.com/open-policy-agent/opa ;; esac
+case "$want" in all|test|etcd) build etcd etcd go.etcd.io/etcd/server/v3 ;; esac
+case "$want" in all|test|grpcurl) build grpcurl grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl ;; esac
 case "$want" in all|ghz) build ghz ghz github.com/bojand/ghz/cmd/ghz ;; esac
 case "$want" in all|vegeta) build vegeta vegeta github.com/tsenart/vegeta/v12 ;; esac
 # The OPA reference server of bench:authz is our own main.go: its hash is a build argument, so editing it rebuilds.
 case "$want" in all|opa-envoy) build opa-envoy opa-envoy . -ldflags "-X main.revision=$(sha256sum "$root/tools/opa-envoy/main.go" | cut -c1-16)" ;; esac
 # helm template/lint for charts/; its own module, since it pins other k8s.io versions than tools/kube.
-case "$want" in all|helm) build helm helm helm.sh/helm/v3/cmd/helm -ldflags "-X helm.sh/helm/v3/internal/version.version=$(awk '$1 == "helm.sh/helm/v3" { print $2; exit }' "$root/tools/helm/go.mod")" ;; esac
-case "$want" in all|kube-apiserver)
+case "$want" in all|test|helm) build helm helm helm.sh/helm/v3/cmd/helm -ldflags "-X helm.sh/helm/v3/internal/version.version=$(awk '$1 == "helm.sh/helm/v3" { print $2; exit }' "$root/tools/helm/go.mod")" ;; esac
+case "$want" in all|test|kube-apiserver)
   ldflags=$(kube_ldflags)
   build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver -ldflags "$ldflags" ;;
 esac
