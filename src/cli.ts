@@ -51,6 +51,9 @@ async function serve(args: string[]): Promise<number> {
   const config = await loadConfig(values.config ?? process.env.PORTCULLIS_CONFIG);
   const stdout = stdoutDestination();
   const log = createLogger(config.log.level, stdout);
+  // A promise nobody awaited must not take the decision point down with it (every request path handles its
+  // own errors; this is the net under background work). A thrown exception still ends the process.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection in background work'));
   const kube = config.mode === 'kubernetes' ? await startKubernetesMode(config, log) : undefined;
   const service = await startService({ config, log, stdout, frontDoors: frontDoors(config), ...kube?.serviceOptions }).catch(async (err: unknown) => {
     await kube?.stop();
