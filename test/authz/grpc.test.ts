@@ -9,7 +9,7 @@ import { healthDefinition } from '../../src/authz/grpc/health.js';
 import { FIXTURES } from '../helpers/paths.js';
 import { testBundle } from './bundles.js';
 import { fromProtoJson } from './grpc-client.js';
-import { decisionIdOf, startAuthz, type AuthzHarness } from './harness.js';
+import { decisionIdOf, startAuthz } from './harness.js';
 import { AUDIENCE, ISSUER, sign, testKey, type TestKey } from './issuer.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-grpc-test-'));

@@ -23,7 +23,7 @@ const k2 = await testKey('k2');
 let published: TestKey[] = [k1];
 let status = 200;
 let fetches = 0;
-const jwks: Server = createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
+const jwks: Server = createServer({ cert: serving.cert, key: serving.key }, (_req, res) => {
   fetches++;
   if (status !== 200) {
     res.writeHead(status).end('unavailable');

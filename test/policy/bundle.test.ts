@@ -3,7 +3,6 @@ import { gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
 import { readArchive } from '../../src/policy/bundle/archive.js';
 import { loadBundle } from '../../src/policy/bundle/bundle.js';
-import { BundleError } from '../../src/policy/bundle/errors.js';
 import { DEFAULT_LIMITS, type BundleLimits } from '../../src/policy/bundle/files.js';
 import { hashBundleFile } from '../../src/policy/bundle/structured-hash.js';
 import type { VerificationConfig } from '../../src/policy/bundle/verify.js';
