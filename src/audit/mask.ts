@@ -2,7 +2,7 @@
 export const REDACTED = '**REDACTED**';
 
 /** Input fields masked whatever the configuration says: credentials in headers, Secret contents. */
-export const DEFAULT_MASKS = [
+const DEFAULT_MASKS = [
   '/attributes/request/http/headers/authorization',
   '/attributes/request/http/headers/proxy-authorization',
   '/attributes/request/http/headers/cookie',

@@ -9,7 +9,7 @@ export interface DevCertificates {
 }
 
 /** Names the dev serving certificate covers: loopback for local runs, the in-cluster service names for a test cluster. */
-export const DEV_DNS_NAMES = ['localhost', 'portcullis', 'portcullis.portcullis-system', 'portcullis.portcullis-system.svc'];
+const DEV_DNS_NAMES = ['localhost', 'portcullis', 'portcullis.portcullis-system', 'portcullis.portcullis-system.svc'];
 
 /**
  * Writes (or reuses) a dev CA and serving certificate under dir: ca.crt, ca.key, tls.crt, tls.key. They

@@ -12,7 +12,7 @@ export interface CertState {
 }
 
 /** Secret keys: tls.crt/tls.key make it a kubernetes.io/tls Secret; ca.crt is the trust bundle, as cert-manager names it. */
-export const SECRET_KEYS = { cert: 'tls.crt', key: 'tls.key', trust: 'ca.crt', signerCert: 'ca-signer.crt', signerKey: 'ca-signer.key' } as const;
+const SECRET_KEYS = { cert: 'tls.crt', key: 'tls.key', trust: 'ca.crt', signerCert: 'ca-signer.crt', signerKey: 'ca-signer.key' } as const;
 
 export function encodeState(state: CertState): Record<string, string> {
   const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -228,7 +228,7 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
   }
 }
 
-export function keyOf(object: KubernetesObject): string {
+function keyOf(object: KubernetesObject): string {
   const m = object.metadata ?? {};
   return m.namespace ? `${m.namespace}/${m.name ?? ''}` : (m.name ?? '');
 }

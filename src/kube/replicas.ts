@@ -4,8 +4,8 @@ import { withDeadline } from './deadline.js';
 import { describe, isConflict, isNotFound } from './errors.js';
 import { microTime, timeOf } from './micro-time.js';
 
-export const REPLICA_LABEL = 'portcullis.io/replica-of';
-export const SERVING_SERIAL = 'certs.portcullis.io/serving-serial';
+const REPLICA_LABEL = 'portcullis.io/replica-of';
+const SERVING_SERIAL = 'certs.portcullis.io/serving-serial';
 
 export interface ReplicaOptions {
   kc: KubeConfig;
@@ -130,7 +130,7 @@ export class ReplicaRegistry {
   }
 }
 
-export function replicaLeaseName(group: string, identity: string): string {
+function replicaLeaseName(group: string, identity: string): string {
   return `${group}-replica-${identity}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 253);
 }
 

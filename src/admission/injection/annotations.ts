@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** Per-Pod overrides of the sidecar, set by the Pod's author (names in DESIGN.md). */
-export const ANNOTATIONS = {
+const ANNOTATIONS = {
   cpu: 'proxy.portcullis.io/cpu',
   memory: 'proxy.portcullis.io/memory',
   excludeInboundPorts: 'traffic.portcullis.io/excludeInboundPorts',

@@ -1,8 +1,8 @@
 import type { NamespaceInfo } from '../../facts/facts.js';
 import type { Pod } from './pod.js';
 
-export const NAMESPACE_LABEL = 'portcullis.io/injection';
-export const POD_LABEL = 'sidecar.portcullis.io/inject';
+const NAMESPACE_LABEL = 'portcullis.io/injection';
+const POD_LABEL = 'sidecar.portcullis.io/inject';
 export const STATUS_ANNOTATION = 'sidecar.portcullis.io/status';
 
 /** Namespaces of the control plane itself: a sidecar there could cut the cluster off from its own API. */

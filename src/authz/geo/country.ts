@@ -7,7 +7,7 @@ import { isInternal } from './internal.js';
 const require = createRequire(import.meta.url);
 
 /** The CC0 IP-to-country database (geo-whois-asn-country) shipped as an npm package. */
-export function defaultCountryDatabase(): string {
+function defaultCountryDatabase(): string {
   return require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
 }
 

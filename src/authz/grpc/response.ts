@@ -44,7 +44,7 @@ function options(headers: Array<[string, string]>): HeaderValueOption[] {
 }
 
 /** A JSON object as google.protobuf.Struct. */
-export function toStruct(obj: Record<string, unknown>): { fields: Record<string, unknown> } {
+function toStruct(obj: Record<string, unknown>): { fields: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) fields[k] = toValue(v);
   return { fields };

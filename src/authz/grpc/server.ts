@@ -10,14 +10,14 @@ import { healthDefinition, healthService } from './health.js';
 import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes, envoyRoot } from './protos.js';
 import { checkResponse } from './response.js';
 
-export const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
+const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
 
 /**
  * The Authorization service as the published Envoy protos define it, with the request side read through
  * protobufjs into the proto3 JSON mapping (the input opa-envoy-plugin builds) and never throwing: bytes that
  * do not decode become a malformed request, answered and audited like any other.
  */
-export function authorizationDefinition(): grpc.ServiceDefinition {
+function authorizationDefinition(): grpc.ServiceDefinition {
   const pkg = protoLoader.loadSync(EXTERNAL_AUTH_PROTO, { includeDirs: envoyProtoIncludes(), keepCase: true });
   const check = (pkg[AUTHORIZATION_SERVICE] as grpc.ServiceDefinition).Check as grpc.MethodDefinition<Incoming, unknown>;
   const root = envoyRoot();

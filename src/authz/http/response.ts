@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Decision } from '../decision.js';
 
 /** Envoy's HTTP mode: the authorization server names request headers to drop in this response header. */
-export const HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
+const HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
 
 /**
  * Writes the decision the way Envoy's HTTP ext_authz mode and nginx auth_request read it. Allowed: 200 with

@@ -41,7 +41,7 @@ export function parsePath(raw: string): ParsedPath {
 }
 
 /** URL.Query(): pairs Go cannot read (bad escapes, semicolons) are dropped, the rest kept. */
-export function parseQuery(raw: string): Record<string, string[]> {
+function parseQuery(raw: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   readQuery(raw, out);
   return out;

@@ -27,7 +27,7 @@ export const DEFAULT_LIMITS: BundleLimits = {
  * meaning the bundle root, so one leading slash is accepted; anything that could reach outside the root
  * (.., a second leading slash, backslashes, NUL) is refused.
  */
-export function bundlePath(bundle: string, name: string): string {
+function bundlePath(bundle: string, name: string): string {
   let path = name.startsWith('./') ? name.slice(2) : name;
   if (path.startsWith('/')) path = path.slice(1);
   if (path === '' || path.startsWith('/') || path.includes('\\') || path.includes('\0') || /^[A-Za-z]:/.test(path)) {

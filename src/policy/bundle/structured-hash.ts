@@ -24,11 +24,11 @@ const HASHES: Record<string, string> = {
   'SHA-512-256': 'sha512-256',
 };
 
-export function nodeHashName(algorithm: string): string | undefined {
+function nodeHashName(algorithm: string): string | undefined {
   return HASHES[algorithm];
 }
 
-export function isStructuredFile(path: string): boolean {
+function isStructuredFile(path: string): boolean {
   const base = path.slice(path.lastIndexOf('/') + 1);
   return base === 'data.json' || base === 'data.yaml' || base === 'data.yml' || base === '.manifest';
 }

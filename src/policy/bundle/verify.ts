@@ -22,7 +22,7 @@ export interface VerificationConfig {
   excludeFiles?: string[];
 }
 
-export const SIGNATURES_FILE = '.signatures.json';
+const SIGNATURES_FILE = '.signatures.json';
 const ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512']);
 
 interface SignedFile {
