@@ -23,6 +23,10 @@ export const AdmissionConfig = Type.Object(
     maxBodyBytes: Type.Integer({ minimum: 1024, default: 6 * 1024 * 1024, description: 'the API server sends at most ~3 MiB objects, twice for UPDATE' }),
     violationsEntrypoint: Type.String({ default: 'portcullis/admission/violations' }),
     patchesEntrypoint: Type.String({ default: 'portcullis/admission/patches' }),
+    dropManagedFields: Type.Boolean({
+      default: true,
+      description: 'leave metadata.managedFields (server-side apply bookkeeping, often larger than the spec) out of the policy input and the audit log',
+    }),
     injection: InjectionConfig,
   },
   { default: {}, additionalProperties: false },

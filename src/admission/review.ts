@@ -116,3 +116,14 @@ function describe(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
+
+/**
+ * Removes metadata.managedFields from the object and oldObject. No zero-trust rule reads them, and the
+ * WebAssembly policy parses every byte of its input, so they would only cost time and audit log space.
+ */
+export function dropManagedFields(request: AdmissionRequest): void {
+  for (const object of [request.object, request.oldObject]) {
+    const metadata = (object as { metadata?: Record<string, unknown> } | null | undefined)?.metadata;
+    if (metadata && typeof metadata === 'object') delete metadata.managedFields;
+  }
+}

@@ -7,7 +7,7 @@ import { meshValidateRoute } from './api.js';
 import { Injector } from './injection/injector.js';
 import { mutate } from './mutate.js';
 import { failure, type Outcome, type PolicyInput } from './outcome.js';
-import { API_VERSION, parseReview, ReviewError, type AdmissionRequest } from './review.js';
+import { API_VERSION, dropManagedFields, parseReview, ReviewError, type AdmissionRequest } from './review.js';
 import { validate } from './validate.js';
 
 /**
@@ -63,6 +63,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       if (!(err instanceof ReviewError)) throw err;
       return malformed(webhook, req, reply, err, decisionId, snapshot.revisions);
     }
+    if (config.dropManagedFields) dropManagedFields(request);
     const input: PolicyInput = { request, context: contextOf(request) };
     let outcome: Outcome;
     try {

@@ -45,3 +45,24 @@ t.test('real admission decisions are logged with Secrets and secret env values m
   t.notOk(JSON.stringify(podEvent).includes('tok-3f9a77'));
   t.match(podEvent, { kind: 'admission', path: 'portcullis/admission/violations', admission: { operation: 'CREATE', namespace: 'payments', webhook: 'validate' }, bundles: { builtin: { revision: /^sha256-/ } } });
 });
+
+t.test('managedFields stay out of the policy input and the audit log unless configured otherwise', async (t) => {
+  const managedFields = [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:containers': {} } } }];
+  const review = await fixture('pod-create-deployment.json');
+  review.request.object.metadata.managedFields = managedFields;
+
+  const dropping = await startHarness();
+  t.teardown(() => dropping.close());
+  const a = await dropping.post('/validate', structuredClone(review));
+  t.equal(a.json.response.allowed, true);
+  const dropped = await writtenEvent(dropping, a.json.response.auditAnnotations['decision-id']);
+  t.notOk('managedFields' in dropped.input.request.object.metadata, 'dropped by default');
+  t.equal(dropped.input.request.object.metadata.labels.app, 'payment-service', 'the rest of the metadata stays');
+
+  const keeping = await startHarness({ config: { admission: { dropManagedFields: false } } });
+  t.teardown(() => keeping.close());
+  const b = await keeping.post('/validate', structuredClone(review));
+  t.equal(b.json.response.allowed, true, 'the same decision either way');
+  const kept = await writtenEvent(keeping, b.json.response.auditAnnotations['decision-id']);
+  t.same(kept.input.request.object.metadata.managedFields, managedFields, 'kept when configured');
+});
