@@ -14,7 +14,8 @@ export function account(ctx: Context, options: {
   decisionId: string;
   request: AdmissionRequest | undefined;
   outcome: Pick<Outcome, 'decision' | 'error' | 'path' | 'input' | 'result' | 'violations' | 'evaluations'> & { allowed: boolean };
-  revisions: Readonly<Record<string, string>>;
+  /** The snapshot's bundles, as the audit event names them. */
+  bundles: Readonly<Record<string, { revision: string }>>;
   handlerNs: number;
 }): void {
   const { webhook, request, outcome } = options;
@@ -28,14 +29,12 @@ export function account(ctx: Context, options: {
   }
   for (const v of outcome.violations) metrics.ruleHits.inc({ rule: v.rule, enforcement: v.enforcement });
 
-  const bundles: Record<string, { revision: string }> = {};
-  for (const [name, revision] of Object.entries(options.revisions)) bundles[name] = { revision };
   ctx.audit.record({
     decision_id: options.decisionId,
     path: outcome.path,
     ...(outcome.input !== undefined ? { input: outcome.input } : {}),
     ...(outcome.result !== undefined ? { result: outcome.result } : {}),
-    bundles,
+    bundles: options.bundles,
     metrics: { timer_rego_eval_ns: evalNs, timer_server_handler_ns: options.handlerNs },
     kind: 'admission',
     decision: outcome.decision,

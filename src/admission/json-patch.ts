@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import { parsePointer } from '../policy/json-pointer.js';
 
 /** One RFC 6902 operation. */
 export type PatchOp =
@@ -38,18 +39,6 @@ export function asPatch(value: unknown): PatchOp[] {
   return value as PatchOp[];
 }
 
-/** RFC 6901: "~" is escaped before "/", otherwise the "~" of "~1" would be escaped again. */
-export function pointerSegment(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1');
-}
-
-function parsePointer(pointer: string): string[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-}
 
 type Container = Record<string, unknown> | unknown[];
 

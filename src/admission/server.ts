@@ -61,7 +61,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       request = parseReview(req.body);
     } catch (err) {
       if (!(err instanceof ReviewError)) throw err;
-      return malformed(webhook, req, reply, err, decisionId, snapshot.revisions);
+      return malformed(webhook, req, reply, err, decisionId, snapshot.bundles);
     }
     if (config.dropManagedFields) dropManagedFields(request);
     const input: PolicyInput = { request, context: contextOf(request) };
@@ -73,19 +73,19 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       outcome = failure(entrypoints[webhook], `internal error: ${(err as Error).message}`, input);
     }
     const response = { ...outcome.response, uid: request.uid, auditAnnotations: { ...outcome.response.auditAnnotations, 'decision-id': decisionId } };
-    account(ctx, { webhook, decisionId, request, outcome: { ...outcome, allowed: response.allowed }, revisions: snapshot.revisions, handlerNs: elapsedNs(req) });
+    account(ctx, { webhook, decisionId, request, outcome: { ...outcome, allowed: response.allowed }, bundles: snapshot.bundles, handlerNs: elapsedNs(req) });
     return reply.send({ apiVersion: API_VERSION, kind: 'AdmissionReview', response });
   };
 
   /** A review that cannot be decided: in kind when the API server can be answered (a uid), else a plain 400. */
-  const malformed = (webhook: Webhook, req: FastifyRequest, reply: FastifyReply, err: ReviewError, decisionId: string, revisions: Readonly<Record<string, string>>) => {
+  const malformed = (webhook: Webhook, req: FastifyRequest, reply: FastifyReply, err: ReviewError, decisionId: string, bundles: Readonly<Record<string, { revision: string }>>) => {
     const message = err.message;
     account(ctx, {
       webhook,
       decisionId,
       request: undefined,
       outcome: { decision: 'error', error: message, path: entrypoints[webhook], violations: [], evaluations: [], allowed: false, ...(err.uid ? { result: { uid: err.uid } } : {}) },
-      revisions,
+      bundles,
       handlerNs: elapsedNs(req),
     });
     ctx.log.warn({ webhook, err: message, remote: req.ip }, 'malformed admission review');
@@ -118,7 +118,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
         decisionId: randomUUID(),
         request: undefined,
         outcome: { decision: 'error', error: message, path: entrypoints[webhook], violations: [], evaluations: [], allowed: false },
-        revisions: ctx.engine.current().revisions,
+        bundles: ctx.engine.current().bundles,
         handlerNs: elapsedNs(req),
       });
     }

@@ -1,3 +1,5 @@
+import { formatPointer, parsePointer } from '../policy/json-pointer.js';
+
 /** What replaces a masked value, as OPA's decision log masking writes it. */
 export const REDACTED = '**REDACTED**';
 
@@ -30,7 +32,13 @@ export class Masker {
   private readonly pointers: string[][];
 
   constructor(extra: string[] = []) {
-    this.pointers = [...DEFAULT_MASKS, ...extra].map(parsePointer);
+    this.pointers = [...DEFAULT_MASKS, ...extra].map((p) => {
+      try {
+        return parsePointer(p);
+      } catch (err) {
+        throw new Error(`mask ${(err as Error).message}`);
+      }
+    });
   }
 
   mask(input: unknown): { input: unknown; masked: string[] } {
@@ -115,11 +123,3 @@ function setIn(root: unknown, path: Path, value: unknown): unknown {
   return copy;
 }
 
-export function parsePointer(pointer: string): string[] {
-  if (pointer !== '' && !pointer.startsWith('/')) throw new Error(`mask ${JSON.stringify(pointer)} is not a JSON pointer (it must start with "/")`);
-  return pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-function formatPointer(segments: Path): string {
-  return segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-}

@@ -83,7 +83,7 @@ export class Authorizer {
       error = (err as Error).message;
       decision = err instanceof InputError ? badRequest(err) : this.failure(err as Error);
     }
-    this.account(transport, decisionId, started, snapshot.revisions, input, result, decision, evalNs, error);
+    this.account(transport, decisionId, started, snapshot.bundles, input, result, decision, evalNs, error);
     return { decision, decisionId };
   }
 
@@ -117,7 +117,7 @@ export class Authorizer {
     return { ...denied(403, DENIED_BODY), reason: `failure mode deny (${what}): ${err.message}` };
   }
 
-  private account(transport: Transport, decisionId: string, started: number, bundleRevisions: Readonly<Record<string, string>>, input: EnvoyInput | undefined, result: unknown, decision: Decision, evalNs: number, error: string | undefined): void {
+  private account(transport: Transport, decisionId: string, started: number, bundles: Readonly<Record<string, { revision: string }>>, input: EnvoyInput | undefined, result: unknown, decision: Decision, evalNs: number, error: string | undefined): void {
     const outcome = error !== undefined ? 'error' : decision.allowed ? 'allow' : 'deny';
     this.counter(outcome, transport).inc();
     const handlerSeconds = (performance.now() - started) / 1000;
@@ -130,7 +130,7 @@ export class Authorizer {
       path: this.config.entrypoint,
       ...(input !== undefined ? { input } : {}),
       ...(result !== undefined ? { result } : {}),
-      bundles: revisions(bundleRevisions),
+      bundles,
       metrics: { timer_rego_eval_ns: evalNs, timer_server_handler_ns: Math.round(handlerSeconds * 1e9) },
       kind: 'authz',
       decision: outcome,
@@ -165,16 +165,4 @@ function allowedNothing(): Decision {
 
 function badRequest(err: InputError): Decision {
   return { ...denied(err.status, err.status === 413 ? 'request too large' : 'malformed request'), reason: `malformed request: ${err.message}` };
-}
-
-const revisionCache = new WeakMap<object, Record<string, { revision: string }>>();
-
-/** Bundle revisions in the shape of OPA's decision log, built once per snapshot. */
-function revisions(r: Readonly<Record<string, string>>): Record<string, { revision: string }> {
-  let out = revisionCache.get(r);
-  if (!out) {
-    out = Object.fromEntries(Object.entries(r).map(([name, revision]) => [name, { revision }]));
-    revisionCache.set(r, out);
-  }
-  return out;
 }

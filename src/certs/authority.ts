@@ -59,11 +59,6 @@ export function issueServing(ca: KeyPair, request: ServingRequest): KeyPair {
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-/** Expiry of the first certificate in a PEM. */
-export function notAfter(pem: string): Date {
-  return forge.pki.certificateFromPem(pem).validity.notAfter;
-}
-
 /**
  * RSA keys come from node:crypto: forge's JavaScript key generation blocks the event loop for seconds,
  * which a replica rotating its certificate while it serves cannot afford. forge only builds the X.509.

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCa, issueServing, notAfter, type KeyPair } from './authority.js';
+import { createCa, issueServing, type KeyPair } from './authority.js';
+import { certInfo } from './pem.js';
 
 export interface DevCertificates {
   ca: KeyPair;
@@ -18,7 +19,7 @@ const DEV_DNS_NAMES = ['localhost', 'portcullis', 'portcullis.portcullis-system'
 export async function ensureDevCertificates(dir: string, options: { force?: boolean; validityHours?: number } = {}): Promise<DevCertificates> {
   const read = async (name: string) => readFile(join(dir, name), 'utf8').catch(() => undefined);
   const [caCert, caKey, cert, key] = await Promise.all(['ca.crt', 'ca.key', 'tls.crt', 'tls.key'].map(read));
-  const fresh = (pem: string | undefined) => pem !== undefined && notAfter(pem).getTime() - Date.now() > 24 * 3600 * 1000;
+  const fresh = (pem: string | undefined) => pem !== undefined && certInfo(pem).notAfter.getTime() - Date.now() > 24 * 3600 * 1000;
   if (!options.force && caCert && caKey && cert && key && fresh(caCert) && fresh(cert)) {
     return { ca: { cert: caCert, key: caKey }, serving: { cert, key }, dir };
   }

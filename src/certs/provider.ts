@@ -3,7 +3,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { TlsConfig } from './config.js';
 import { ensureDevCertificates } from './dev.js';
-import { notAfter } from './authority.js';
+import { certInfo } from './pem.js';
 
 export interface TlsMaterial {
   cert: string;
@@ -42,7 +42,7 @@ export class TlsProvider extends EventEmitter<{ change: [TlsMaterial]; error: [E
     }
     if (this.config.mode === 'dev') {
       const dev = await ensureDevCertificates(this.config.dir);
-      this.set({ cert: dev.serving.cert, key: dev.serving.key, ca: dev.ca.cert, notAfter: notAfter(dev.serving.cert) });
+      this.set({ cert: dev.serving.cert, key: dev.serving.key, ca: dev.ca.cert, notAfter: certInfo(dev.serving.cert).notAfter });
       return;
     }
     const { certFile, keyFile } = this.config;
@@ -73,7 +73,7 @@ export class TlsProvider extends EventEmitter<{ change: [TlsMaterial]; error: [E
   private async reload(certFile: string, keyFile: string): Promise<void> {
     const [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
     if (this.material && this.material.cert === cert && this.material.key === key) return;
-    this.set({ cert, key, notAfter: notAfter(cert) });
+    this.set({ cert, key, notAfter: certInfo(cert).notAfter });
   }
 }
 

@@ -26,11 +26,16 @@ interface Target {
  * builds a new Snapshot and swaps the reference, so whoever holds this one finishes on it.
  */
 export class Snapshot {
+  /** The same revisions in the shape of OPA's decision log `bundles` field, for audit events. */
+  readonly bundles: Readonly<Record<string, { revision: string }>>;
+
   constructor(
     private readonly targets: ReadonlyMap<string, Target>,
     /** Revision of each active bundle, by bundle name. */
     readonly revisions: Readonly<Record<string, string>>,
-  ) {}
+  ) {
+    this.bundles = Object.fromEntries(Object.entries(revisions).map(([name, revision]) => [name, { revision }]));
+  }
 
   has(entrypoint: string): boolean {
     return this.targets.has(entrypoint);

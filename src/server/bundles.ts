@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tokenFile } from './token-file.js';
 import type { VerificationConfig } from '../policy/bundle/verify.js';
 import type { PolicyConfig } from '../policy/config.js';
 import type { BundleConfig } from '../policy/manager.js';
@@ -31,7 +32,7 @@ export async function bundleConfigs(policy: PolicyConfig): Promise<BundleConfig[
           url: b.url as string,
           limits: policy.limits,
           headers: b.headers ?? {},
-          ...(b.bearerTokenFile ? { token: tokenReader(b.bearerTokenFile) } : {}),
+          ...(b.bearerTokenFile ? { token: tokenFile(b.bearerTokenFile) } : {}),
           minDelayMs: b.polling.minDelaySeconds * 1000,
           maxDelayMs: b.polling.maxDelaySeconds * 1000,
           timeoutMs: b.polling.timeoutSeconds * 1000,
@@ -43,9 +44,4 @@ export async function bundleConfigs(policy: PolicyConfig): Promise<BundleConfig[
         : undefined;
     return { name: b.name, source, verification };
   });
-}
-
-/** Service account tokens are rotated on disk, so the file is read again for every request. */
-function tokenReader(file: string): () => Promise<string> {
-  return async () => (await readFile(file, 'utf8')).trim();
 }

@@ -20,7 +20,7 @@ export function watchMetrics(ctx: Context): () => void {
   tls.on('change', (m) => metrics.certificateExpiry.set({ name: 'serving' }, m.notAfter.getTime() / 1000));
   audit.onEvent(() => metrics.auditEvents.inc());
 
-  // Sink state is read when Prometheus scrapes, so an idle service still reports a growing backlog.
+  // Sink state is sampled every second, not per event, so an idle service still reports a growing backlog.
   const dropped = new Map<string, number>();
   const collect = () => {
     for (const h of audit.health()) {

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { AuditLog } from '../audit/log.js';
-import { createSinks } from '../audit/sinks/create.js';
 import { TlsProvider, type TlsSource } from '../certs/provider.js';
 import type { ClusterFacts } from '../facts/facts.js';
 import { FileFacts } from '../facts/file.js';
@@ -11,6 +10,7 @@ import { DataOverlay } from '../policy/overlay.js';
 import { resolveAdminToken } from './admin-token.js';
 import { startAdmin } from './admin.js';
 import { apiRoutes } from './api.js';
+import { createSinks } from './audit-sinks.js';
 import { bundleConfigs } from './bundles.js';
 import type { Config } from './config.js';
 import type { Context, Listener } from './context.js';
@@ -57,12 +57,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const tls = new TlsProvider(config.tls, options.tlsSource);
   let draining = false;
 
-  let facts = options.facts;
-  let fileFacts: FileFacts | undefined;
-  if (!facts) {
-    fileFacts = new FileFacts(config.facts.file ?? '', log.child({ component: 'facts' }));
-    facts = config.facts.file ? fileFacts : emptyFacts;
-  }
+  const fileFacts = !options.facts && config.facts.file ? new FileFacts(config.facts.file, log.child({ component: 'facts' })) : undefined;
+  const facts = options.facts ?? fileFacts ?? emptyFacts;
 
   const ctx: Context = { config, log, engine, bundles, audit, metrics, facts, tls, draining: () => draining };
   const unwatch = watchMetrics(ctx);
@@ -70,7 +66,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await overlay.start();
   bundles.start();
   await tls.start();
-  if (config.facts.file) await fileFacts?.start();
+  await fileFacts?.start();
   try {
     await bundles.whenReady(config.policy.readyTimeoutSeconds * 1000);
   } catch (err) {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
-import { applyPatch, asPatch, PatchError, pointerSegment, type PatchOp } from '../../src/admission/json-patch.js';
+import { applyPatch, asPatch, PatchError, type PatchOp } from '../../src/admission/json-patch.js';
+import { pointerSegment } from '../../src/policy/json-pointer.js';
 
 const doc = () => ({ metadata: { annotations: { a: '1' } }, spec: { containers: [{ name: 'app' }], tags: ['x'] } });
 

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { connect, type TLSSocket } from 'node:tls';
 import { request, Agent } from 'node:https';
-import { createCa, issueServing, notAfter } from '../../src/certs/authority.js';
+import { createCa, issueServing } from '../../src/certs/authority.js';
+import { certInfo } from '../../src/certs/pem.js';
 import { startHarness } from './service.js';
 
 const h = await startHarness();
@@ -45,7 +46,7 @@ t.test('a rotated certificate is served without a restart', async (t) => {
   const before = await handshake({ ca: h.ca });
   const ca = createCa('rotated-ca', 24);
   const serving = issueServing(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityHours: 24 });
-  h.service.ctx.tls.set({ cert: serving.cert, key: serving.key, ca: ca.cert, notAfter: notAfter(serving.cert) });
+  h.service.ctx.tls.set({ cert: serving.cert, key: serving.key, ca: ca.cert, notAfter: certInfo(serving.cert).notAfter });
   const after = await handshake({ ca: ca.cert });
   t.ok(before.ok && after.ok, 'both handshakes succeed');
   t.not(before.ok && before.serial, after.ok && after.serial, 'a different certificate');

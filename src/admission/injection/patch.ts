@@ -1,4 +1,5 @@
-import { pointerSegment, type PatchOp } from '../json-patch.js';
+import { pointerSegment } from '../../policy/json-pointer.js';
+import type { PatchOp } from '../json-patch.js';
 import type { Pod } from './pod.js';
 import type { NamedItem, Sidecar } from './sidecar.js';
 import { STATUS_ANNOTATION } from './trigger.js';

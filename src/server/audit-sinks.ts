@@ -1,13 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import type { AuditConfig } from '../config.js';
-import { FileSink } from './file.js';
-import { HttpSink } from './http.js';
-import type { AuditSink } from './sink.js';
-import { StdoutSink } from './stdout.js';
-
-interface Logger {
-  warn(obj: object, msg: string): void;
-}
+import type { AuditConfig } from '../audit/config.js';
+import { FileSink } from '../audit/sinks/file.js';
+import { HttpSink } from '../audit/sinks/http.js';
+import type { AuditSink } from '../audit/sinks/sink.js';
+import { StdoutSink } from '../audit/sinks/stdout.js';
+import type { Logger } from './logger.js';
+import { tokenFile } from './token-file.js';
 
 /** Builds the configured sinks. Drops are logged at most once a minute per sink (and always counted in metrics). */
 export function createSinks(config: AuditConfig, stdout: ConstructorParameters<typeof StdoutSink>[0], log: Logger): AuditSink[] {
@@ -20,11 +17,10 @@ export function createSinks(config: AuditConfig, stdout: ConstructorParameters<t
       case 'http': {
         let lastLog = 0;
         let since = 0;
-        const file = sink.bearerTokenFile;
         return new HttpSink({
           url: sink.url,
           headers: sink.headers,
-          ...(file ? { token: async () => (await readFile(file, 'utf8')).trim() } : {}),
+          ...(sink.bearerTokenFile ? { token: tokenFile(sink.bearerTokenFile) } : {}),
           maxBatchBytes: sink.maxBatchBytes,
           minDelayMs: sink.minDelaySeconds * 1000,
           maxDelayMs: sink.maxDelaySeconds * 1000,
