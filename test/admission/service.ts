@@ -142,7 +142,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         req.on('error', reject);
         req.end(payload);
       }),
-    mark: () => events.length,
+    mark: () => {
+      // Seal what earlier requests recorded (flush drains synchronously before it awaits the sinks).
+      void service.ctx.audit.flush();
+      return events.length;
+    },
     async eventsSince(mark, n = 1) {
       await until(() => events.length >= mark + n);
       return events.slice(mark, mark + n);
