@@ -102,7 +102,14 @@ export class LeaderElector extends EventEmitter<{ started: []; stopped: []; lead
         metadata: { name, namespace },
         spec: { holderIdentity: identity, leaseDurationSeconds: this.durationSeconds(), acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
       };
-      await this.api.createNamespacedLease({ namespace, body });
+      try {
+        await this.api.createNamespacedLease({ namespace, body });
+      } catch (created) {
+        if (!isConflict(created)) throw created;
+        // Another candidate created it first: this round is lost; learn who leads now rather than next round.
+        this.observe(await this.api.readNamespacedLease({ name, namespace }), now.getTime());
+        return false;
+      }
       this.observe(body, now.getTime());
       return true;
     }
