@@ -9,10 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import pino from 'pino';
-import { parseConfig } from '../src/server/config.js';
-import { frontDoors } from '../src/server/front-doors.js';
-import { startService } from '../src/server/service.js';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
+import { frontDoors, parseConfig, startService } from './shipped.js';
 import { vegeta, type LoadResult } from './vegeta.js';
 
 const FIXED_RATE = 1000;

@@ -12,11 +12,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes } from '../src/authz/grpc/protos.js';
-import { parseConfig } from '../src/server/config.js';
-import { frontDoors } from '../src/server/front-doors.js';
-import { startService } from '../src/server/service.js';
 import { buildBundle } from '../test/helpers/bundles.js';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
+import { frontDoors, parseConfig, startService } from './shipped.js';
 import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
 import { vegeta } from './vegeta.js';
 

