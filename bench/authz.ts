@@ -1,8 +1,9 @@
 // npm run bench:authz — ext_authz load from separate processes against Portcullis and, in the same run,
 // against OPA's Go evaluator behind the same Check (tools/opa-envoy), both with the opa-envoy-plugin style
 // fixture policy. gRPC load: ghz with Envoy's published protos, the fixture CheckRequest carrying a real
-// signed JWT. HTTP load: vegeta (bench/vegeta.ts). Each at saturation and at a fixed
-// 1,000 req/s. The last line printed is one JSON object with the figures. The server runs with a 32 MB young
+// signed JWT, also against a no-op grpc-js server (the floor of machine and harness). HTTP load: vegeta
+// (bench/vegeta.ts). Each at saturation and at a fixed 1,000 req/s, as the median of alternated runs
+// (bench/median.ts). The last line printed is one JSON object with the figures. The server runs with a 32 MB young
 // generation (--max-semi-space-size=32, as the README recommends for deployments): half the scavenges of
 // the default, so half the pauses that make the p99.
 import { execFile, spawn } from 'node:child_process';
@@ -10,16 +11,19 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import pino from 'pino';
 import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes } from '../src/authz/grpc/protos.js';
 import { buildBundle } from '../test/helpers/bundles.js';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
 import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
+import { alternate, median, RUNS } from './median.js';
 import { vegeta } from './vegeta.js';
 
 const run = promisify(execFile);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const TOOLS = join(ROOT, '.tools', 'bin');
 
 interface Figures {
@@ -106,39 +110,51 @@ async function http(options: { seconds: number; connections: number; rate?: numb
   return { rps: r.rps, p50: r.p50, p99: r.p99, ok: r.requests - r.non2xx - r.errors, errors: r.errors };
 }
 
-const line = (name: string, f: Figures) =>
-  console.log(`${name.padEnd(44)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(3)} ms   p99 ${f.p99.toFixed(3)} ms   (${f.ok} answered, ${f.errors} unfinished or failed)`);
+// The floor of this machine and harness: a grpc-js server on the same protos that answers every Check OK
+// at once (request decoded, no policy, no audit).
+const floor = new grpc.Server({ 'grpc.enable_channelz': 0 });
+floor.addService((protoLoader.loadSync(EXTERNAL_AUTH_PROTO, { includeDirs: envoyProtoIncludes(), keepCase: true })['envoy.service.auth.v3.Authorization'] as grpc.ServiceDefinition), {
+  Check: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { status: { code: 0 } }),
+});
+const floorPort = await new Promise<number>((resolve, reject) => floor.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+
+const MAX_CONCURRENCY = 32;
+const show = (name: string, runs: Figures[], by: 'rps' | 'p99') => {
+  const m = median(runs, (f) => f[by]);
+  console.log(`${name.padEnd(44)} ${m.rps.toFixed(0).padStart(7)} req/s   p50 ${m.p50.toFixed(3)} ms   p99 ${m.p99.toFixed(3)} ms   (${m.ok} answered, ${m.errors} unfinished or failed; each run: ${runs.map((f) => (by === 'rps' ? f.rps.toFixed(0) : f.p99.toFixed(2))).join(', ')}${by === 'rps' ? ' req/s' : ' ms'})`);
+  return m;
+};
 
 try {
-  console.log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${((await import('node:os')).loadavg()[0] ?? 0).toFixed(2)}, ${SECONDS} s per run; Portcullis in this process (node ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')}), load from ghz / vegeta`);
-  // Warm both servers (JIT, token cache, connection set-up) before measuring.
-  await ghz(grpcPort, { seconds: 3, concurrency: 16 });
-  await ghz(opaPort, { seconds: 3, concurrency: 16 });
+  console.log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${((await import('node:os')).loadavg()[0] ?? 0).toFixed(2)}; median of ${RUNS} alternated runs of ${SECONDS} s; Portcullis in this process (node ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')}), load from ghz / vegeta`);
+  // Warm every server (JIT, token cache, connection set-up) before measuring.
+  for (const port of [grpcPort, opaPort, floorPort]) await ghz(port, { seconds: 3, concurrency: 16 });
   await http({ seconds: 3, connections: 16 });
 
-  const grpcMax = await ghz(grpcPort, { seconds: SECONDS, concurrency: 32 });
-  line('gRPC Portcullis, saturation', grpcMax);
-  const opaMax = await ghz(opaPort, { seconds: SECONDS, concurrency: 32 });
-  line('gRPC OPA (tools/opa-envoy), saturation', opaMax);
-  const grpc1000 = await ghz(grpcPort, { seconds: SECONDS, concurrency: 16, rps: 1000 });
-  line('gRPC Portcullis, 1,000 req/s', grpc1000);
-  const opa1000 = await ghz(opaPort, { seconds: SECONDS, concurrency: 16, rps: 1000 });
-  line('gRPC OPA (tools/opa-envoy), 1,000 req/s', opa1000);
-  const httpMax = await http({ seconds: SECONDS, connections: 32 });
-  line('HTTP Portcullis, saturation', httpMax);
-  const http1000 = await http({ seconds: SECONDS, connections: 16, rate: 1000 });
-  line('HTTP Portcullis, 1,000 req/s', http1000);
-  console.log(`throughput ratio Portcullis / OPA (gRPC, saturation): ${(grpcMax.rps / opaMax.rps).toFixed(2)}`);
+  const max = await alternate({ portcullis: () => ghz(grpcPort, { seconds: SECONDS, concurrency: MAX_CONCURRENCY }), opa: () => ghz(opaPort, { seconds: SECONDS, concurrency: MAX_CONCURRENCY }), floor: () => ghz(floorPort, { seconds: SECONDS, concurrency: MAX_CONCURRENCY }) });
+  const fixed = await alternate({ portcullis: () => ghz(grpcPort, { seconds: SECONDS, concurrency: 16, rps: 1000 }), opa: () => ghz(opaPort, { seconds: SECONDS, concurrency: 16, rps: 1000 }), floor: () => ghz(floorPort, { seconds: SECONDS, concurrency: 16, rps: 1000 }) });
+  const httpRuns = await alternate({ max: () => http({ seconds: SECONDS, connections: MAX_CONCURRENCY }), fixed: () => http({ seconds: SECONDS, connections: 16, rate: 1000 }) });
+  const grpcMax = show('gRPC Portcullis, saturation', max.portcullis ?? [], 'rps');
+  const opaMax = show('gRPC OPA (tools/opa-envoy), saturation', max.opa ?? [], 'rps');
+  const floorMax = show('gRPC no-op grpc-js (floor), saturation', max.floor ?? [], 'rps');
+  const grpc1000 = show('gRPC Portcullis, 1,000 req/s', fixed.portcullis ?? [], 'p99');
+  const opa1000 = show('gRPC OPA (tools/opa-envoy), 1,000 req/s', fixed.opa ?? [], 'p99');
+  const floor1000 = show('gRPC no-op grpc-js (floor), 1,000 req/s', fixed.floor ?? [], 'p99');
+  const httpMax = show('HTTP Portcullis, saturation', httpRuns.max ?? [], 'rps');
+  const http1000 = show('HTTP Portcullis, 1,000 req/s', httpRuns.fixed ?? [], 'p99');
+  const ratios = (max.portcullis ?? []).map((p, i) => p.rps / (max.opa?.[i]?.rps ?? NaN));
+  console.log(`throughput ratio Portcullis / OPA (gRPC, saturation): ${(grpcMax.rps / opaMax.rps).toFixed(2)} (run by run: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
 
   const r = (n: number, d = 3) => Number(n.toFixed(d));
   console.log(
     JSON.stringify({
-      grpc: { rps_max: r(grpcMax.rps, 0), p50_ms_max: r(grpcMax.p50), p99_ms_max: r(grpcMax.p99), p50_ms_at_1000: r(grpc1000.p50), p99_ms_at_1000: r(grpc1000.p99), opa_envoy_rps_max: r(opaMax.rps, 0), opa_envoy_p99_ms_max: r(opaMax.p99), opa_envoy_p50_ms_at_1000: r(opa1000.p50), opa_envoy_p99_ms_at_1000: r(opa1000.p99), ratio_rps: r(grpcMax.rps / opaMax.rps, 2) },
+      grpc: { rps_max: r(grpcMax.rps, 0), p50_ms_max: r(grpcMax.p50), p99_ms_max: r(grpcMax.p99), p50_ms_at_1000: r(grpc1000.p50), p99_ms_at_1000: r(grpc1000.p99), opa_envoy_rps_max: r(opaMax.rps, 0), opa_envoy_p99_ms_max: r(opaMax.p99), opa_envoy_p50_ms_at_1000: r(opa1000.p50), opa_envoy_p99_ms_at_1000: r(opa1000.p99), ratio_rps: r(grpcMax.rps / opaMax.rps, 2), floor_rps_max: r(floorMax.rps, 0), floor_p99_ms_at_1000: r(floor1000.p99) },
       http: { rps_max: r(httpMax.rps, 0), p50_ms_max: r(httpMax.p50), p99_ms_max: r(httpMax.p99), p50_ms_at_1000: r(http1000.p50), p99_ms_at_1000: r(http1000.p99) },
     }),
   );
 } finally {
   opa.kill('SIGTERM');
+  floor.forceShutdown();
   await service.stop();
   await rm(dir, { recursive: true, force: true });
 }
