@@ -83,6 +83,11 @@ t.test('template placeholders', async (t) => {
   t.throws(() => compileTemplate({ a: 'x {{ y.obj }}' })({ y: { obj: {} } }), /not text/);
   const evil = compileTemplate({ a: '{{ v }}' })({ v: 'x\nb: injected' });
   t.same(evil, { a: 'x\nb: injected' }, 'values can not add YAML structure');
+  // YAML parses a "__proto__" key as an ordinary key; rendering must keep it one, not set the prototype.
+  const proto = compileTemplate(JSON.parse('{"__proto__": {"polluted": "{{ v }}"}, "a": 1}'))({ v: 'yes' }) as Record<string, unknown>;
+  t.same(Object.keys(proto), ['__proto__', 'a']);
+  t.equal((proto as { polluted?: unknown }).polluted, undefined, 'the prototype is untouched');
+  t.same(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value, { polluted: 'yes' });
 });
 
 t.test('the embedded template renders the sidecar the policy expects', async (t) => {

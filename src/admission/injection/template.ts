@@ -42,11 +42,16 @@ function compileNode(node: unknown, where: string): Render {
   }
   if (node !== null && typeof node === 'object') {
     const entries = Object.entries(node).map(([k, v]) => [k, compileNode(v, where ? `${where}.${k}` : k)] as const);
+    // A "__proto__" key must become an own property, not the object's prototype; defining every property
+    // that way costs a tenth of an injection, so only a mapping that has one pays for it.
+    const define = entries.some(([k]) => k === '__proto__');
     return (ctx) => {
       const out: Record<string, unknown> = {};
       for (const [k, render] of entries) {
         const v = render(ctx);
-        if (v !== OMIT) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        if (v === OMIT) continue;
+        if (define) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else out[k] = v;
       }
       return out;
     };
