@@ -5,11 +5,12 @@
 // (bench/median.ts). The server runs here, as in production (audit events hashed and written to a file);
 // the load comes from vegeta in its own process (precise constant-rate pacing). The last line is one JSON
 // object with the figures.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
@@ -24,11 +25,22 @@ type Load = LoadResult & {
   cpu_us?: number;
 };
 
-async function load(url: string, ca: string, body: string, options: { workers: number; rate?: number; seconds: number }): Promise<Load> {
-  const cpu = process.cpuUsage();
-  let used = { user: 0, system: 0 };
-  const result = await vegeta({ url, ca, body, workers: options.workers, seconds: options.seconds, ...(options.rate ? { rate: options.rate } : {}), onDone: () => (used = process.cpuUsage(cpu)) });
-  return { ...result, cpu_us: (used.user + used.system) / Math.max(1, result.requests) };
+/** CPU time (user + system) in microseconds of this process, or of another one read from /proc. */
+const cpuOf = (pid?: number) => () => {
+  if (pid === undefined) {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+};
+const CLOCK_TICKS = 100;
+
+async function load(url: string, ca: string, body: string, options: { workers: number; rate?: number; seconds: number; cpu: () => number }): Promise<Load> {
+  const before = options.cpu();
+  let used = 0;
+  const result = await vegeta({ url, ca, body, workers: options.workers, seconds: options.seconds, ...(options.rate ? { rate: options.rate } : {}), onDone: () => (used = options.cpu() - before) });
+  return { ...result, cpu_us: used / Math.max(1, result.requests) };
 }
 
 const ms = (v: number) => `${v.toFixed(3)} ms`;
@@ -55,25 +67,24 @@ async function main(): Promise<void> {
   const port = service.listeners.find((l) => l.name === 'admission')?.port;
   const ca = await readFile(join(dir, 'certs', 'ca.crt'), 'utf8');
   const body = await readFile(join(FIXTURES, 'admission', 'pod-create-deployment.json'), 'utf8');
+  // The floor of this machine and harness, in its own process: an HTTPS echo of the same body (parse, answer a uid).
+  const echo = spawn(process.execPath, [...process.execArgv, join(ROOT, 'bench', 'echo-server.ts'), join(dir, 'certs', 'tls.crt'), join(dir, 'certs', 'tls.key')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [portLine] = (await once(echo.stdout, 'data')) as [Buffer];
+  const echoPort = Number(portLine.toString());
   const figures: Record<string, Figures> = {};
   try {
     console.log(`admission webhook, Node ${process.version}, HTTPS keep-alive on loopback, body ${body.length} bytes; median of ${RUNS} runs of ${SECONDS} s, alternated`);
-    // The floor of this machine and harness: an HTTPS echo of the same body (parse, answer a uid), no policy.
-    const echo = Fastify({ https: { cert: service.ctx.tls.current().cert, key: service.ctx.tls.current().key }, logger: false, bodyLimit: 8 * 1024 * 1024 });
-    echo.post('/echo', async (req) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: (req.body as { request: { uid: string } }).request.uid, allowed: true } }));
-    await echo.listen({ host: '127.0.0.1', port: 0 });
-    const urls: Record<string, string> = {
-      echo: `https://127.0.0.1:${(echo.server.address() as { port: number }).port}/echo`,
-      mutate: `https://127.0.0.1:${port}/mutate`,
-      validate: `https://127.0.0.1:${port}/validate`,
+    const targets: Record<string, { url: string; cpu: () => number }> = {
+      echo: { url: `https://127.0.0.1:${echoPort}/echo`, cpu: cpuOf(echo.pid) },
+      mutate: { url: `https://127.0.0.1:${port}/mutate`, cpu: cpuOf() },
+      validate: { url: `https://127.0.0.1:${port}/validate`, cpu: cpuOf() },
     };
     // Warm-up: JIT, WASM tier-up, TLS sessions.
-    for (const url of Object.values(urls)) await load(url, ca, body, { workers: 16, seconds: 3 });
-    const jobs = (options: { workers: number; rate?: number }) => Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => load(url, ca, body, { ...options, seconds: SECONDS })]));
+    for (const { url, cpu } of Object.values(targets)) await load(url, ca, body, { workers: 16, seconds: 3, cpu });
+    const jobs = (options: { workers: number; rate?: number }) => Object.fromEntries(Object.entries(targets).map(([name, { url, cpu }]) => [name, () => load(url, ca, body, { ...options, seconds: SECONDS, cpu })]));
     const fixed = await alternate(jobs({ workers: 8, rate: FIXED_RATE }));
     const max = await alternate(jobs({ workers: 16 }));
-    await echo.close();
-    for (const name of Object.keys(urls)) {
+    for (const name of Object.keys(targets)) {
       const f = median(fixed[name] ?? [], (l) => l.p99);
       const m = median(max[name] ?? [], (l) => l.rps);
       console.log(line(name, `fixed ${FIXED_RATE}/s`, f), `  (p99 of each run: ${(fixed[name] ?? []).map((l) => l.p99.toFixed(2)).join(', ')} ms)`);
@@ -89,6 +100,7 @@ async function main(): Promise<void> {
       };
     }
   } finally {
+    echo.kill();
     await service.stop();
     await rm(dir, { recursive: true, force: true });
   }
