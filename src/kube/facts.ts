@@ -7,6 +7,8 @@ export interface InformerFactsOptions {
   resyncMs: number;
   watchTimeoutSeconds: number;
   retryMs: number;
+  /** Objects per list page (default 500, as client-go's informers). */
+  pageSize?: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -23,19 +25,19 @@ export class InformerFacts implements ClusterFacts {
 
   constructor(options: InformerFactsOptions) {
     const api = options.kc.makeApiClient(CoreV1Api);
-    const common = { kc: options.kc, resyncMs: options.resyncMs, watchTimeoutSeconds: options.watchTimeoutSeconds, retryMs: options.retryMs, log: options.log };
+    const common = { kc: options.kc, resyncMs: options.resyncMs, watchTimeoutSeconds: options.watchTimeoutSeconds, retryMs: options.retryMs, pageSize: options.pageSize ?? 500, log: options.log };
     this.namespaces = new Reflector<V1Namespace, NamespaceInfo>({
       ...common,
       name: 'namespaces',
       path: '/api/v1/namespaces',
-      list: () => api.listNamespace(),
+      list: (page) => api.listNamespace(page),
       keep: (n) => ({ name: n.metadata?.name ?? '', labels: { ...n.metadata?.labels }, annotations: { ...n.metadata?.annotations } }),
     });
     this.pods = new Reflector<V1Pod, PodInfo>({
       ...common,
       name: 'pods',
       path: '/api/v1/pods',
-      list: () => api.listPodForAllNamespaces(),
+      list: (page) => api.listPodForAllNamespaces(page),
       keep: podInfo,
     });
     this.pods.on('add', (p) => this.index.upsert(p));

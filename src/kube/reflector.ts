@@ -2,11 +2,17 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
 import { withDeadline } from './deadline.js';
-import { describe } from './errors.js';
+import { describe, statusOf } from './errors.js';
 
 export interface Listed<T> {
   items: T[];
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; _continue?: string };
+}
+
+/** One page of a list: at most `limit` objects, after those of the page that returned `_continue`. */
+export interface Page {
+  limit?: number;
+  _continue?: string;
 }
 
 export interface ReflectorOptions<R extends KubernetesObject, T> {
@@ -14,8 +20,10 @@ export interface ReflectorOptions<R extends KubernetesObject, T> {
   kc: KubeConfig;
   /** The collection's URL path, for the watch: /api/v1/namespaces, /api/v1/namespaces/NS/secrets, ... */
   path: string;
-  /** The initial state and each relist, with a resourceVersion to watch from. */
-  list(): Promise<Listed<R>>;
+  /** The initial state and each relist, page by page, with a resourceVersion to watch from. */
+  list(page: Page): Promise<Listed<R>>;
+  /** Objects per list page: a large cluster's Pods in one response would be one huge allocation (and one slow request). */
+  pageSize?: number;
   fieldSelector?: string;
   labelSelector?: string;
   /** What is kept of each object (a slim copy keeps a large cluster's Pods cheap). */
@@ -131,7 +139,7 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
   }
 
   private async relist(): Promise<string> {
-    const list = await withDeadline(this.options.list(), this.options.watchTimeoutSeconds * 1000, `${this.options.name}: list`);
+    const list = await this.listAll();
     const seen = new Set<string>();
     for (const object of list.items) {
       seen.add(keyOf(object));
@@ -149,6 +157,30 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
     if (first) this.options.log.info({ informer: this.options.name, objects: this.store.size }, 'informer synced');
     this.emit('synced');
     return list.metadata?.resourceVersion ?? '';
+  }
+
+  /** Every page of one consistent list (all pages come from the snapshot of the first). */
+  private async listAll(): Promise<Listed<R>> {
+    const items: R[] = [];
+    let resourceVersion: string | undefined;
+    let token: string | undefined;
+    do {
+      const page: Page = { ...(this.options.pageSize ? { limit: this.options.pageSize } : {}), ...(token ? { _continue: token } : {}) };
+      let listed: Listed<R>;
+      try {
+        listed = await withDeadline(this.options.list(page), this.options.watchTimeoutSeconds * 1000, `${this.options.name}: list`);
+      } catch (err) {
+        // The snapshot behind a continue token is compacted away after a few minutes (410): the pages read
+        // so far can not be completed consistently, so the list starts over in one piece, as client-go does.
+        if (token === undefined || statusOf(err) !== 410) throw err;
+        this.options.log.warn({ informer: this.options.name }, 'list continuation expired; listing again in one request');
+        return withDeadline(this.options.list({}), this.options.watchTimeoutSeconds * 1000, `${this.options.name}: list`);
+      }
+      for (const item of listed.items) items.push(item);
+      resourceVersion = listed.metadata?.resourceVersion ?? resourceVersion;
+      token = listed.metadata?._continue || undefined;
+    } while (token !== undefined);
+    return { items, metadata: { ...(resourceVersion !== undefined ? { resourceVersion } : {}) } };
   }
 
   /** One watch, until the server ends it, the resync is due, or it fails; resolves with the resourceVersion to go on from ('' to relist). */
