@@ -57,7 +57,8 @@ export class MeshBuilder {
       if (country) source.country = country;
     }
     // The Pod's locality describes the caller only when the caller is that Pod, not a client behind it.
-    const podRegion = ip === peerIp ? (pod?.region ?? pod?.labels[REGION_LABEL]) : undefined;
+    // Its Node's label comes first: whoever writes the workload can label the Pod, not the Node.
+    const podRegion = ip === peerIp && pod ? (pod.region ?? (pod.node ? this.facts.nodeRegion?.(pod.node) : undefined) ?? pod.labels[REGION_LABEL]) : undefined;
     const region = podRegion ?? (source.country ? this.config.geo.countryRegions[source.country] : undefined);
     if (region) source.region = region;
     return { jwt, source, destination: this.peer(attributes.destination?.principal, address(attributes.destination)).facts, cluster: this.cluster };

@@ -11,8 +11,10 @@ export interface PodInfo {
   serviceAccount: string;
   ip?: string;
   labels: Record<string, string>;
-  /** Region of the node the Pod runs on (topology.kubernetes.io/region), when known. */
+  /** Region of the node the Pod runs on (topology.kubernetes.io/region), when the facts file says so. */
   region?: string;
+  /** The Node the Pod is scheduled on (spec.nodeName). */
+  node?: string;
 }
 
 export interface ClusterFacts {
@@ -20,6 +22,8 @@ export interface ClusterFacts {
   podByIp(ip: string): PodInfo | undefined;
   /** Pods running as this identity; a workload's labels when the caller is known only by its SPIFFE ID. */
   podsByIdentity(namespace: string, serviceAccount: string): PodInfo[];
+  /** The topology.kubernetes.io/region label of a Node, when Nodes are watched. */
+  nodeRegion?(node: string): string | undefined;
   /** False until the first full view has been received; decisions still run, on what is known. */
   synced(): boolean;
 }

@@ -29,6 +29,8 @@ export const KubernetesConfig = Type.Object(
         resyncSeconds: Type.Number({ minimum: 1, default: 300, description: 'full relist this often, besides the watch' }),
         watchTimeoutSeconds: Type.Integer({ minimum: 1, default: 300, description: 'the API server ends each watch after this; a silent watch is dropped after it too' }),
         retrySeconds: Type.Number({ minimum: 0.1, default: 1, description: 'first delay after a failed list or watch, doubled up to 30s' }),
+        pageSize: Type.Integer({ minimum: 1, default: 500, description: 'objects per list request' }),
+        nodes: Type.Boolean({ default: true, description: "watch Nodes for their topology.kubernetes.io/region label, the region of the Pods on them (needs list/watch on nodes)" }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { PodIndex, type ClusterFacts, type NamespaceInfo, type PodInfo } from '../facts/facts.js';
 import { Reflector } from './reflector.js';
 
@@ -9,6 +9,8 @@ export interface InformerFactsOptions {
   retryMs: number;
   /** Objects per list page (default 500, as client-go's informers). */
   pageSize?: number;
+  /** Watch Nodes for the region of the Pods on them. */
+  nodes?: boolean;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -21,6 +23,7 @@ export interface InformerFactsOptions {
 export class InformerFacts implements ClusterFacts {
   readonly namespaces: Reflector<V1Namespace, NamespaceInfo>;
   readonly pods: Reflector<V1Pod, PodInfo>;
+  readonly nodes: Reflector<V1Node, NodeInfo> | undefined;
   private readonly index = new PodIndex();
 
   constructor(options: InformerFactsOptions) {
@@ -40,6 +43,15 @@ export class InformerFacts implements ClusterFacts {
       list: (page) => api.listPodForAllNamespaces(page),
       keep: podInfo,
     });
+    if (options.nodes) {
+      this.nodes = new Reflector<V1Node, NodeInfo>({
+        ...common,
+        name: 'nodes',
+        path: '/api/v1/nodes',
+        list: (page) => api.listNode(page),
+        keep: (n) => ({ name: n.metadata?.name ?? '', ...(n.metadata?.labels?.[REGION_LABEL] ? { region: n.metadata.labels[REGION_LABEL] } : {}) }),
+      });
+    }
     this.pods.on('add', (p) => this.index.upsert(p));
     this.pods.on('update', (p) => this.index.upsert(p));
     this.pods.on('delete', (p) => this.index.remove(p.namespace, p.name));
@@ -48,10 +60,11 @@ export class InformerFacts implements ClusterFacts {
   start(): void {
     this.namespaces.start();
     this.pods.start();
+    this.nodes?.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.namespaces.stop(), this.pods.stop()]);
+    await Promise.all([this.namespaces.stop(), this.pods.stop(), this.nodes?.stop()]);
   }
 
   namespace(name: string): NamespaceInfo | null {
@@ -66,12 +79,16 @@ export class InformerFacts implements ClusterFacts {
     return this.index.podsByIdentity(namespace, serviceAccount);
   }
 
+  nodeRegion(node: string): string | undefined {
+    return this.nodes?.get(node)?.region;
+  }
+
   synced(): boolean {
-    return this.namespaces.synced() && this.pods.synced();
+    return this.namespaces.synced() && this.pods.synced() && (this.nodes?.synced() ?? true);
   }
 
   status() {
-    return { namespaces: this.namespaces.status(), pods: this.pods.status() };
+    return { namespaces: this.namespaces.status(), pods: this.pods.status(), ...(this.nodes ? { nodes: this.nodes.status() } : {}) };
   }
 }
 
@@ -85,5 +102,14 @@ function podInfo(pod: V1Pod): PodInfo {
     serviceAccount: pod.spec?.serviceAccountName || 'default',
     labels: { ...pod.metadata?.labels },
     ...(ip && running ? { ip } : {}),
+    ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
   };
 }
+
+/** What is kept of a Node: its region, which the cloud provider or the administrator sets, not the workload. */
+interface NodeInfo {
+  name: string;
+  region?: string;
+}
+
+const REGION_LABEL = 'topology.kubernetes.io/region';

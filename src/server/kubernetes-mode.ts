@@ -37,11 +37,11 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
   const namespace = ownNamespace(k);
   const identity = ownIdentity(k);
   const klog = log.child({ component: 'kubernetes' });
-  const watch = { resyncMs: k.informers.resyncSeconds * 1000, watchTimeoutSeconds: k.informers.watchTimeoutSeconds, retryMs: k.informers.retrySeconds * 1000 };
+  const watch = { resyncMs: k.informers.resyncSeconds * 1000, watchTimeoutSeconds: k.informers.watchTimeoutSeconds, retryMs: k.informers.retrySeconds * 1000, pageSize: k.informers.pageSize };
   const election = k.leaderElection;
   const leaseDurationMs = election.leaseDurationSeconds * 1000;
 
-  const facts = new InformerFacts({ kc, ...watch, log: klog });
+  const facts = new InformerFacts({ kc, ...watch, nodes: k.informers.nodes, log: klog });
   const replicas = new ReplicaRegistry({ kc, namespace, group: election.leaseName, identity, leaseDurationMs, log: klog });
   const elector = new LeaderElector({
     kc,

@@ -27,6 +27,7 @@ const NON_DEFAULT = {
   'admin.tokenSecret': 'portcullis-admin',
   'injection.template': 'containers: []',
   'podAntiAffinity': 'hard',
+  nodeRegions: 'false',
 };
 
 t.test('helm lint --strict passes with default and non-default values', async (t) => {
@@ -85,8 +86,9 @@ t.test('defaults: self-managed certificates, two hardened replicas, RBAC limited
   const rules = [...clusterRole?.rules, ...role?.rules] as Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>;
   t.notOk(JSON.stringify(rules).includes('"*"'), 'no wildcards');
   const allowed = (resource: string, verb: string, name?: string) => rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb) && (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))));
-  for (const verb of ['list', 'watch']) for (const resource of ['namespaces', 'pods']) t.ok(allowed(resource, verb), `${verb} ${resource}`);
-  t.notOk(allowed('pods', 'update') || allowed('namespaces', 'update'), 'informers only read');
+  for (const verb of ['list', 'watch']) for (const resource of ['namespaces', 'pods', 'nodes']) t.ok(allowed(resource, verb), `${verb} ${resource}`);
+  t.notOk(allowed('pods', 'update') || allowed('namespaces', 'update') || allowed('nodes', 'get'), 'informers only read');
+  t.equal(config.kubernetes.informers.nodes, true, 'Node regions on by default, with the rights they need');
   for (const kind of ['mutating', 'validating'] as const) {
     const name = config.kubernetes.webhooks[kind][0];
     const k = kind === 'mutating' ? 'MutatingWebhookConfiguration' : 'ValidatingWebhookConfiguration';
@@ -139,6 +141,8 @@ t.test('non-default values: cert-manager, ServiceMonitor, three replicas, defaul
   t.match(find(docs, 'ServiceMonitor'), { spec: { endpoints: [{ port: 'http-admin', path: '/metrics' }] } }, 'ServiceMonitor scrapes the admin port');
   const rules = [...(find(docs, 'ClusterRole')?.rules ?? []), ...(find(docs, 'Role')?.rules ?? [])] as Array<{ resources: string[]; verbs: string[] }>;
   t.ok(rules.some((r) => r.resources.includes('authorizationpolicies') && r.verbs.join() === 'create'), 'AuthorizationPolicy: create only');
+  t.notOk(rules.some((r) => r.resources.includes('nodes')), 'no Node rights without Node regions');
+  t.equal(configOf(docs).kubernetes.informers.nodes, false);
   t.notOk(rules.some((r) => r.resources.includes('secrets')), 'no Secret rights: cert-manager writes it, the kubelet mounts it');
   t.notOk(rules.some((r) => r.resources.some((x) => x.endsWith('webhookconfigurations'))), 'no webhook configuration rights');
   t.same(find(docs, 'NetworkPolicy')?.spec.policyTypes, ['Ingress', 'Egress'], 'egress restricted on request');

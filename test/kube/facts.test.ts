@@ -1,12 +1,14 @@
 // Informer facts against the real API server: namespaces and Pods appear, change and disappear; when
 // the API server goes away the last known state keeps answering, and what changed meanwhile (deletions
 // included) arrives with the relist after it comes back; a dropped watch reconnects.
-import { ApiException, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import t from 'tap';
+import { MeshBuilder } from '../../src/authz/mesh.js';
 import { InformerFacts } from '../../src/kube/facts.js';
 import { type Page, Reflector } from '../../src/kube/reflector.js';
+import { parseConfig } from '../../src/server/config.js';
 import { apiProxy } from './proxy.js';
-import { cluster, memoryLog, testNamespace, until } from './support.js';
+import { cluster, memoryLog, suffix, testNamespace, until } from './support.js';
 
 t.setTimeout(180_000);
 const c = await cluster();
@@ -173,4 +175,41 @@ t.test('a continue token that expired (410) starts the list over in one request'
   t.same([...reflector.values()].sort(), ['q0', 'q1', 'q2'], 'nothing missing, nothing twice');
   t.same(pages.at(-1), {}, 'the last request lists everything at once');
   t.ok(log.lines.some((l) => l.msg.startsWith('list continuation expired')), 'and says why');
+});
+
+t.test("a caller's region is its Node's label, which the Pod's own label cannot override", async (t) => {
+  const node = `node-${suffix()}`;
+  await c.core.createNode({ body: { metadata: { name: node, labels: { 'topology.kubernetes.io/region': 'eu-west-1' } } } });
+  t.teardown(() => c.core.deleteNode({ name: node }));
+  const ns = await testNamespace(t, c, 'facts-node');
+  const created = await c.core.createNamespacedPod({
+    namespace: ns,
+    // Already scheduled (spec.nodeName), claiming another region in its own labels.
+    body: { metadata: { name: 'liar', labels: { 'topology.kubernetes.io/region': 'us-east-1' } }, spec: { nodeName: node, serviceAccountName: 'app', automountServiceAccountToken: false, containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
+  });
+  await c.core.replaceNamespacedPodStatus({ name: 'liar', namespace: ns, body: { ...created, status: { phase: 'Running', podIP: '10.7.5.1', podIPs: [{ ip: '10.7.5.1' }] } } });
+
+  const log = memoryLog();
+  const facts = new InformerFacts({ kc: c.kc, resyncMs: 60_000, watchTimeoutSeconds: 30, retryMs: 200, nodes: true, log });
+  facts.start();
+  t.teardown(() => facts.stop());
+  await until('synced', () => facts.synced());
+  t.equal((await until('the Pod', () => facts.podByIp('10.7.5.1'))).node, node);
+  t.equal(await until('the Node', () => facts.nodeRegion(node)), 'eu-west-1');
+
+  const mesh = new MeshBuilder(parseConfig({}).authz, facts, undefined, { name: 'test', trustDomain: 'cluster.local' });
+  const source = (ip: string) => mesh.build({ source: { address: { socketAddress: { address: ip, portValue: 40000 } } } }, { verified: false, error: 'missing' }).source;
+  t.equal(source('10.7.5.1').region, 'eu-west-1', "the Node's region, not the Pod's claim");
+
+  await c.core.patchNode({ name: node, body: [{ op: 'replace', path: '/metadata/labels/topology.kubernetes.io~1region', value: 'eu-central-1' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  await until('the relabelled Node', () => facts.nodeRegion(node) === 'eu-central-1');
+  t.equal(source('10.7.5.1').region, 'eu-central-1', 'follows the Node');
+  t.same(Object.keys(facts.status()).sort(), ['namespaces', 'nodes', 'pods']);
+});
+
+t.test('without Node regions no Node is watched and the Pod label is the region', async (t) => {
+  const facts = new InformerFacts({ kc: c.kc, resyncMs: 60_000, watchTimeoutSeconds: 30, retryMs: 200, log: memoryLog() });
+  t.equal(facts.nodes, undefined);
+  t.equal(facts.nodeRegion('any'), undefined);
+  t.notOk('nodes' in facts.status());
 });
