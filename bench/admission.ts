@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const echoPort = Number(portLine.toString());
   const figures: Record<string, Figures> = {};
   try {
-    console.log(`admission webhook, Node ${process.version}, HTTPS keep-alive on loopback, body ${body.length} bytes; median of ${RUNS} runs of ${SECONDS} s, alternated`);
+    console.log(`admission webhook, Node ${process.version} ${process.execArgv.filter((a) => a.includes('-space-size')).join(' ')}, HTTPS keep-alive on loopback, body ${body.length} bytes; median of ${RUNS} runs of ${SECONDS} s, alternated`);
     const targets: Record<string, { url: string; cpu: () => number }> = {
       echo: { url: `https://127.0.0.1:${echoPort}/echo`, cpu: cpuOf(echo.pid) },
       mutate: { url: `https://127.0.0.1:${port}/mutate`, cpu: cpuOf() },

@@ -3,9 +3,9 @@
 // fixture policy. gRPC load: ghz with Envoy's published protos, the fixture CheckRequest carrying a real
 // signed JWT, also against a no-op grpc-js server (the floor of machine and harness). HTTP load: vegeta
 // (bench/vegeta.ts). Each at saturation and at a fixed 1,000 req/s, as the median of alternated runs
-// (bench/median.ts). The last line printed is one JSON object with the figures. The server runs with a 32 MB young
-// generation (--max-semi-space-size=32, as the README recommends for deployments): half the scavenges of
-// the default, so half the pauses that make the p99.
+// (bench/median.ts). The last line printed is one JSON object with the figures. The server runs with the garbage
+// collector settings the chart deploys (--max-semi-space-size=32 --initial-old-space-size=128, README
+// Operations).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -126,7 +126,7 @@ const show = (name: string, runs: Figures[], by: 'rps' | 'p99') => {
 };
 
 try {
-  console.log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${((await import('node:os')).loadavg()[0] ?? 0).toFixed(2)}; median of ${RUNS} alternated runs of ${SECONDS} s; Portcullis in this process (node ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')}), load from ghz / vegeta`);
+  console.log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${((await import('node:os')).loadavg()[0] ?? 0).toFixed(2)}; median of ${RUNS} alternated runs of ${SECONDS} s; Portcullis in this process (node ${process.execArgv.filter((a) => a.includes('-space-size')).join(' ')}), load from ghz / vegeta`);
   // Warm every server (JIT, token cache, connection set-up) before measuring.
   for (const port of [grpcPort, opaPort, floorPort]) await ghz(port, { seconds: 3, concurrency: 16 });
   await http({ seconds: 3, connections: 16 });
