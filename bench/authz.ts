@@ -3,9 +3,9 @@
 // fixture policy. gRPC load: ghz with Envoy's published protos, the fixture CheckRequest carrying a real
 // signed JWT, also against a no-op grpc-js server (the floor of machine and harness). HTTP load: vegeta
 // (bench/vegeta.ts). Each at saturation and at a fixed 1,000 req/s, as the median of alternated runs
-// (bench/median.ts). The last line printed is one JSON object with the figures. The server runs with the garbage
-// collector settings the chart deploys (--max-semi-space-size=32 --initial-old-space-size=128, README
-// Operations).
+// (bench/median.ts). The last line printed is one JSON object with the figures. The server runs with the
+// garbage collector settings the chart deploys (--max-semi-space-size=32 --initial-old-space-size=128,
+// README, Operations).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
