@@ -2,7 +2,7 @@
 // the API server goes away the last known state keeps answering, and what changed meanwhile (deletions
 // included) arrives with the relist after it comes back; a dropped watch reconnects.
 import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { MeshBuilder } from '../../src/authz/mesh.js';
 import { InformerFacts } from '../../src/kube/facts.js';
 import { type Page, Reflector } from '../../src/kube/reflector.js';
@@ -115,51 +115,19 @@ t.test('resync: a periodic relist repairs a store that drifted', async (t) => {
   t.ok(facts.podByIp('10.7.3.1'), 'the real pod stays');
 });
 
-t.test('lists are read in pages: every object arrives, one request per page, and the watch goes on from there', async (t) => {
-  const ns = await testNamespace(t, c, 'facts-pages');
-  for (let i = 0; i < 5; i++) await pod(ns, `p${i}`, 'app', `10.7.3.${i + 1}`);
-  const api = c.kc.makeApiClient(CoreV1Api);
-  const pages: Page[] = [];
-  const reflector = new Reflector<V1Pod, string>({
-    name: 'paged',
-    kc: c.kc,
-    path: `/api/v1/namespaces/${ns}/pods`,
-    list: (page) => {
-      pages.push(page);
-      return api.listNamespacedPod({ namespace: ns, ...page });
-    },
-    pageSize: 2,
-    keep: (p) => p.metadata?.name ?? '',
-    resyncMs: 60_000,
-    watchTimeoutSeconds: 30,
-    retryMs: 200,
-    log: memoryLog(),
-  });
-  reflector.start();
-  t.teardown(() => reflector.stop());
-  await reflector.whenSynced(20_000);
-  t.same([...reflector.values()].sort(), ['p0', 'p1', 'p2', 'p3', 'p4']);
-  t.equal(pages.length, 3, 'five Pods in pages of two');
-  t.same(pages[0], { limit: 2 }, 'the first page has no continue token');
-  t.ok(pages[1]?._continue && pages[2]?._continue && pages[1]._continue !== pages[2]._continue, 'each next page continues the one before');
-  await pod(ns, 'p5', 'app', '10.7.3.6');
-  await until('a Pod created after the paged list', () => reflector.get(`${ns}/p5`));
-});
-
-t.test('a continue token that expired (410) starts the list over in one request', async (t) => {
-  const ns = await testNamespace(t, c, 'facts-expired');
-  for (let i = 0; i < 3; i++) await pod(ns, `q${i}`, 'app', `10.7.4.${i + 1}`);
+/** A Reflector on one namespace's Pods in pages of two, recording each page it asks for; `expire` answers continued pages with 410. */
+async function pagedPods(t: Test, ns: string, options: { expire?: boolean } = {}) {
   const api = c.kc.makeApiClient(CoreV1Api);
   const pages: Page[] = [];
   const log = memoryLog();
   const reflector = new Reflector<V1Pod, string>({
-    name: 'expiring',
+    name: 'paged',
     kc: c.kc,
     path: `/api/v1/namespaces/${ns}/pods`,
     list: async (page) => {
       pages.push(page);
       // What the API server answers once etcd compacted the snapshot behind the token (minutes later).
-      if (page._continue) throw new ApiException(410, 'Expired', { message: 'The provided continue parameter is too old' }, {});
+      if (options.expire && page._continue) throw new ApiException(410, 'Expired', { message: 'The provided continue parameter is too old' }, {});
       return api.listNamespacedPod({ namespace: ns, ...page });
     },
     pageSize: 2,
@@ -172,6 +140,25 @@ t.test('a continue token that expired (410) starts the list over in one request'
   reflector.start();
   t.teardown(() => reflector.stop());
   await reflector.whenSynced(20_000);
+  return { reflector, pages, log };
+}
+
+t.test('lists are read in pages: every object arrives, one request per page, and the watch goes on from there', async (t) => {
+  const ns = await testNamespace(t, c, 'facts-pages');
+  for (let i = 0; i < 5; i++) await pod(ns, `p${i}`, 'app', `10.7.3.${i + 1}`);
+  const { reflector, pages } = await pagedPods(t, ns);
+  t.same([...reflector.values()].sort(), ['p0', 'p1', 'p2', 'p3', 'p4']);
+  t.equal(pages.length, 3, 'five Pods in pages of two');
+  t.same(pages[0], { limit: 2 }, 'the first page has no continue token');
+  t.ok(pages[1]?._continue && pages[2]?._continue && pages[1]._continue !== pages[2]._continue, 'each next page continues the one before');
+  await pod(ns, 'p5', 'app', '10.7.3.6');
+  await until('a Pod created after the paged list', () => reflector.get(`${ns}/p5`));
+});
+
+t.test('a continue token that expired (410) starts the list over in one request', async (t) => {
+  const ns = await testNamespace(t, c, 'facts-expired');
+  for (let i = 0; i < 3; i++) await pod(ns, `q${i}`, 'app', `10.7.4.${i + 1}`);
+  const { reflector, pages, log } = await pagedPods(t, ns, { expire: true });
   t.same([...reflector.values()].sort(), ['q0', 'q1', 'q2'], 'nothing missing, nothing twice');
   t.same(pages.at(-1), {}, 'the last request lists everything at once');
   t.ok(log.lines.some((l) => l.msg.startsWith('list continuation expired')), 'and says why');
