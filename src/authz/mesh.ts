@@ -1,4 +1,4 @@
-import type { ClusterFacts, PodInfo } from '../facts/facts.js';
+import { REGION_LABEL, type ClusterFacts, type PodInfo } from '../facts/facts.js';
 import type { AuthzConfig } from './config.js';
 import { clientIp } from './geo/client-ip.js';
 import type { CountryLookup } from './geo/country.js';
@@ -33,7 +33,6 @@ export interface MeshFacts {
   cluster: { name: string; trustDomain: string };
 }
 
-const REGION_LABEL = 'topology.kubernetes.io/region';
 const NONE: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** Gathers identity, workload labels and geography for input.mesh from the request and the cluster facts. */

@@ -1,3 +1,6 @@
+/** The well-known label of a Node's (or, less trustworthy, a Pod's) region. */
+export const REGION_LABEL = 'topology.kubernetes.io/region';
+
 /** What the policy inputs need to know about the cluster, whichever way it is learnt (informers or a file). */
 export interface NamespaceInfo {
   name: string;

@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import { PodIndex, type ClusterFacts, type NamespaceInfo, type PodInfo } from '../facts/facts.js';
+import { PodIndex, REGION_LABEL, type ClusterFacts, type NamespaceInfo, type PodInfo } from '../facts/facts.js';
 import { Reflector } from './reflector.js';
 
 export interface InformerFactsOptions {
@@ -112,4 +112,3 @@ interface NodeInfo {
   region?: string;
 }
 
-const REGION_LABEL = 'topology.kubernetes.io/region';

@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/server/config.js';
 import { frontDoors } from '../../src/server/front-doors.js';
 import { startService, type Service } from '../../src/server/service.js';
 import { FIXTURES } from '../helpers/paths.js';
+import { standaloneTestConfig } from '../helpers/service-config.js';
 
 export interface Reply {
   status: number;
@@ -61,11 +62,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const base = options.config ?? {};
   const config = parseConfig({
     ...base,
-    admin: { host: '127.0.0.1', port: 0, tokenFile: join(dir, 'admin-token') },
-    tls: { dir: join(dir, 'certs') },
-    facts: { file: factsFile },
-    log: { level: 'silent' },
-    audit: { sinks: [] },
+    ...standaloneTestConfig(dir, factsFile),
     authz: { enabled: false },
     admission: { host: '127.0.0.1', port: 0, ...((base.admission as object | undefined) ?? {}) },
   });
@@ -189,6 +186,11 @@ export async function fixture(name: string): Promise<{ apiVersion: string; kind:
 export function patchOf(response: { patch?: string; patchType?: string }): Array<{ op: string; path: string; value?: any }> {
   if (response.patch === undefined) return [];
   return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
+}
+
+/** An admission.k8s.io/v1 AdmissionReview around `request`. */
+export function reviewOf(request: Record<string, unknown>) {
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request };
 }
 
 /** An AdmissionReview of the fixture Pod moved to `namespace` with a fresh uid, changed by `edit`, with `request` fields overridden. */

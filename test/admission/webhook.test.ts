@@ -1,6 +1,6 @@
 import t from 'tap';
 import { request as httpRequest } from 'node:http';
-import { fixture, startHarness, podReview as makePodReview } from './service.js';
+import { fixture, startHarness, podReview as makePodReview, reviewOf } from './service.js';
 
 const h = await startHarness({
   namespaces: [
@@ -104,22 +104,18 @@ t.test('UPDATE with oldObject, DELETE and CONNECT', async (t) => {
     metadata: { name: 'default-deny', namespace: 'payments' },
     spec: {},
   };
-  const del = {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'delete-1',
-      kind: { group: 'security.istio.io', version: 'v1', kind: 'AuthorizationPolicy' },
-      resource: { group: 'security.istio.io', version: 'v1', resource: 'authorizationpolicies' },
-      name: 'default-deny',
-      namespace: 'payments',
-      operation: 'DELETE',
-      userInfo: { username: 'mallory@example.com' },
-      object: null,
-      oldObject: policy,
-      options: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1' },
-    },
-  };
+  const del = reviewOf({
+    uid: 'delete-1',
+    kind: { group: 'security.istio.io', version: 'v1', kind: 'AuthorizationPolicy' },
+    resource: { group: 'security.istio.io', version: 'v1', resource: 'authorizationpolicies' },
+    name: 'default-deny',
+    namespace: 'payments',
+    operation: 'DELETE',
+    userInfo: { username: 'mallory@example.com' },
+    object: null,
+    oldObject: policy,
+    options: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1' },
+  });
   const d = (await h.post('/validate', del)).json.response;
   t.equal(d.uid, 'delete-1');
   t.equal(d.allowed, false);
@@ -127,22 +123,18 @@ t.test('UPDATE with oldObject, DELETE and CONNECT', async (t) => {
   const delEvent = await h.event(d.auditAnnotations['decision-id']);
   t.match(delEvent?.admission, { operation: 'DELETE', name: 'default-deny', kind: 'security.istio.io/AuthorizationPolicy' });
 
-  const connect = {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'connect-1',
-      kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      subResource: 'exec',
-      name: 'payment-service-abc',
-      namespace: 'payments',
-      operation: 'CONNECT',
-      userInfo: { username: 'alice@example.com' },
-      object: { apiVersion: 'v1', kind: 'PodExecOptions', command: ['sh'], stdin: true },
-      oldObject: null,
-    },
-  };
+  const connect = reviewOf({
+    uid: 'connect-1',
+    kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
+    resource: { group: '', version: 'v1', resource: 'pods' },
+    subResource: 'exec',
+    name: 'payment-service-abc',
+    namespace: 'payments',
+    operation: 'CONNECT',
+    userInfo: { username: 'alice@example.com' },
+    object: { apiVersion: 'v1', kind: 'PodExecOptions', command: ['sh'], stdin: true },
+    oldObject: null,
+  });
   const c = await h.post('/validate', connect);
   t.equal(c.json.response.uid, 'connect-1');
   t.equal(c.json.response.allowed, true);
@@ -159,19 +151,15 @@ t.test('Istio resources: a PERMISSIVE PeerAuthentication is refused with the rul
 });
 
 t.test('a kind no rule knows is allowed and recorded', async (t) => {
-  const review = {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'widget-1',
-      kind: { group: 'example.com', version: 'v1', kind: 'Widget' },
-      resource: { group: 'example.com', version: 'v1', resource: 'widgets' },
-      namespace: 'plain',
-      operation: 'CREATE',
-      userInfo: { username: 'alice' },
-      object: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { anything: true } },
-    },
-  };
+  const review = reviewOf({
+    uid: 'widget-1',
+    kind: { group: 'example.com', version: 'v1', kind: 'Widget' },
+    resource: { group: 'example.com', version: 'v1', resource: 'widgets' },
+    namespace: 'plain',
+    operation: 'CREATE',
+    userInfo: { username: 'alice' },
+    object: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { anything: true } },
+  });
   const r = (await h.post('/validate', review)).json.response;
   t.equal(r.allowed, true);
   const event = await h.event(r.auditAnnotations['decision-id']);

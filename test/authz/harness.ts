@@ -11,6 +11,7 @@ import { frontDoors } from '../../src/server/front-doors.js';
 import { startService, type Service } from '../../src/server/service.js';
 import { BUILTIN_BUNDLE } from '../helpers/paths.js';
 import { authzClient, type AuthzClient } from './grpc-client.js';
+import { standaloneTestConfig } from '../helpers/service-config.js';
 
 export interface HttpReply {
   status: number;
@@ -45,11 +46,7 @@ export async function startAuthz(options: AuthzHarnessOptions = {}): Promise<Aut
   await writeFile(factsFile, JSON.stringify(options.facts ?? {}));
   const authz = options.authz ?? {};
   const config = parseConfig({
-    admin: { host: '127.0.0.1', port: 0, tokenFile: join(dir, 'admin-token') },
-    tls: { dir: join(dir, 'certs') },
-    facts: { file: factsFile },
-    log: { level: 'silent' },
-    audit: { sinks: [] },
+    ...standaloneTestConfig(dir, factsFile),
     admission: { enabled: false },
     ...(options.cluster ? { cluster: options.cluster } : {}),
     policy: { bundles: [{ name: 'authz', path: options.bundle ?? BUILTIN_BUNDLE }], ...options.policy },
