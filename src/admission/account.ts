@@ -1,9 +1,7 @@
-import type { AdmissionSummary } from '../audit/event.js';
+import type { SerializedInput } from '../audit/mask.js';
 import type { Context } from '../server/context.js';
+import type { RequestSummary, Webhook } from './decide.js';
 import type { Outcome } from './outcome.js';
-import type { AdmissionRequest } from './review.js';
-
-export type Webhook = 'validate' | 'mutate';
 
 /**
  * Accounts for one decision: metrics and the audit event. record() only queues, so this adds almost nothing
@@ -12,8 +10,10 @@ export type Webhook = 'validate' | 'mutate';
 export function account(ctx: Context, options: {
   webhook: Webhook;
   decisionId: string;
-  request: AdmissionRequest | undefined;
-  outcome: Pick<Outcome, 'decision' | 'error' | 'path' | 'input' | 'result' | 'violations' | 'evaluations'> & { allowed: boolean };
+  request: RequestSummary | undefined;
+  outcome: Pick<Outcome, 'decision' | 'error' | 'path' | 'result' | 'violations' | 'evaluations'> & { allowed: boolean };
+  /** The masked, serialized policy input (decide() makes it). */
+  input?: SerializedInput;
   /** The snapshot's bundles, as the audit event names them. */
   bundles: Readonly<Record<string, { revision: string }>>;
   handlerNs: number;
@@ -32,30 +32,24 @@ export function account(ctx: Context, options: {
   ctx.audit.record({
     decision_id: options.decisionId,
     path: outcome.path,
-    ...(outcome.input !== undefined ? { input: outcome.input } : {}),
+    ...(options.input !== undefined ? { serializedInput: options.input } : {}),
     ...(outcome.result !== undefined ? { result: outcome.result } : {}),
     bundles: options.bundles,
     metrics: { timer_rego_eval_ns: evalNs, timer_server_handler_ns: options.handlerNs },
     kind: 'admission',
     decision: outcome.decision,
     ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-    admission: summary(webhook, request, outcome.allowed, outcome.violations.map((v) => v.rule)),
+    admission: {
+      uid: request?.uid ?? '',
+      kind: request?.kind ?? '',
+      namespace: request?.namespace ?? '',
+      name: request?.name ?? '',
+      operation: request?.operation ?? '',
+      user: request?.user ?? '',
+      webhook,
+      allowed: outcome.allowed,
+      rules: [...new Set(outcome.violations.map((v) => v.rule))],
+      dry_run: request?.dry_run ?? false,
+    },
   });
-}
-
-function summary(webhook: Webhook, request: AdmissionRequest | undefined, allowed: boolean, rules: string[]): AdmissionSummary {
-  const object = (request?.object ?? request?.oldObject) as { metadata?: { name?: unknown; generateName?: unknown } } | undefined;
-  const name = request?.name || (typeof object?.metadata?.name === 'string' ? object.metadata.name : '') || (typeof object?.metadata?.generateName === 'string' ? object.metadata.generateName : '');
-  return {
-    uid: request?.uid ?? '',
-    kind: request ? `${request.kind.group ? `${request.kind.group}/` : ''}${request.kind.kind}` : '',
-    namespace: request?.namespace ?? '',
-    name,
-    operation: request?.operation ?? '',
-    user: request?.userInfo.username ?? '',
-    webhook,
-    allowed,
-    rules: [...new Set(rules)],
-    dry_run: request?.dryRun === true,
-  };
 }

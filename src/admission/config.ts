@@ -27,6 +27,12 @@ export const AdmissionConfig = Type.Object(
       default: true,
       description: 'leave metadata.managedFields (server-side apply bookkeeping, often larger than the spec) out of the policy input and the audit log',
     }),
+    workers: Type.Integer({
+      minimum: 0,
+      maximum: 64,
+      default: 0,
+      description: 'worker threads that parse, evaluate and patch (about one per core beyond the first); 0 decides on the main thread',
+    }),
     injection: InjectionConfig,
   },
   { default: {}, additionalProperties: false },

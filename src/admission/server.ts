@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { serverTlsOptions, type TlsMaterial } from '../certs/provider.js';
 import type { Context, Listener } from '../server/context.js';
-import { account, type Webhook } from './account.js';
+import { Masker } from '../audit/mask.js';
+import { account } from './account.js';
+import { decide, type Decision, type DecideDeps, type Webhook } from './decide.js';
 import { meshValidateRoute } from './api.js';
 import { Injector } from './injection/injector.js';
-import { mutate } from './mutate.js';
-import { failure, type Outcome, type PolicyInput } from './outcome.js';
-import { API_VERSION, dropManagedFields, parseReview, ReviewError, type AdmissionRequest } from './review.js';
-import { validate } from './validate.js';
+import { API_VERSION } from './review.js';
+import { DecisionWorkers } from './workers.js';
 
 /**
  * The admission front door: the API server's HTTPS webhook endpoints /validate and /mutate, and probes.
@@ -28,15 +28,9 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     logger: false,
     return503OnClosing: true,
   });
-  // JSON only (anything else is a 415), and JSON.parse's own message says where the body breaks.
+  // JSON only (anything else is a 415); decide() parses it, on a worker thread when there are some.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(Object.assign(err as Error, { statusCode: 400 }), undefined);
-    }
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // The handler's time starts before the body is read and parsed: that is part of the cost of a decision.
   const started = new WeakMap<FastifyRequest, bigint>();
   app.addHook('onRequest', (req, _reply, done) => {
@@ -48,38 +42,47 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   ctx.tls.on('change', rotate);
 
   const entrypoints: Record<Webhook, string> = { validate: config.violationsEntrypoint, mutate: config.patchesEntrypoint };
-  const contextOf = (request: AdmissionRequest): PolicyInput['context'] => ({
-    namespace: request.namespace ? ctx.facts.namespace(request.namespace) : null,
+  const mask = ctx.config.audit.includeInput ? ctx.config.audit.mask : undefined;
+  const inline: Omit<DecideDeps, 'snapshot'> = {
+    injector,
+    namespace: (name) => ctx.facts.namespace(name),
     cluster: ctx.config.cluster,
-  });
+    entrypoints,
+    dropManagedFields: config.dropManagedFields,
+    masker: mask ? new Masker(mask) : undefined,
+  };
+  const workers =
+    config.workers > 0
+      ? new DecisionWorkers(ctx, { injection: config.injection, cluster: ctx.config.cluster, entrypoints, dropManagedFields: config.dropManagedFields, mask, maxMemoryPages: ctx.config.policy.maxMemoryPages })
+      : undefined;
+  try {
+    await workers?.start(config.workers);
+  } catch (err) {
+    await workers?.close();
+    injector.stop();
+    throw err;
+  }
 
   const handle = (webhook: Webhook) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const decisionId = randomUUID();
-    const snapshot = ctx.engine.current();
-    let request: AdmissionRequest;
-    try {
-      request = parseReview(req.body);
-    } catch (err) {
-      if (!(err instanceof ReviewError)) throw err;
-      return malformed(webhook, req, reply, err, decisionId, snapshot.bundles);
-    }
-    if (config.dropManagedFields) dropManagedFields(request);
-    const input: PolicyInput = { request, context: contextOf(request) };
-    let outcome: Outcome;
-    try {
-      outcome = webhook === 'validate' ? validate(snapshot, entrypoints.validate, input) : mutate(snapshot, entrypoints.mutate, injector, input);
-    } catch (err) {
-      ctx.log.error({ err, uid: request.uid, webhook }, 'admission decision failed');
-      outcome = failure(entrypoints[webhook], `internal error: ${(err as Error).message}`, input);
-    }
-    const response = { ...outcome.response, uid: request.uid, auditAnnotations: { ...outcome.response.auditAnnotations, 'decision-id': decisionId } };
-    account(ctx, { webhook, decisionId, request, outcome: { ...outcome, allowed: response.allowed }, bundles: snapshot.bundles, handlerNs: elapsedNs(req) });
-    return reply.send({ apiVersion: API_VERSION, kind: 'AdmissionReview', response });
+    const body = req.body as Buffer;
+    const decision = workers ? await workers.decide(webhook, body) : decide(webhook, body, { ...inline, snapshot: ctx.engine.current() });
+    if (decision.kind === 'malformed') return malformed(webhook, req, reply, decision);
+    if (decision.internalError) ctx.log.error({ err: decision.internalError, uid: decision.request.uid, webhook }, 'admission decision failed');
+    account(ctx, {
+      webhook,
+      decisionId: decision.decisionId,
+      request: decision.request,
+      outcome: decision.outcome,
+      ...(decision.input ? { input: decision.input } : {}),
+      bundles: decision.bundles,
+      handlerNs: elapsedNs(req),
+    });
+    return reply.type('application/json; charset=utf-8').send(decision.reply);
   };
 
   /** A review that cannot be decided: in kind when the API server can be answered (a uid), else a plain 400. */
-  const malformed = (webhook: Webhook, req: FastifyRequest, reply: FastifyReply, err: ReviewError, decisionId: string, bundles: Readonly<Record<string, { revision: string }>>) => {
-    const message = err.message;
+  const malformed = (webhook: Webhook, req: FastifyRequest, reply: FastifyReply, err: Extract<Decision, { kind: 'malformed' }>) => {
+    const { message, bundles, decisionId } = err;
     account(ctx, {
       webhook,
       decisionId,
@@ -105,11 +108,9 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
         ? `the body is larger than the limit of ${config.maxBodyBytes} bytes (admission.maxBodyBytes)`
         : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? `content-type ${JSON.stringify(req.headers['content-type'] ?? '')} is not supported: send application/json`
-          : err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError
-            ? `the body is not valid JSON: ${err.message}`
-            : status === 500
-              ? 'internal error'
-              : err.message;
+          : status === 500
+            ? 'internal error'
+            : err.message;
     if (status === 500) ctx.log.error({ err, url: req.url }, 'admission request failed');
     const webhook = webhookOf(req.url);
     if (webhook) {
@@ -133,9 +134,10 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       bundle: ctx.engine.current().has(config.violationsEntrypoint),
       certificate: certificateValid(ctx),
       template: injector.revision !== undefined,
+      workers: workers ? workers.running() > 0 : true,
       draining: ctx.draining(),
     };
-    const ready = checks.bundle && checks.certificate && checks.template && !checks.draining;
+    const ready = checks.bundle && checks.certificate && checks.template && checks.workers && !checks.draining;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
 
@@ -144,6 +146,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   } catch (err) {
     ctx.tls.off('change', rotate);
     injector.stop();
+    await workers?.close();
     throw err;
   }
   const port = (app.server.address() as { port: number }).port;
@@ -155,6 +158,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       ctx.tls.off('change', rotate);
       injector.stop();
       await app.close();
+      await workers?.close();
     },
   };
 }

@@ -7,12 +7,12 @@ import { asViolations, denialMessage, describeViolation, rulesOf } from './viola
  * store it (after all mutating webhooks, ours included). deny refuses, warn answers with a warning,
  * dryrun is only recorded.
  */
-export function validate(snapshot: Snapshot, entrypoint: string, input: PolicyInput): Outcome {
+export function validate(snapshot: Snapshot, entrypoint: string, input: PolicyInput, inputJson?: string): Outcome {
   if (!snapshot.has(entrypoint)) return failure(entrypoint, noBundle(snapshot, entrypoint), input);
   const start = nowNs();
   let value: unknown;
   try {
-    value = snapshot.evaluate(entrypoint, input);
+    value = snapshot.evaluate(entrypoint, input, inputJson);
   } catch (err) {
     return failure(entrypoint, (err as Error).message, input, [{ entrypoint, ns: Number(nowNs() - start) }]);
   }

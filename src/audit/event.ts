@@ -1,3 +1,5 @@
+import type { SerializedInput } from './mask.js';
+
 /**
  * One decision, shaped like an OPA decision log event so existing consumers can read it, plus the
  * Portcullis fields: `kind`, a per-front-door summary, and the hash chain that makes edits detectable.
@@ -59,4 +61,6 @@ export interface AuthzSummary {
 /** What a front door hands over; the audit log adds id, timestamp, labels, masking and the chain. */
 export type DecisionRecord = Omit<DecisionEvent, 'decision_id' | 'timestamp' | 'labels' | 'masked' | 'seq' | 'prev_hash' | 'hash'> & {
   decision_id?: string;
+  /** The input already masked and serialized (Masker.serialize), instead of `input`. */
+  serializedInput?: SerializedInput;
 };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HashChain } from './chain.js';
 import type { DecisionEvent, DecisionRecord } from './event.js';
-import { Masker, scrubTokens } from './mask.js';
+import { Masker, scrubTokens, type SerializedInput } from './mask.js';
 import type { AuditSink, SinkHealth } from './sinks/sink.js';
 
 export interface AuditLogOptions {
@@ -37,10 +37,10 @@ export class AuditLog {
   private readonly ring: RingEntry[] = [];
   private ringNext = 0;
   private readonly ringSize: number;
-  private pending: DecisionEvent[] = [];
+  private pending: Pending[] = [];
   private scheduled = false;
   private counter = 0;
-  private listeners: Array<(e: DecisionEvent) => void> = [];
+  private listeners: Array<(e: DecisionEvent, line: string) => void> = [];
 
   constructor(private readonly options: AuditLogOptions) {
     this.masker = new Masker(options.mask);
@@ -49,8 +49,9 @@ export class AuditLog {
 
   /** Queues one decision and returns its decision_id. */
   record(record: DecisionRecord): string {
+    const { serializedInput, ...fields } = record;
     const decision_id = record.decision_id ?? randomUUID();
-    this.pending.push({ ...record, decision_id, timestamp: timestamp(), labels: this.options.labels });
+    this.pending.push({ event: { ...fields, decision_id, timestamp: timestamp(), labels: this.options.labels }, serializedInput });
     if (!this.scheduled) {
       this.scheduled = true;
       setTimeout(() => this.drain(), this.options.batchMs ?? 5);
@@ -58,8 +59,8 @@ export class AuditLog {
     return decision_id;
   }
 
-  /** Called with every sealed event (metrics, tests). */
-  onEvent(listener: (e: DecisionEvent) => void): void {
+  /** Called with every sealed event (metrics, tests) and its line; only the line has an input recorded serialized. */
+  onEvent(listener: (e: DecisionEvent, line: string) => void): void {
     this.listeners.push(listener);
   }
 
@@ -101,14 +102,18 @@ export class AuditLog {
     if (batch.length === 0) return;
     this.pending = [];
     const lines: string[] = [];
-    for (const event of batch) {
-      if (this.options.includeInput === false) delete event.input;
-      if (event.input !== undefined) {
-        const { input, masked } = this.masker.mask(event.input);
-        event.input = input;
-        if (masked.length > 0) event.masked = masked;
+    for (const { event, serializedInput } of batch) {
+      let input = serializedInput;
+      if (this.options.includeInput === false) {
+        delete event.input;
+        input = undefined;
+      } else if (event.input !== undefined) {
+        const { input: masked, masked: paths } = this.masker.mask(event.input);
+        event.input = masked;
+        if (paths.length > 0) event.masked = paths;
       }
-      const line = this.chain.seal(event, (e) => scrubTokens(JSON.stringify(e)));
+      if (input && input.masked.length > 0) event.masked = input.masked;
+      const line = this.chain.seal(event, (e) => scrubTokens(input ? withInput(JSON.stringify(e), input.json) : JSON.stringify(e)));
       this.counter++;
       lines.push(line);
       if (this.ringSize > 0) {
@@ -117,10 +122,20 @@ export class AuditLog {
         else this.ring[this.ringNext] = entry;
         this.ringNext = (this.ringNext + 1) % this.ringSize;
       }
-      for (const l of this.listeners) l(event);
+      for (const l of this.listeners) l(event, line);
     }
     for (const sink of this.options.sinks) sink.write(lines);
   }
+}
+
+interface Pending {
+  event: DecisionEvent;
+  serializedInput: SerializedInput | undefined;
+}
+
+/** An event's JSON with the input's JSON as its first field: the input is not serialized a second time. */
+function withInput(eventJson: string, inputJson: string): string {
+  return `{"input":${inputJson},${eventJson.slice(1)}`;
 }
 
 interface RingEntry {

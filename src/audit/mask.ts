@@ -21,6 +21,12 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 type Path = Array<string | number>;
 
+/** A policy input already masked and serialized for the audit line, with the pointers that were masked. */
+export interface SerializedInput {
+  json: string;
+  masked: string[];
+}
+
 /**
  * Masks a policy input before it is logged. The input is never changed (the decision may still hold it):
  * only the objects on the way to a masked field are copied, the rest is shared, which keeps masking cheap
@@ -39,6 +45,12 @@ export class Masker {
         throw new Error(`mask ${(err as Error).message}`);
       }
     });
+  }
+
+  /** The masked input as JSON, for an input serialized where it was decided (the admission decision workers). */
+  serialize(input: unknown): SerializedInput {
+    const { input: masked, masked: paths } = this.mask(input);
+    return { json: JSON.stringify(masked), masked: paths };
   }
 
   mask(input: unknown): { input: unknown; masked: string[] } {

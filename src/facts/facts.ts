@@ -29,6 +29,10 @@ export interface ClusterFacts {
   nodeRegion?(node: string): string | undefined;
   /** False until the first full view has been received; decisions still run, on what is known. */
   synced(): boolean;
+  /** Every namespace: the copy the admission decision workers keep. */
+  allNamespaces(): NamespaceInfo[];
+  /** Changes whenever a namespace does, so a copy knows when it is stale. */
+  namespaceGeneration(): number;
 }
 
 /** An index of Pods kept consistent on every change, shared by the file and informer implementations. */

@@ -18,6 +18,7 @@ export class FileFacts implements ClusterFacts {
   private namespaces = new Map<string, NamespaceInfo>();
   private pods = new PodIndex();
   private loaded = false;
+  private generation = 0;
 
   constructor(
     private readonly path: string,
@@ -35,6 +36,14 @@ export class FileFacts implements ClusterFacts {
 
   namespace(name: string): NamespaceInfo | null {
     return this.namespaces.get(name) ?? null;
+  }
+
+  allNamespaces(): NamespaceInfo[] {
+    return [...this.namespaces.values()];
+  }
+
+  namespaceGeneration(): number {
+    return this.generation;
   }
 
   podByIp(ip: string): PodInfo | undefined {
@@ -69,6 +78,7 @@ export class FileFacts implements ClusterFacts {
         });
       }
       this.namespaces = namespaces;
+      this.generation++;
       this.pods = pods;
       this.loaded = true;
       this.log.info({ facts: this.path, namespaces: namespaces.size }, 'cluster facts loaded');

@@ -25,6 +25,7 @@ export class InformerFacts implements ClusterFacts {
   readonly pods: Reflector<V1Pod, PodInfo>;
   readonly nodes: Reflector<V1Node, NodeInfo> | undefined;
   private readonly index = new PodIndex();
+  private generation = 0;
 
   constructor(options: InformerFactsOptions) {
     const api = options.kc.makeApiClient(CoreV1Api);
@@ -52,6 +53,10 @@ export class InformerFacts implements ClusterFacts {
         keep: (n) => ({ name: n.metadata?.name ?? '', ...(n.metadata?.labels?.[REGION_LABEL] ? { region: n.metadata.labels[REGION_LABEL] } : {}) }),
       });
     }
+    const changed = () => this.generation++;
+    this.namespaces.on('add', changed);
+    this.namespaces.on('update', changed);
+    this.namespaces.on('delete', changed);
     this.pods.on('add', (p) => this.index.upsert(p));
     this.pods.on('update', (p) => this.index.upsert(p));
     this.pods.on('delete', (p) => this.index.remove(p.namespace, p.name));
@@ -69,6 +74,14 @@ export class InformerFacts implements ClusterFacts {
 
   namespace(name: string): NamespaceInfo | null {
     return this.namespaces.get(name) ?? null;
+  }
+
+  allNamespaces(): NamespaceInfo[] {
+    return [...this.namespaces.values()];
+  }
+
+  namespaceGeneration(): number {
+    return this.generation;
   }
 
   podByIp(ip: string): PodInfo | undefined {

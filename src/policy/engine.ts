@@ -23,6 +23,18 @@ interface Target {
 }
 
 /**
+ * What a Snapshot was built from: plain bytes and strings, so another thread (the admission decision
+ * workers) can build the same Snapshot with snapshotFrom().
+ */
+export interface SnapshotSource {
+  revisions: Record<string, string>;
+  /** The merged data of every bundle and the overlay, as JSON. */
+  data: Uint8Array;
+  // Compiled modules: a worker thread instantiates them without compiling again.
+  modules: Array<{ bundle: string; wasm: WebAssembly.Module; entrypoints: string[] }>;
+}
+
+/**
  * One consistent view of every active bundle and the data overlay. It never changes once built: a reload
  * builds a new Snapshot and swaps the reference, so whoever holds this one finishes on it.
  */
@@ -34,6 +46,7 @@ export class Snapshot {
     private readonly targets: ReadonlyMap<string, Target>,
     /** Revision of each active bundle, by bundle name. */
     readonly revisions: Readonly<Record<string, string>>,
+    readonly source: SnapshotSource = { revisions: {}, data: new Uint8Array(), modules: [] },
   ) {
     this.bundles = Object.fromEntries(Object.entries(revisions).map(([name, revision]) => [name, { revision }]));
   }
@@ -46,13 +59,13 @@ export class Snapshot {
     return [...this.targets.keys()];
   }
 
-  /** The value of the entrypoint for this input, or undefined when the rule is undefined. */
-  evaluate(entrypoint: string, input: unknown): unknown {
+  /** The value of the entrypoint for this input (`serialized`: its JSON, if already made), or undefined when the rule is undefined. */
+  evaluate(entrypoint: string, input: unknown, serialized?: string): unknown {
     const target = this.targets.get(entrypoint);
     if (!target) throw new EvaluationError(entrypoint, 'no active bundle provides this entrypoint');
     let results: Array<{ result?: unknown }>;
     try {
-      results = evaluateJson(target.policy, entrypoint, input);
+      results = evaluateJson(target.policy, entrypoint, input, serialized);
     } catch (err) {
       throw new EvaluationError(entrypoint, (err as Error).message, { cause: err });
     }
@@ -144,24 +157,26 @@ export class PolicyEngine {
     const dataJson = Buffer.from(JSON.stringify(data));
 
     const targets = new Map<string, Target>();
-    const revisions: Record<string, string> = {};
+    const source: SnapshotSource = { revisions: {}, data: dataJson, modules: [] };
     for (const b of bundles.values()) {
-      revisions[b.name] = b.manifest.revision;
-      const policies = new Map<string, LoadedPolicy>();
+      source.revisions[b.name] = b.manifest.revision;
+      const policies = new Map<string, { policy: LoadedPolicy; entrypoints: string[] }>();
       for (const { entrypoint, module } of b.manifest.wasm) {
-        let policy = policies.get(module);
-        if (!policy) {
-          policy = await this.instantiate(b, module, dataJson, changed);
-          policies.set(module, policy);
+        let loaded = policies.get(module);
+        if (!loaded) {
+          loaded = { policy: await this.instantiate(b, module, dataJson, changed), entrypoints: [] };
+          policies.set(module, loaded);
+          source.modules.push({ bundle: b.name, wasm: b.modules.get(module) as WebAssembly.Module, entrypoints: loaded.entrypoints });
         }
-        if (!(entrypoint in (policy.entrypoints as Record<string, number>))) {
+        if (!(entrypoint in (loaded.policy.entrypoints as Record<string, number>))) {
           throw new BundleError(b.name, `${module} does not export entrypoint ${entrypoint}`);
         }
         if (targets.has(entrypoint)) throw new BundleError(b.name, `entrypoint ${entrypoint} is also provided by bundle ${targets.get(entrypoint)?.bundle}`);
-        targets.set(entrypoint, { policy, bundle: b.name });
+        targets.set(entrypoint, { policy: loaded.policy, bundle: b.name });
+        loaded.entrypoints.push(entrypoint);
       }
     }
-    const snapshot = new Snapshot(targets, revisions);
+    const snapshot = new Snapshot(targets, source.revisions, source);
     const problems = this.dataChecks.filter((c) => snapshot.has(c)).flatMap((c) => {
       const found = snapshot.evaluate(c, {});
       return Array.isArray(found) ? found.map(String) : [];
@@ -180,13 +195,27 @@ export class PolicyEngine {
     try {
       const wasm = bundle.modules.get(module);
       if (!wasm) throw new Error(`module ${module} was not compiled`);
-      const policy = await loadPolicy(wasm, { initial: 5, maximum: this.maxMemoryPages });
-      policy.setData(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
-      return policy;
+      return await instantiate(wasm, data, this.maxMemoryPages);
     } catch (err) {
       if (err instanceof BundleError) throw err;
       // Blame the bundle being activated when the failure is in another one's module only if this one changed the data.
       throw new BundleError(bundle.name, `${module} failed to instantiate${changed && changed !== bundle.name ? ` with the data of bundle ${changed}` : ''}: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+/** The same Snapshot in another thread, from what the original was built of (already checked there). */
+export async function snapshotFrom(source: SnapshotSource, maxMemoryPages: number): Promise<Snapshot> {
+  const targets = new Map<string, Target>();
+  for (const m of source.modules) {
+    const policy = await instantiate(m.wasm, source.data, maxMemoryPages);
+    for (const entrypoint of m.entrypoints) targets.set(entrypoint, { policy, bundle: m.bundle });
+  }
+  return new Snapshot(targets, source.revisions, source);
+}
+
+async function instantiate(wasm: WebAssembly.Module, data: Uint8Array, maxMemoryPages: number): Promise<LoadedPolicy> {
+  const policy = await loadPolicy(wasm, { initial: 5, maximum: maxMemoryPages });
+  policy.setData(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+  return policy;
 }

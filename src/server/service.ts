@@ -117,4 +117,6 @@ const emptyFacts: ClusterFacts = {
   podByIp: () => undefined,
   podsByIdentity: () => [],
   synced: () => true,
+  allNamespaces: () => [],
+  namespaceGeneration: () => 0,
 };

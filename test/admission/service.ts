@@ -80,8 +80,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const agent = new Agent({ keepAlive: true, ca, servername: 'localhost' });
   const events: DecisionEvent[] = [];
   const waiters: Array<() => void> = [];
-  service.ctx.audit.onEvent((e) => {
-    events.push(e);
+  // The line, as written: the admission input is recorded serialized, so only the line has it.
+  service.ctx.audit.onEvent((_e, line) => {
+    events.push(JSON.parse(line) as DecisionEvent);
     for (const w of waiters.splice(0)) w();
   });
 

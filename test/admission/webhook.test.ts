@@ -189,5 +189,5 @@ t.test('probes', async (t) => {
   t.same((await h.get('/healthz')).json, { status: 'ok' });
   const ready = await h.get('/readyz');
   t.equal(ready.status, 200);
-  t.same(ready.json.checks, { bundle: true, certificate: true, template: true, draining: false });
+  t.same(ready.json.checks, { bundle: true, certificate: true, template: true, workers: true, draining: false });
 });

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { AdmissionSummary } from '../audit/event.js';
+import type { Masker, SerializedInput } from '../audit/mask.js';
+import type { NamespaceInfo } from '../facts/facts.js';
+import type { Snapshot } from '../policy/engine.js';
+import type { Injector } from './injection/injector.js';
+import { mutate } from './mutate.js';
+import { failure, type Outcome, type PolicyInput } from './outcome.js';
+import { API_VERSION, dropManagedFields, parseReview, ReviewError, type AdmissionRequest } from './review.js';
+import { validate } from './validate.js';
+
+export type Webhook = 'validate' | 'mutate';
+
+/** What a webhook decision needs; the same whether it runs on the main thread or in a decision worker. */
+export interface DecideDeps {
+  snapshot: Snapshot;
+  injector: Injector;
+  namespace(name: string): NamespaceInfo | null;
+  cluster: PolicyInput['context']['cluster'];
+  entrypoints: Record<Webhook, string>;
+  dropManagedFields: boolean;
+  /** Masks and serializes the input for the audit event here, where the input object already is; none when audit.includeInput is false. */
+  masker: Masker | undefined;
+}
+
+/** The audit summary of the request, less what only the decision knows (webhook, allowed, rules). */
+export type RequestSummary = Omit<AdmissionSummary, 'webhook' | 'allowed' | 'rules'>;
+
+/**
+ * One webhook call from body to outcome: parse, facts, policy, answer. Only plain data goes in and out, so
+ * it can run in a worker thread (src/admission/workers.ts).
+ */
+export type Decision =
+  /** Not an AdmissionReview that can be decided; answered in kind when it has a uid, else with a 400. */
+  | { kind: 'malformed'; decisionId: string; message: string; uid?: string; bundles: Snapshot['bundles'] }
+  | {
+      kind: 'decided';
+      decisionId: string;
+      /** The AdmissionReview answer, serialized where it was made. */
+      reply: string;
+      request: RequestSummary;
+      /** What metrics and the audit event need; the input travels serialized, in `input`. */
+      outcome: Omit<Outcome, 'input' | 'response'> & { allowed: boolean };
+      input?: SerializedInput;
+      bundles: Snapshot['bundles'];
+      /** Set when the policy or the injection threw: the outcome is a failure, and the caller logs this. */
+      internalError?: string;
+    };
+
+/** `body` is the request body as received: its bytes cross to a worker thread without a copy. */
+export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps): Decision {
+  const { snapshot } = deps;
+  const decisionId = randomUUID();
+  let request: AdmissionRequest;
+  try {
+    let review: unknown;
+    try {
+      review = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    } catch (err) {
+      throw new ReviewError(`the body is not valid JSON: ${(err as Error).message}`);
+    }
+    request = parseReview(review);
+  } catch (err) {
+    if (!(err instanceof ReviewError)) throw err;
+    return { kind: 'malformed', decisionId, message: err.message, ...(err.uid ? { uid: err.uid } : {}), bundles: snapshot.bundles };
+  }
+  if (deps.dropManagedFields) dropManagedFields(request);
+  const input: PolicyInput = {
+    request,
+    context: { namespace: request.namespace ? deps.namespace(request.namespace) : null, cluster: deps.cluster },
+  };
+  // Serialized once for the audit event and, when masking changed nothing, for the policy too.
+  const serialized = deps.masker?.serialize(input);
+  const inputJson = serialized?.masked.length === 0 ? serialized.json : undefined;
+  let outcome: Outcome;
+  let internalError: string | undefined;
+  try {
+    outcome = webhook === 'validate' ? validate(snapshot, deps.entrypoints.validate, input, inputJson) : mutate(snapshot, deps.entrypoints.mutate, deps.injector, input);
+  } catch (err) {
+    internalError = (err as Error).stack ?? String(err);
+    outcome = failure(deps.entrypoints[webhook], `internal error: ${(err as Error).message}`, input);
+  }
+  const { decision, error, path, result, violations, evaluations } = outcome;
+  const response = { ...outcome.response, uid: request.uid, auditAnnotations: { ...outcome.response.auditAnnotations, 'decision-id': decisionId } };
+  return {
+    kind: 'decided',
+    decisionId,
+    reply: JSON.stringify({ apiVersion: API_VERSION, kind: 'AdmissionReview', response }),
+    request: summarize(request),
+    outcome: { allowed: response.allowed, decision, path, violations, evaluations, ...(error !== undefined ? { error } : {}), ...(result !== undefined ? { result } : {}) },
+    ...(outcome.input && serialized ? { input: serialized } : {}),
+    bundles: snapshot.bundles,
+    ...(internalError ? { internalError } : {}),
+  };
+}
+
+function summarize(request: AdmissionRequest): RequestSummary {
+  const object = (request.object ?? request.oldObject) as { metadata?: { name?: unknown; generateName?: unknown } } | undefined;
+  const name = request.name || (typeof object?.metadata?.name === 'string' ? object.metadata.name : '') || (typeof object?.metadata?.generateName === 'string' ? object.metadata.generateName : '');
+  return {
+    uid: request.uid,
+    kind: `${request.kind.group ? `${request.kind.group}/` : ''}${request.kind.kind}`,
+    namespace: request.namespace ?? '',
+    name,
+    operation: request.operation,
+    user: request.userInfo.username ?? '',
+    dry_run: request.dryRun === true,
+  };
+}

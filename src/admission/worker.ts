@@ -1,0 +1,72 @@
+// A decision worker thread (src/admission/workers.ts): runs decide() on the bodies the main thread hands
+// over, with copies of what it needs from there, each sent again only when it changed.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Masker } from '../audit/mask.js';
+import type { NamespaceInfo } from '../facts/facts.js';
+import { Snapshot, snapshotFrom } from '../policy/engine.js';
+import { decide, type DecideDeps } from './decide.js';
+import { Injector } from './injection/injector.js';
+import type { ToWorker, WorkerSetup } from './workers.js';
+
+const setup = workerData as WorkerSetup;
+if (!parentPort) throw new Error('src/admission/worker.ts runs as a worker thread');
+const port = parentPort;
+
+const log = (level: 'info' | 'error') => (obj: object, msg: string) => port.postMessage({ type: 'log', level, obj, msg });
+const injector = new Injector(setup.injection, setup.cluster, { info: log('info'), error: log('error') });
+let namespaces = new Map<string, NamespaceInfo>();
+const deps: DecideDeps = {
+  snapshot: new Snapshot(new Map(), {}),
+  injector,
+  namespace: (name) => namespaces.get(name) ?? null,
+  cluster: setup.cluster,
+  entrypoints: setup.entrypoints,
+  dropManagedFields: setup.dropManagedFields,
+  masker: setup.mask ? new Masker(setup.mask) : undefined,
+};
+/** Set while a new snapshot is being instantiated: decisions sent after it wait for it. */
+let building: Promise<void> | undefined;
+
+function handle(message: ToWorker): void {
+  switch (message.type) {
+    case 'snapshot': {
+      const build = (building ?? Promise.resolve())
+        .then(() => snapshotFrom(message.source, setup.maxMemoryPages))
+        .then(
+          (snapshot) => void (deps.snapshot = snapshot),
+          (err: Error) => {
+            // Never decide on a stale policy: the pool starts a fresh worker, which gets the snapshot again.
+            log('error')({ err: err.message }, 'policy snapshot not rebuilt in a decision worker; restarting it');
+            process.exit(1);
+          },
+        );
+      building = build;
+      void build.then(() => {
+        if (building === build) building = undefined;
+      });
+      return;
+    }
+    case 'namespaces':
+      namespaces = new Map(message.list.map((n) => [n.name, n]));
+      return;
+    case 'decide':
+      try {
+        port.postMessage({ type: 'decided', id: message.id, decision: decide(message.webhook, message.body, deps) });
+      } catch (err) {
+        port.postMessage({ type: 'failed', id: message.id, message: (err as Error).message });
+      }
+  }
+}
+
+try {
+  await injector.start();
+} catch (err) {
+  port.postMessage({ type: 'start-failed', message: (err as Error).message });
+  process.exit(1);
+}
+port.on('message', (message: ToWorker) => {
+  // Decisions keep their order behind a snapshot being built, and run synchronously otherwise.
+  if (building && message.type !== 'snapshot') void building.then(() => handle(message));
+  else handle(message);
+});
+port.postMessage({ type: 'ready' });
