@@ -1,0 +1,115 @@
+import t from 'tap';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { DecisionWorkers } from '../../src/admission/workers.js';
+import { mergeData } from '../../src/policy/data.js';
+import { fixture, podReview, reviewOf, startHarness, type Harness } from './service.js';
+
+// The same decisions with admission.workers 2 as on the main thread: answers, audit events, reloads.
+const namespaces: Array<{ name: string; labels: Record<string, string> }> = [
+  { name: 'payments', labels: { 'portcullis.io/injection': 'enabled' } },
+  { name: 'plain', labels: {} },
+];
+const inline = await startHarness({ namespaces });
+const pooled = await startHarness({ namespaces, config: { admission: { workers: 2 } } });
+t.teardown(() => Promise.all([inline.close(), pooled.close()]));
+const base = await fixture('pod-create-deployment.json');
+
+/** The answer without what differs by construction (the decision id). */
+const answer = (json: { response?: { auditAnnotations?: Record<string, string> } }) => {
+  const copy = structuredClone(json);
+  delete copy.response?.auditAnnotations?.['decision-id'];
+  return copy;
+};
+
+const cases: Array<[string, string, unknown]> = [
+  ['mutate', 'a Pod to inject', podReview(base, 'payments')],
+  ['validate', 'a clean Pod', podReview(base, 'plain')],
+  ['validate', 'a privileged Pod', podReview(base, 'plain', (pod) => (pod.spec.containers[0].securityContext = { privileged: true }))],
+  ['validate', 'a Pod without its sidecar in a mesh namespace', podReview(base, 'payments')],
+  ['mutate', 'a review whose object is of another kind', podReview(base, 'plain', (pod) => (pod.kind = 'Service'))],
+  ['validate', 'a review without a uid', reviewOf({ operation: 'CREATE' })],
+];
+
+for (const [webhook, name, review] of cases) {
+  t.test(`${webhook}: ${name}`, async (t) => {
+    const [a, b] = await Promise.all([inline.post(`/${webhook}`, review), pooled.post(`/${webhook}`, review)]);
+    t.equal(b.status, a.status);
+    t.same(answer(b.json), answer(a.json), 'the same answer as on the main thread');
+    if (!a.json.response) return;
+    const [ea, eb] = await Promise.all([inline.event(a.json.response.auditAnnotations['decision-id']), pooled.event(b.json.response.auditAnnotations['decision-id'])]);
+    t.same(eb.input, ea.input, 'the same input in the audit event');
+    t.same(eb.result, ea.result);
+    t.same(eb.admission, ea.admission);
+  });
+}
+
+t.test('a body that is not JSON is a 400 and an event', async (t) => {
+  const mark = pooled.events.length;
+  const r = await pooled.post('/validate', undefined, { raw: '{"apiVersion": ' });
+  t.equal(r.status, 400);
+  t.match(r.json.message, /the body is not valid JSON/);
+  const [event] = await pooled.eventsSince(mark);
+  t.equal(event?.decision, 'error');
+});
+
+t.test('secrets are masked in the audit event, and the policy still sees the value', async (t) => {
+  const review = podReview(base, 'plain', (pod) => pod.spec.containers[0].env.push({ name: 'DB_PASSWORD', value: 'hunter2' }));
+  const r = await pooled.post('/validate', review);
+  const event = await pooled.event(r.json.response.auditAnnotations['decision-id']);
+  t.ok(event.masked?.some((p) => p.endsWith('/value')), 'the env value is masked');
+  t.notMatch(JSON.stringify(event), /hunter2/);
+});
+
+t.test('namespace changes reach the workers', async (t) => {
+  const review = podReview(base, 'plain');
+  t.equal((await pooled.post('/mutate', review)).json.response.auditAnnotations['sidecar-injected'], 'false');
+  await writeFile(join(pooled.dir, 'facts.yaml'), JSON.stringify({ namespaces: [{ name: 'plain', labels: { 'portcullis.io/injection': 'enabled' } }] }));
+  await waitFor(async () => (await pooled.post('/mutate', review)).json.response.auditAnnotations['sidecar-injected'] === 'true');
+  t.pass('injected once the namespace is labelled');
+});
+
+t.test('a new policy snapshot reaches the workers', async (t) => {
+  // A namespace outside the mesh (the test above put "plain" in it).
+  const review = podReview(base, 'elsewhere', (pod) => delete pod.metadata.labels.version);
+  const before = await pooled.post('/validate', review);
+  t.equal(before.json.response.allowed, false);
+  t.match(before.json.response.status.message, /required-labels/, 'required-labels denies by default');
+  // What the data overlay and the bundle manager do on a reload: a new snapshot on the main thread.
+  const { config, engine } = pooled.service.ctx;
+  await engine.setOverlay(mergeData(config.policy.data, { portcullis: { config: { enforcement: { 'required-labels': 'warn' } } } }));
+  const after = await pooled.post('/validate', review);
+  t.equal(after.json.response.allowed, true, 'the overlay applies from the next decision on');
+  t.match(after.json.response.warnings, [/^required-labels:/]);
+});
+
+t.test('a worker that dies fails its decisions and is replaced', async (t) => {
+  const h: Harness = pooled;
+  const workers = new DecisionWorkers(h.service.ctx, {
+    injection: h.service.ctx.config.admission.injection,
+    cluster: h.service.ctx.config.cluster,
+    entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches' },
+    dropManagedFields: true,
+    mask: [],
+    maxMemoryPages: 4096,
+  });
+  await workers.start(1);
+  t.teardown(() => workers.close());
+  const body = () => Buffer.from(JSON.stringify(podReview(base, 'plain')));
+  t.equal((await workers.decide('validate', body())).kind, 'decided');
+  const thread = (workers as unknown as { threads: Array<{ worker: Worker }> }).threads[0];
+  const inFlight = workers.decide('validate', body());
+  await thread?.worker.terminate();
+  await t.rejects(inFlight, /decision worker exited/);
+  await waitFor(async () => workers.running() === 1);
+  t.equal((await workers.decide('validate', body())).kind, 'decided', 'the replacement decides');
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
