@@ -3,8 +3,9 @@
 // injects the sidecar and /validate runs every rule), and an HTTPS echo of the same body (the floor), first
 // at a fixed 1,000 req/s, then as fast as they answer, each figure the median of alternated runs
 // (bench/median.ts). The server runs here, as in production (audit events hashed and written to a file);
-// the load comes from vegeta in its own process (precise constant-rate pacing). The last line is one JSON
-// object with the figures.
+// the load comes from its own process: vegeta at the fixed rate (precise constant-rate pacing), wrk at the
+// maximum (bench/wrk.ts). Decisions run on BENCH_WORKERS worker threads (admission.workers, default 2 on
+// this 2-core machine; 0 decides on the main thread). The last line is one JSON object with the figures.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -16,9 +17,11 @@ import { FIXTURES, ROOT } from '../test/helpers/paths.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
 import { alternate, median, RUNS } from './median.js';
 import { vegeta, type LoadResult } from './vegeta.js';
+import { ensureWrk, wrk } from './wrk.js';
 
 const FIXED_RATE = 1000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 
 type Load = LoadResult & {
   /** Server CPU (user + system) per answered request, in microseconds: the cost that does not depend on the load generator. */
@@ -39,7 +42,9 @@ const CLOCK_TICKS = 100;
 async function load(url: string, ca: string, body: string, options: { workers: number; rate?: number; seconds: number; cpu: () => number }): Promise<Load> {
   const before = options.cpu();
   let used = 0;
-  const result = await vegeta({ url, ca, body, workers: options.workers, seconds: options.seconds, ...(options.rate ? { rate: options.rate } : {}), onDone: () => (used = options.cpu() - before) });
+  const onDone = () => (used = options.cpu() - before);
+  const job = { url, body, workers: options.workers, seconds: options.seconds, onDone };
+  const result = options.rate ? await vegeta({ ...job, ca, rate: options.rate }) : await wrk(job);
   return { ...result, cpu_us: used / Math.max(1, result.requests) };
 }
 
@@ -49,6 +54,7 @@ const line = (name: string, mode: string, l: Load) =>
 
 async function main(): Promise<void> {
   execFileSync('bash', [join(ROOT, 'scripts', 'tools.sh'), 'vegeta'], { stdio: 'inherit' });
+  ensureWrk();
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-admission-'));
   const facts = join(dir, 'facts.yaml');
   await writeFile(facts, JSON.stringify({ namespaces: [{ name: 'payments', labels: { 'portcullis.io/injection': 'enabled' } }] }));
@@ -58,7 +64,7 @@ async function main(): Promise<void> {
     facts: { file: facts },
     admin: { host: '127.0.0.1', port: 0, tokenFile: join(dir, 'token') },
     authz: { enabled: false },
-    admission: { host: '127.0.0.1', port: 0 },
+    admission: { host: '127.0.0.1', port: 0, workers: WORKERS },
     audit: { sinks: [{ type: 'file', path: join(dir, 'audit.log'), maxBytes: 256 * 1024 * 1024, maxFiles: 2 }] },
   });
   await writeFile(join(dir, 'token'), 'bench');
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
   const echoPort = Number(portLine.toString());
   const figures: Record<string, Figures> = {};
   try {
-    console.log(`admission webhook, Node ${process.version} ${process.execArgv.filter((a) => a.includes('-space-size')).join(' ')}, HTTPS keep-alive on loopback, body ${body.length} bytes; median of ${RUNS} runs of ${SECONDS} s, alternated`);
+    console.log(`admission webhook, ${WORKERS} decision workers (admission.workers), Node ${process.version} ${process.execArgv.filter((a) => a.includes('-space-size')).join(' ')}, HTTPS keep-alive on loopback, body ${body.length} bytes; median of ${RUNS} runs of ${SECONDS} s, alternated; fixed rate from vegeta, maximum from wrk`);
     const targets: Record<string, { url: string; cpu: () => number }> = {
       echo: { url: `https://127.0.0.1:${echoPort}/echo`, cpu: cpuOf(echo.pid) },
       mutate: { url: `https://127.0.0.1:${port}/mutate`, cpu: cpuOf() },
@@ -83,7 +89,7 @@ async function main(): Promise<void> {
     for (const { url, cpu } of Object.values(targets)) await load(url, ca, body, { workers: 16, seconds: 3, cpu });
     const jobs = (options: { workers: number; rate?: number }) => Object.fromEntries(Object.entries(targets).map(([name, { url, cpu }]) => [name, () => load(url, ca, body, { ...options, seconds: SECONDS, cpu })]));
     const fixed = await alternate(jobs({ workers: 8, rate: FIXED_RATE }));
-    const max = await alternate(jobs({ workers: 16 }));
+    const max = await alternate(jobs({ workers: 32 }));
     for (const name of Object.keys(targets)) {
       const f = median(fixed[name] ?? [], (l) => l.p99);
       const m = median(max[name] ?? [], (l) => l.rps);
@@ -105,7 +111,7 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   // The issue's figures first (mutate, validate), then the echo floor they are to be read against.
-  console.log(JSON.stringify({ mutate: figures.mutate, validate: figures.validate, echo_floor: figures.echo }));
+  console.log(JSON.stringify({ mutate: figures.mutate, validate: figures.validate, echo_floor: figures.echo, workers: WORKERS }));
 }
 
 interface Figures {
