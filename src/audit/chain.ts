@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DecisionEvent } from './event.js';
 
 export const GENESIS = '0'.repeat(64);
@@ -32,6 +32,7 @@ export function splitLine(line: string): { body: string; hash: string } | undefi
   return { body: `${line.slice(0, m.index)}}`, hash: m[1] as string };
 }
 
+/** One-shot: no Hash object per event for the garbage collector to finalize (a weak handle each). */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
