@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-export const ENTRYPOINTS = ['portcullis/admission/violations', 'portcullis/admission/patches', 'portcullis/authz/decision', 'portcullis/authz/policy_errors'];
+export const ENTRYPOINTS = ['portcullis/admission/violations', 'portcullis/admission/patches', 'portcullis/admission/patches_active', 'portcullis/authz/decision', 'portcullis/authz/policy_errors'];
 
 const { values } = parseArgs({
   options: {

@@ -23,6 +23,10 @@ export const AdmissionConfig = Type.Object(
     maxBodyBytes: Type.Integer({ minimum: 1024, default: 6 * 1024 * 1024, description: 'the API server sends at most ~3 MiB objects, twice for UPDATE' }),
     violationsEntrypoint: Type.String({ default: 'portcullis/admission/violations' }),
     patchesEntrypoint: Type.String({ default: 'portcullis/admission/patches' }),
+    patchesActiveEntrypoint: Type.String({
+      default: 'portcullis/admission/patches_active',
+      description: 'a data-only boolean, evaluated once per policy snapshot: while a bundle provides it and it is false, the patches entrypoint is not evaluated',
+    }),
     dropManagedFields: Type.Boolean({
       default: true,
       description: 'leave metadata.managedFields (server-side apply bookkeeping, often larger than the spec) out of the policy input and the audit log',
@@ -32,6 +36,10 @@ export const AdmissionConfig = Type.Object(
       maximum: 64,
       default: 0,
       description: 'worker threads that parse, evaluate and patch (about one per core beyond the first); 0 decides on the main thread',
+    }),
+    inlineWhenIdle: Type.Boolean({
+      default: true,
+      description: 'with workers, decide on the main thread while it is less than half busy (no hand-over latency at low load); false hands every decision to the workers',
     }),
     injection: InjectionConfig,
   },

@@ -17,7 +17,7 @@ export interface DecideDeps {
   injector: Injector;
   namespace(name: string): NamespaceInfo | null;
   cluster: PolicyInput['context']['cluster'];
-  entrypoints: Record<Webhook, string>;
+  entrypoints: Record<Webhook, string> & { patchesActive: string };
   dropManagedFields: boolean;
   /** Masks and serializes the input for the audit event here, where the input object already is; none when audit.includeInput is false. */
   masker: Masker | undefined;
@@ -75,7 +75,7 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps): De
   let outcome: Outcome;
   let internalError: string | undefined;
   try {
-    outcome = webhook === 'validate' ? validate(snapshot, deps.entrypoints.validate, input, inputJson) : mutate(snapshot, deps.entrypoints.mutate, deps.injector, input);
+    outcome = webhook === 'validate' ? validate(snapshot, deps.entrypoints.validate, input, inputJson) : mutate(snapshot, { patches: deps.entrypoints.mutate, active: deps.entrypoints.patchesActive }, deps.injector, input);
   } catch (err) {
     internalError = (err as Error).stack ?? String(err);
     outcome = failure(deps.entrypoints[webhook], `internal error: ${(err as Error).message}`, input);

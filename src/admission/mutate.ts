@@ -4,6 +4,13 @@ import { applyPatch, asPatch, type PatchOp } from './json-patch.js';
 import { badRequest, failure, nowNs, type Outcome, type PolicyInput } from './outcome.js';
 import { noBundle } from './validate.js';
 
+export interface MutateEntrypoints {
+  /** RFC 6902 operations of the mutation policies. */
+  patches: string;
+  /** Data-only boolean: false when the bundle has no mutation policy configured. */
+  active: string;
+}
+
 export interface Mutation extends Outcome {
   /** Every operation returned, sidecar first, then the mutation policies'. */
   ops: PatchOp[];
@@ -16,7 +23,8 @@ export interface Mutation extends Outcome {
  * entrypoint, evaluated on the injected object so they compose with it. The patch is applied here once,
  * so one that would not apply is refused with a message instead of an opaque API server error.
  */
-export function mutate(snapshot: Snapshot, entrypoint: string, injector: Injector, input: PolicyInput): Mutation {
+export function mutate(snapshot: Snapshot, entrypoints: MutateEntrypoints, injector: Injector, input: PolicyInput): Mutation {
+  const entrypoint = entrypoints.patches;
   const { request } = input;
   const original = request.object;
   if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || !original) {
@@ -42,8 +50,9 @@ export function mutate(snapshot: Snapshot, entrypoint: string, injector: Injecto
 
   const evaluations: Outcome['evaluations'] = [];
   let policyOps: PatchOp[] = [];
-  // The patches entrypoint is optional: a bundle without mutation policies only gets the sidecar.
-  if (snapshot.has(entrypoint)) {
+  // The patches entrypoint is optional: a bundle without mutation policies only gets the sidecar, and so does
+  // one that says none is configured (its data-only `active` entrypoint is false), without the evaluation.
+  if (snapshot.has(entrypoint) && snapshot.dataValue(entrypoints.active) !== false) {
     const start = nowNs();
     try {
       const value = snapshot.evaluate(entrypoint, policyInput);

@@ -3,13 +3,13 @@ import type { NamespaceInfo } from '../facts/facts.js';
 import type { Snapshot, SnapshotSource } from '../policy/engine.js';
 import type { Context } from '../server/context.js';
 import type { InjectionConfig } from './config.js';
-import type { Decision, Webhook } from './decide.js';
+import type { Decision, DecideDeps, Webhook } from './decide.js';
 
 /** What a decision worker is started with (workerData). */
 export interface WorkerSetup {
   injection: InjectionConfig;
   cluster: { name: string; trustDomain: string };
-  entrypoints: Record<Webhook, string>;
+  entrypoints: DecideDeps['entrypoints'];
   dropManagedFields: boolean;
   /** The audit masks; none when the audit log leaves inputs out. */
   mask: string[] | undefined;

@@ -41,6 +41,7 @@ export interface SnapshotSource {
 export class Snapshot {
   /** The same revisions in the shape of OPA's decision log `bundles` field, for audit events. */
   readonly bundles: Readonly<Record<string, { revision: string }>>;
+  private readonly dataValues = new Map<string, unknown>();
 
   constructor(
     private readonly targets: ReadonlyMap<string, Target>,
@@ -57,6 +58,23 @@ export class Snapshot {
 
   get entrypoints(): string[] {
     return [...this.targets.keys()];
+  }
+
+  /**
+   * The value of an entrypoint that reads data only, evaluated without input once per snapshot; undefined
+   * when no bundle provides it or it fails (callers then take the safe path).
+   */
+  dataValue(entrypoint: string): unknown {
+    if (!this.dataValues.has(entrypoint)) {
+      let value: unknown;
+      try {
+        value = this.has(entrypoint) ? this.evaluate(entrypoint, undefined) : undefined;
+      } catch {
+        value = undefined;
+      }
+      this.dataValues.set(entrypoint, value);
+    }
+    return this.dataValues.get(entrypoint);
   }
 
   /** The value of the entrypoint for this input (`serialized`: its JSON, if already made), or undefined when the rule is undefined. */

@@ -1,5 +1,6 @@
 import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
+import { mergeData } from '../../src/policy/data.js';
 import { fixture, patchOf, startHarness, podReview as makePodReview } from './service.js';
 
 const h = await startHarness({
@@ -142,4 +143,25 @@ t.test('non-Pod kinds and DELETE pass through untouched', async (t) => {
   const d = (await h.post('/mutate', del)).json.response;
   t.equal(d.allowed, true);
   t.notOk(d.patch);
+});
+
+t.test('with no mutation policy configured the patches entrypoint is not evaluated; configured again, it is', async (t) => {
+  const { config, engine } = h.service.ctx;
+  const review = () =>
+    podReview('plain', (p) => {
+      delete p.spec.securityContext;
+    });
+  await engine.setOverlay(mergeData(config.policy.data, { portcullis: { config: { mutations: { seccompProfile: { enabled: false }, podLabels: { enabled: false } } } } }));
+  t.teardown(() => engine.setOverlay(config.policy.data));
+  const off = (await h.post('/mutate', review())).json.response;
+  t.notOk(off.patch, 'nothing to change');
+  const skipped = await h.event(off.auditAnnotations['decision-id']);
+  t.equal(skipped.metrics.timer_rego_eval_ns, 0, 'portcullis/admission/patches_active is false: no evaluation');
+  t.match(skipped.result, { injected: false, patches: [] });
+
+  await engine.setOverlay(config.policy.data);
+  const on = (await h.post('/mutate', review())).json.response;
+  t.same(patchOf(on).map((o) => o.path), ['/spec/securityContext', '/metadata/labels/portcullis.io~1managed'], 'the next snapshot evaluates them again');
+  const evaluated = await h.event(on.auditAnnotations['decision-id']);
+  t.ok((evaluated.metrics.timer_rego_eval_ns ?? 0) > 0);
 });

@@ -12,7 +12,7 @@ const namespaces: Array<{ name: string; labels: Record<string, string> }> = [
   { name: 'plain', labels: {} },
 ];
 const inline = await startHarness({ namespaces });
-const pooled = await startHarness({ namespaces, config: { admission: { workers: 2 } } });
+const pooled = await startHarness({ namespaces, config: { admission: { workers: 2, inlineWhenIdle: false } } });
 t.teardown(() => Promise.all([inline.close(), pooled.close()]));
 const base = await fixture('pod-create-deployment.json');
 
@@ -89,7 +89,7 @@ t.test('a worker that dies fails its decisions and is replaced', async (t) => {
   const workers = new DecisionWorkers(h.service.ctx, {
     injection: h.service.ctx.config.admission.injection,
     cluster: h.service.ctx.config.cluster,
-    entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches' },
+    entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
     dropManagedFields: true,
     mask: [],
     maxMemoryPages: 4096,

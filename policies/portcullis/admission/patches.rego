@@ -9,6 +9,18 @@ import rego.v1
 
 patches := array.concat(array.concat(seccomp_patches, pod_label_patches), custom_patches)
 
+# Entry point portcullis/admission/patches_active: whether any mutation is configured at all. It reads data
+# only, so Portcullis evaluates it once per policy snapshot and, while it is false, answers /mutate with the
+# sidecar alone instead of evaluating patches for every Pod. Every patch above needs one of these to hold.
+default patches_active := false
+
+patches_active if {
+	some name in ["seccompProfile", "podLabels"]
+	mutation_enabled(name)
+}
+
+patches_active if count(object.get(mutations, "custom", [])) > 0
+
 # RFC 6901: "~" is escaped before "/", otherwise the "~" of "~1" would be escaped again.
 pointer_segment(s) := replace(replace(s, "~", "~0"), "/", "~1")
 

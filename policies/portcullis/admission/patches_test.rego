@@ -18,6 +18,30 @@ test_no_patches_by_default if {
 	patches({}) == []
 }
 
+patches_active := admission.patches_active
+
+test_inactive_by_default if {
+	not patches_active
+	not patches_active with data.portcullis.config.mutations as {"seccompProfile": {"enabled": false}, "custom": []}
+}
+
+test_active_when_any_mutation_is_configured if {
+	patches_active with data.portcullis.config.mutations as seccomp_on
+	patches_active with data.portcullis.config.mutations as labels_on
+	patches_active with data.portcullis.config.mutations as {"custom": [{"kinds": ["Pod"], "patch": []}]}
+}
+
+# The promise /mutate relies on: while patches_active is false, patches is empty whatever the input.
+test_inactive_means_no_patches if {
+	inputs := [create(pod), create(injected_pod), {}, with_context(fixture_pod_create_deployment, null), update(pod, pod), delete_in_mesh(pod), create(deployment_with({}))]
+	disabled := {"seccompProfile": {"enabled": false}, "podLabels": {"enabled": false, "labels": {"a": "b"}}, "custom": []}
+	every inp in inputs {
+		patches(inp) == [] with data.portcullis.config.mutations as disabled
+		patches(inp) == []
+	}
+	not patches_active with data.portcullis.config.mutations as disabled
+}
+
 test_seccomp_added_with_security_context if {
 	patches(create(pod)) == [{"op": "add", "path": "/spec/securityContext", "value": {"seccompProfile": {"type": "RuntimeDefault"}}}] with data.portcullis.config.mutations as seccomp_on
 }
