@@ -8,6 +8,7 @@ import { decide, type Decision, type DecideDeps, type Webhook } from './decide.j
 import { meshValidateRoute } from './api.js';
 import { Injector } from './injection/injector.js';
 import { API_VERSION } from './review.js';
+import { InlineGate } from './inline-gate.js';
 import { DecisionWorkers } from './workers.js';
 
 /**
@@ -41,7 +42,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   const rotate = (m: TlsMaterial) => app.server.setSecureContext(serverTlsOptions(m, ctx.config.tls.minVersion));
   ctx.tls.on('change', rotate);
 
-  const entrypoints: Record<Webhook, string> = { validate: config.violationsEntrypoint, mutate: config.patchesEntrypoint };
+  const entrypoints: DecideDeps['entrypoints'] = { validate: config.violationsEntrypoint, mutate: config.patchesEntrypoint, patchesActive: config.patchesActiveEntrypoint };
   const mask = ctx.config.audit.includeInput ? ctx.config.audit.mask : undefined;
   const inline: Omit<DecideDeps, 'snapshot'> = {
     injector,
@@ -63,9 +64,10 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     throw err;
   }
 
+  const gate = workers && config.inlineWhenIdle ? new InlineGate() : undefined;
   const handle = (webhook: Webhook) => async (req: FastifyRequest, reply: FastifyReply) => {
     const body = req.body as Buffer;
-    const decision = workers ? await workers.decide(webhook, body) : decide(webhook, body, { ...inline, snapshot: ctx.engine.current() });
+    const decision = workers && !gate?.inline ? await workers.decide(webhook, body) : decide(webhook, body, { ...inline, snapshot: ctx.engine.current() });
     if (decision.kind === 'malformed') return malformed(webhook, req, reply, decision);
     if (decision.internalError) ctx.log.error({ err: decision.internalError, uid: decision.request.uid, webhook }, 'admission decision failed');
     account(ctx, {
@@ -158,6 +160,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       ctx.tls.off('change', rotate);
       injector.stop();
       await app.close();
+      gate?.close();
       await workers?.close();
     },
   };

@@ -38,8 +38,8 @@ for (let i = 0; facts.namespace(namespace)?.labels['portcullis.io/injection'] !=
   await new Promise((r) => setTimeout(r, 50));
 }
 
-// Decisions on two worker threads, as a multi-core Pod runs them; the namespaces reach them from the informer.
-const h = await startHarness({ facts, config: { admission: { workers: 2 }, policy: { data: { portcullis: { config: { enforcement: { 'required-labels': 'warn' } } } } } } });
+// Decisions on two worker threads (every one handed over), as a busy multi-core Pod runs them; the namespaces reach them from the informer.
+const h = await startHarness({ facts, config: { admission: { workers: 2, inlineWhenIdle: false }, policy: { data: { portcullis: { config: { enforcement: { 'required-labels': 'warn' } } } } } } });
 t.teardown(() => h.close());
 
 /** A manifest of webhooks/, sent to this process and limited to this test's namespace (the plane is shared). */
