@@ -23,6 +23,11 @@ export interface LoadJob {
   rate?: number;
   workers: number;
   seconds: number;
+  /**
+   * Seconds of load before the measured `seconds`, left out of every figure: vegeta opens its connections
+   * while the rate ramps up, and those TLS handshakes are not the steady state being measured.
+   */
+  warmup?: number;
   /** Called as soon as the load stops, before its results are read (to stop a CPU measurement). */
   onDone?: () => void;
 }
@@ -30,6 +35,8 @@ export interface LoadJob {
 export interface LoadResult {
   rps: number;
   requests: number;
+  /** Answered during the warm-up, not in the figures (CPU accounting needs them). */
+  warmupRequests?: number;
   non2xx: number;
   errors: number;
   /** Latencies in milliseconds. */
@@ -48,7 +55,7 @@ export async function vegeta(job: LoadJob): Promise<LoadResult> {
       target.push(`@${join(dir, 'body')}`);
     }
     await writeFile(join(dir, 'targets'), `${target.join('\n')}\n`);
-    const args = ['attack', `-targets=${join(dir, 'targets')}`, `-duration=${job.seconds}s`, '-keepalive=true', `-workers=${job.workers}`];
+    const args = ['attack', `-targets=${join(dir, 'targets')}`, `-duration=${job.seconds + (job.warmup ?? 0)}s`, '-keepalive=true', `-workers=${job.workers}`];
     if (job.rate) args.push(`-rate=${job.rate}/s`, `-max-workers=${job.workers * 8}`);
     else args.push('-rate=0', `-max-workers=${job.workers}`);
     if (job.ca) {
@@ -66,10 +73,18 @@ export async function vegeta(job: LoadJob): Promise<LoadResult> {
     let errors = 0;
     let first = Infinity;
     let last = 0;
+    let measuredFrom: number | undefined;
+    let warmupRequests = 0;
     for await (const line of createInterface({ input: encoded.stdout })) {
       if (!line) continue;
       const r = JSON.parse(line) as { code: number; latency: number; timestamp: string; error: string };
       const start = Date.parse(r.timestamp);
+      // Results come in the order requests were sent: the first one dates the warm-up.
+      measuredFrom ??= start + (job.warmup ?? 0) * 1000;
+      if (start < measuredFrom) {
+        warmupRequests++;
+        continue;
+      }
       first = Math.min(first, start);
       last = Math.max(last, start + r.latency / 1e6);
       if (r.error) errors++;
@@ -80,7 +95,7 @@ export async function vegeta(job: LoadJob): Promise<LoadResult> {
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
     // Achieved throughput over the span from the first request to the last answer (a slow server stretches it).
     const seconds = Math.max(job.seconds, (last - first) / 1000);
-    return { rps: latencies.length / seconds, requests: latencies.length, non2xx, errors, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: latencies.at(-1) ?? NaN };
+    return { rps: latencies.length / seconds, requests: latencies.length, warmupRequests, non2xx, errors, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: latencies.at(-1) ?? NaN };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
