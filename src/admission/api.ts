@@ -24,7 +24,7 @@ export function meshValidateRoute(app: FastifyInstance, ctx: Context, injector: 
     }
     const snapshot = ctx.engine.current();
     const context: PolicyInput['context'] = { namespace: request.namespace ? ctx.facts.namespace(request.namespace) : null, cluster: ctx.config.cluster };
-    const mutation = mutate(snapshot, { patches: config.patchesEntrypoint, active: config.patchesActiveEntrypoint }, injector, { request, context });
+    const mutation = mutate(snapshot, { mutate: config.patchesEntrypoint, patchesActive: config.patchesActiveEntrypoint }, injector, { request, context });
     const injection = mutation.result as { injected?: boolean; reason?: string } | undefined;
     const validation = validate(snapshot, config.violationsEntrypoint, {
       request: mutation.object && mutation.object !== request.object ? { ...request, object: mutation.object as Record<string, unknown> } : request,

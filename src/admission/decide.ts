@@ -4,7 +4,7 @@ import type { Masker, SerializedInput } from '../audit/mask.js';
 import type { NamespaceInfo } from '../facts/facts.js';
 import type { Snapshot } from '../policy/engine.js';
 import type { Injector } from './injection/injector.js';
-import { mutate } from './mutate.js';
+import { mutate, type MutateEntrypoints } from './mutate.js';
 import { failure, type Outcome, type PolicyInput } from './outcome.js';
 import { API_VERSION, dropManagedFields, parseReview, ReviewError, type AdmissionRequest } from './review.js';
 import { validate } from './validate.js';
@@ -17,7 +17,7 @@ export interface DecideDeps {
   injector: Injector;
   namespace(name: string): NamespaceInfo | null;
   cluster: PolicyInput['context']['cluster'];
-  entrypoints: Record<Webhook, string> & { patchesActive: string };
+  entrypoints: { validate: string } & MutateEntrypoints;
   dropManagedFields: boolean;
   /** Masks and serializes the input for the audit event here, where the input object already is; none when audit.includeInput is false. */
   masker: Masker | undefined;
@@ -75,7 +75,7 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps): De
   let outcome: Outcome;
   let internalError: string | undefined;
   try {
-    outcome = webhook === 'validate' ? validate(snapshot, deps.entrypoints.validate, input, inputJson) : mutate(snapshot, { patches: deps.entrypoints.mutate, active: deps.entrypoints.patchesActive }, deps.injector, input);
+    outcome = webhook === 'validate' ? validate(snapshot, deps.entrypoints.validate, input, inputJson) : mutate(snapshot, deps.entrypoints, deps.injector, input);
   } catch (err) {
     internalError = (err as Error).stack ?? String(err);
     outcome = failure(deps.entrypoints[webhook], `internal error: ${(err as Error).message}`, input);

@@ -6,9 +6,9 @@ import { noBundle } from './validate.js';
 
 export interface MutateEntrypoints {
   /** RFC 6902 operations of the mutation policies. */
-  patches: string;
+  mutate: string;
   /** Data-only boolean: false when the bundle has no mutation policy configured. */
-  active: string;
+  patchesActive: string;
 }
 
 export interface Mutation extends Outcome {
@@ -24,7 +24,7 @@ export interface Mutation extends Outcome {
  * so one that would not apply is refused with a message instead of an opaque API server error.
  */
 export function mutate(snapshot: Snapshot, entrypoints: MutateEntrypoints, injector: Injector, input: PolicyInput): Mutation {
-  const entrypoint = entrypoints.patches;
+  const entrypoint = entrypoints.mutate;
   const { request } = input;
   const original = request.object;
   if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || !original) {
@@ -52,7 +52,7 @@ export function mutate(snapshot: Snapshot, entrypoints: MutateEntrypoints, injec
   let policyOps: PatchOp[] = [];
   // The patches entrypoint is optional: a bundle without mutation policies only gets the sidecar, and so does
   // one that says none is configured (its data-only `active` entrypoint is false), without the evaluation.
-  if (snapshot.has(entrypoint) && snapshot.dataValue(entrypoints.active) !== false) {
+  if (snapshot.has(entrypoint) && snapshot.dataValue(entrypoints.patchesActive) !== false) {
     const start = nowNs();
     try {
       const value = snapshot.evaluate(entrypoint, policyInput);
