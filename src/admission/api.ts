@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../server/context.js';
 import type { Injector } from './injection/injector.js';
+import { applyPatch } from './json-patch.js';
 import { mutate } from './mutate.js';
 import type { PolicyInput } from './outcome.js';
 import { API_VERSION, parseReview, ReviewError, type AdmissionRequest } from './review.js';
@@ -26,10 +27,9 @@ export function meshValidateRoute(app: FastifyInstance, ctx: Context, injector: 
     const context: PolicyInput['context'] = { namespace: request.namespace ? ctx.facts.namespace(request.namespace) : null, cluster: ctx.config.cluster };
     const mutation = mutate(snapshot, { mutate: config.patchesEntrypoint, patchesActive: config.patchesActiveEntrypoint }, injector, { request, context });
     const injection = mutation.result as { injected?: boolean; reason?: string } | undefined;
-    const validation = validate(snapshot, config.violationsEntrypoint, {
-      request: mutation.object && mutation.object !== request.object ? { ...request, object: mutation.object as Record<string, unknown> } : request,
-      context,
-    });
+    // mutate() checked that the operations apply (the policies') or made them for this object (the sidecar's).
+    const mutated = mutation.ops.length > 0 && request.object ? (applyPatch(request.object, mutation.ops) as Record<string, unknown>) : undefined;
+    const validation = validate(snapshot, config.violationsEntrypoint, { request: mutated ? { ...request, object: mutated } : request, context });
     const refusal = [mutation, validation].find((o) => !o.response.allowed);
     return {
       allowed: refusal === undefined,

@@ -14,54 +14,49 @@ export interface MutateEntrypoints {
 export interface Mutation extends Outcome {
   /** Every operation returned, sidecar first, then the mutation policies'. */
   ops: PatchOp[];
-  /** The object with the patch applied, what the API server goes on with. */
-  object: unknown;
 }
 
 /**
  * The mutating webhook: sidecar injection for new Pods, then the optional operations of the patches
- * entrypoint, evaluated on the injected object so they compose with it. The patch is applied here once,
- * so one that would not apply is refused with a message instead of an opaque API server error.
+ * entrypoint, evaluated on the injected object so they compose with it. The policies' operations are
+ * applied here once, so one that would not apply is refused with a message instead of an opaque API server
+ * error; the sidecar's are made for this very object (the tests apply them), so while no mutation policy is
+ * active the injected Pod is never built: a deep copy of the Pod per review that nothing would read.
  */
 export function mutate(snapshot: Snapshot, entrypoints: MutateEntrypoints, injector: Injector, input: PolicyInput): Mutation {
   const entrypoint = entrypoints.mutate;
   const { request } = input;
   const original = request.object;
   if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || !original) {
-    return { response: { allowed: true }, decision: 'allow', path: entrypoint, input, result: { patch: [] }, violations: [], evaluations: [], ops: [], object: original };
+    return { response: { allowed: true }, decision: 'allow', path: entrypoint, input, result: { patch: [] }, violations: [], evaluations: [], ops: [] };
   }
   // Fail closed like the validating webhook: without a policy nothing is admitted, mutated or not.
-  if (Object.keys(snapshot.revisions).length === 0) return unchanged(failure(entrypoint, noBundle(snapshot, entrypoint), input), original);
+  if (Object.keys(snapshot.revisions).length === 0) return unchanged(failure(entrypoint, noBundle(snapshot, entrypoint), input));
 
   let injection;
   try {
     injection = injector.plan(request, original, input.context.namespace);
   } catch (err) {
-    return unchanged(failure(entrypoint, `sidecar injection failed: ${(err as Error).message}`, input), original);
+    return unchanged(failure(entrypoint, `sidecar injection failed: ${(err as Error).message}`, input));
   }
-  if ('denied' in injection) return unchanged(badRequest(entrypoint, injection.denied, input), original);
-
-  let object: unknown = original;
-  let policyInput = input;
-  if (injection.injected) {
-    object = applyPatch(original, injection.ops);
-    policyInput = { request: { ...request, object: object as Record<string, unknown> }, context: input.context };
-  }
+  if ('denied' in injection) return unchanged(badRequest(entrypoint, injection.denied, input));
 
   const evaluations: Outcome['evaluations'] = [];
   let policyOps: PatchOp[] = [];
   // The patches entrypoint is optional: a bundle without mutation policies only gets the sidecar, and so does
   // one that says none is configured (its data-only `active` entrypoint is false), without the evaluation.
   if (snapshot.has(entrypoint) && snapshot.dataValue(entrypoints.patchesActive) !== false) {
+    const injected = injection.injected ? applyPatch(original, injection.ops) : original;
+    const policyInput = injection.injected ? { request: { ...request, object: injected as Record<string, unknown> }, context: input.context } : input;
     const start = nowNs();
     try {
       const value = snapshot.evaluate(entrypoint, policyInput);
       evaluations.push({ entrypoint, ns: Number(nowNs() - start) });
       policyOps = value === undefined ? [] : asPatch(value);
-      object = applyPatch(object, policyOps);
+      applyPatch(injected, policyOps);
     } catch (err) {
       if (evaluations.length === 0) evaluations.push({ entrypoint, ns: Number(nowNs() - start) });
-      return unchanged(failure(entrypoint, `mutation policy: ${(err as Error).message}`, input, evaluations), original);
+      return unchanged(failure(entrypoint, `mutation policy: ${(err as Error).message}`, input, evaluations));
     }
   }
 
@@ -86,10 +81,9 @@ export function mutate(snapshot: Snapshot, entrypoints: MutateEntrypoints, injec
     violations: [],
     evaluations,
     ops,
-    object,
   };
 }
 
-function unchanged(outcome: Outcome, object: unknown): Mutation {
-  return { ...outcome, ops: [], object };
+function unchanged(outcome: Outcome): Mutation {
+  return { ...outcome, ops: [] };
 }
