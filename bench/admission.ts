@@ -7,7 +7,9 @@
 // server runs here, as in production (audit events hashed and written to a file);
 // the load comes from its own process: vegeta at the fixed rate (precise constant-rate pacing), wrk at the
 // maximum (bench/wrk.ts). Decisions run on BENCH_WORKERS worker threads (admission.workers, default 2 on
-// this 2-core machine; 0 decides on the main thread). The last line is one JSON object with the figures.
+// this 2-core machine; 0 decides on the main thread). Each run also reports how long the server's main
+// thread was ready to run but waited for a core (/proc schedstat): on two shared vCPUs that wait, which the
+// load generator and the hypervisor cause, is most of the p99. The last line is one JSON object with the figures.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -30,6 +32,8 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 type Load = LoadResult & {
   /** Server CPU (user + system) per answered request, in microseconds: the cost that does not depend on the load generator. */
   cpu_us?: number;
+  /** Milliseconds per second the server's main thread was ready to run but waited for a core (the VM's and the load generator's share of the latency). */
+  wait_ms_per_s?: number;
 };
 
 /** CPU time (user + system) in microseconds of this process, or of another one read from /proc. */
@@ -43,18 +47,33 @@ const cpuOf = (pid?: number) => () => {
 };
 const CLOCK_TICKS = 100;
 
-async function load(url: string, ca: string, body: string, options: { workers: number; rate?: number; seconds: number; cpu: () => number }): Promise<Load> {
-  const before = options.cpu();
+/** Nanoseconds a process's main thread has spent runnable but not running (the second field of schedstat). */
+const waitOf = (pid = process.pid) => () => Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+
+interface Target {
+  url: string;
+  cpu: () => number;
+  wait: () => number;
+}
+
+async function load(target: Target, ca: string, body: string, options: { workers: number; rate?: number; seconds: number }): Promise<Load> {
+  const [cpuBefore, waitBefore, started] = [target.cpu(), target.wait(), performance.now()];
   let used = 0;
-  const onDone = () => (used = options.cpu() - before);
-  const job = { url, body, workers: options.workers, seconds: options.seconds, onDone };
+  let waited = 0;
+  let elapsed = 1;
+  const onDone = () => {
+    used = target.cpu() - cpuBefore;
+    waited = target.wait() - waitBefore;
+    elapsed = (performance.now() - started) / 1000;
+  };
+  const job = { url: target.url, body, workers: options.workers, seconds: options.seconds, onDone };
   const result = options.rate ? await vegeta({ ...job, ca, rate: options.rate, warmup: WARMUP }) : await wrk(job);
-  return { ...result, cpu_us: used / Math.max(1, result.requests + (result.warmupRequests ?? 0)) };
+  return { ...result, cpu_us: used / Math.max(1, result.requests + (result.warmupRequests ?? 0)), wait_ms_per_s: waited / 1e6 / elapsed };
 }
 
 const ms = (v: number) => `${v.toFixed(3)} ms`;
 const line = (name: string, mode: string, l: Load) =>
-  `${name.padEnd(8)} ${mode.padEnd(16)} ${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   server CPU ${(l.cpu_us ?? 0).toFixed(0)} µs/req${l.errors || l.non2xx ? `   errors ${l.errors} non-2xx ${l.non2xx}` : ''}`;
+  `${name.padEnd(8)} ${mode.padEnd(16)} ${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   server CPU ${(l.cpu_us ?? 0).toFixed(0)} µs/req   main thread waiting for a core ${(l.wait_ms_per_s ?? 0).toFixed(0)} ms/s${l.errors || l.non2xx ? `   errors ${l.errors} non-2xx ${l.non2xx}` : ''}`;
 
 async function main(): Promise<void> {
   execFileSync('bash', [join(ROOT, 'scripts', 'tools.sh'), 'vegeta'], { stdio: 'inherit' });
@@ -84,14 +103,14 @@ async function main(): Promise<void> {
   const figures: Record<string, Figures> = {};
   try {
     console.log(`admission webhook, ${WORKERS} decision workers (admission.workers), Node ${process.version} ${process.execArgv.filter((a) => a.includes('-space-size')).join(' ')}, HTTPS keep-alive on loopback, body ${body.length} bytes; median of ${RUNS} runs of ${SECONDS} s, alternated; fixed rate from vegeta (after ${WARMUP} s of warm-up), maximum from wrk`);
-    const targets: Record<string, { url: string; cpu: () => number }> = {
-      echo: { url: `https://127.0.0.1:${echoPort}/echo`, cpu: cpuOf(echo.pid) },
-      mutate: { url: `https://127.0.0.1:${port}/mutate`, cpu: cpuOf() },
-      validate: { url: `https://127.0.0.1:${port}/validate`, cpu: cpuOf() },
+    const targets: Record<string, Target> = {
+      echo: { url: `https://127.0.0.1:${echoPort}/echo`, cpu: cpuOf(echo.pid), wait: waitOf(echo.pid) },
+      mutate: { url: `https://127.0.0.1:${port}/mutate`, cpu: cpuOf(), wait: waitOf() },
+      validate: { url: `https://127.0.0.1:${port}/validate`, cpu: cpuOf(), wait: waitOf() },
     };
     // Warm-up: JIT, WASM tier-up, TLS sessions.
-    for (const { url, cpu } of Object.values(targets)) await load(url, ca, body, { workers: 16, seconds: 3, cpu });
-    const jobs = (options: { workers: number; rate?: number }) => Object.fromEntries(Object.entries(targets).map(([name, { url, cpu }]) => [name, () => load(url, ca, body, { ...options, seconds: SECONDS, cpu })]));
+    for (const target of Object.values(targets)) await load(target, ca, body, { workers: 16, seconds: 3 });
+    const jobs = (options: { workers: number; rate?: number }) => Object.fromEntries(Object.entries(targets).map(([name, target]) => [name, () => load(target, ca, body, { ...options, seconds: SECONDS })]));
     const fixed = await alternate(jobs({ workers: 8, rate: FIXED_RATE }));
     const max = await alternate(jobs({ workers: 32 }));
     for (const name of Object.keys(targets)) {
@@ -107,6 +126,7 @@ async function main(): Promise<void> {
         p99_ms_max: round(m.p99),
         cpu_us_per_request: Math.round(m.cpu_us ?? 0),
         cpu_us_per_request_at_1000: Math.round(f.cpu_us ?? 0),
+        main_thread_wait_ms_per_s_at_1000: Math.round(f.wait_ms_per_s ?? 0),
       };
     }
   } finally {
@@ -126,6 +146,7 @@ interface Figures {
   p99_ms_max: number;
   cpu_us_per_request: number;
   cpu_us_per_request_at_1000: number;
+  main_thread_wait_ms_per_s_at_1000: number;
 }
 
 function round(v: number): number {
