@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { join } from 'node:path';
 import pino from 'pino';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
@@ -34,7 +35,29 @@ type Load = LoadResult & {
   cpu_us?: number;
   /** Milliseconds per second the server's main thread was ready to run but waited for a core (the VM's and the load generator's share of the latency). */
   wait_ms_per_s?: number;
+  /** The server's main-thread garbage collections during the run (in-process targets only). */
+  gc?: GcPauses;
 };
+
+interface GcPauses {
+  minor: number;
+  minorMedianMs: number;
+  major: number;
+  majorMaxMs: number;
+}
+
+// The server runs in this process: its main thread's collections are observed here, to tell a run's pauses apart.
+const collections: Array<{ at: number; ms: number; minor: boolean }> = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push({ at: e.startTime, ms: e.duration, minor: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR });
+}).observe({ entryTypes: ['gc'] });
+
+function pausesBetween(from: number, to: number): GcPauses {
+  const during = collections.filter((c) => c.at >= from && c.at <= to);
+  const minor = during.filter((c) => c.minor).map((c) => c.ms);
+  const major = during.filter((c) => !c.minor).map((c) => c.ms);
+  return { minor: minor.length, minorMedianMs: minor.length > 0 ? median(minor, (v) => v) : 0, major: major.length, majorMaxMs: Math.max(0, ...major) };
+}
 
 /** CPU time (user + system) in microseconds of this process, or of another one read from /proc. */
 const cpuOf = (pid?: number) => () => {
@@ -54,26 +77,33 @@ interface Target {
   url: string;
   cpu: () => number;
   wait: () => number;
+  /** The server runs in this process (its collections are observed). */
+  here: boolean;
 }
 
 async function load(target: Target, ca: string, body: string, options: { workers: number; rate?: number; seconds: number }): Promise<Load> {
   const [cpuBefore, waitBefore, started] = [target.cpu(), target.wait(), performance.now()];
   let used = 0;
   let waited = 0;
-  let elapsed = 1;
+  let ended = started + 1000;
   const onDone = () => {
     used = target.cpu() - cpuBefore;
     waited = target.wait() - waitBefore;
-    elapsed = (performance.now() - started) / 1000;
+    ended = performance.now();
   };
   const job = { url: target.url, body, workers: options.workers, seconds: options.seconds, onDone };
   const result = options.rate ? await vegeta({ ...job, ca, rate: options.rate, warmup: WARMUP }) : await wrk(job);
-  return { ...result, cpu_us: used / Math.max(1, result.requests + (result.warmupRequests ?? 0)), wait_ms_per_s: waited / 1e6 / elapsed };
+  return {
+    ...result,
+    cpu_us: used / Math.max(1, result.requests + (result.warmupRequests ?? 0)),
+    wait_ms_per_s: waited / 1e3 / (ended - started),
+    ...(target.here ? { gc: pausesBetween(started, ended) } : {}),
+  };
 }
 
 const ms = (v: number) => `${v.toFixed(3)} ms`;
 const line = (name: string, mode: string, l: Load) =>
-  `${name.padEnd(8)} ${mode.padEnd(16)} ${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   server CPU ${(l.cpu_us ?? 0).toFixed(0)} µs/req   main thread waiting for a core ${(l.wait_ms_per_s ?? 0).toFixed(0)} ms/s${l.errors || l.non2xx ? `   errors ${l.errors} non-2xx ${l.non2xx}` : ''}`;
+  `${name.padEnd(8)} ${mode.padEnd(16)} ${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   server CPU ${(l.cpu_us ?? 0).toFixed(0)} µs/req   main thread waiting for a core ${(l.wait_ms_per_s ?? 0).toFixed(0)} ms/s${l.gc ? `   GC: ${l.gc.minor} minor (median ${l.gc.minorMedianMs.toFixed(1)} ms), ${l.gc.major} full${l.gc.major ? ` (max ${l.gc.majorMaxMs.toFixed(1)} ms)` : ''}` : ''}${l.errors || l.non2xx ? `   errors ${l.errors} non-2xx ${l.non2xx}` : ''}`;
 
 async function main(): Promise<void> {
   execFileSync('bash', [join(ROOT, 'scripts', 'tools.sh'), 'vegeta'], { stdio: 'inherit' });
@@ -104,9 +134,9 @@ async function main(): Promise<void> {
   try {
     console.log(`admission webhook, ${WORKERS} decision workers (admission.workers), Node ${process.version} ${process.execArgv.filter((a) => a.includes('-space-size')).join(' ')}, HTTPS keep-alive on loopback, body ${body.length} bytes; median of ${RUNS} runs of ${SECONDS} s, alternated; fixed rate from vegeta (after ${WARMUP} s of warm-up), maximum from wrk`);
     const targets: Record<string, Target> = {
-      echo: { url: `https://127.0.0.1:${echoPort}/echo`, cpu: cpuOf(echo.pid), wait: waitOf(echo.pid) },
-      mutate: { url: `https://127.0.0.1:${port}/mutate`, cpu: cpuOf(), wait: waitOf() },
-      validate: { url: `https://127.0.0.1:${port}/validate`, cpu: cpuOf(), wait: waitOf() },
+      echo: { url: `https://127.0.0.1:${echoPort}/echo`, cpu: cpuOf(echo.pid), wait: waitOf(echo.pid), here: false },
+      mutate: { url: `https://127.0.0.1:${port}/mutate`, cpu: cpuOf(), wait: waitOf(), here: true },
+      validate: { url: `https://127.0.0.1:${port}/validate`, cpu: cpuOf(), wait: waitOf(), here: true },
     };
     // Warm-up: JIT, WASM tier-up, TLS sessions.
     for (const target of Object.values(targets)) await load(target, ca, body, { workers: 16, seconds: 3 });
