@@ -31,24 +31,40 @@ export class FileSink implements AuditSink {
     this.stream = this.open();
   }
 
-  /** One write per batch: the per-write cost of a stream is larger than that of a few more bytes. */
+  /** One write per batch (per file, when it rotates): the per-write cost of a stream is larger than that of a few more bytes. */
   write(lines: string[]): void {
     if (this.stream.writableLength > (this.options.maxBufferBytes ?? 16 * 1024 * 1024)) {
       this.dropped += lines.length;
       return;
     }
-    let chunk = '';
-    for (const line of lines) {
-      const bytes = Buffer.byteLength(line) + 1;
+    const sizes = lines.map((line) => Buffer.byteLength(line) + 1);
+    let first = 0;
+    for (const [i, bytes] of sizes.entries()) {
       if (this.size > 0 && this.size + bytes > this.options.maxBytes) {
-        if (chunk) this.stream.write(chunk);
-        chunk = '';
+        this.writeLines(lines, sizes, first, i);
+        first = i;
         this.rotate();
       }
       this.size += bytes;
-      chunk += `${line}\n`;
     }
-    if (chunk) this.stream.write(chunk);
+    this.writeLines(lines, sizes, first, lines.length);
+  }
+
+  /**
+   * Lines [from, to) encoded straight into one buffer: concatenating them into a string first would copy
+   * every line once more (and flatten the result) before the stream encodes it anyway.
+   */
+  private writeLines(lines: string[], sizes: number[], from: number, to: number): void {
+    if (from === to) return;
+    let total = 0;
+    for (let i = from; i < to; i++) total += sizes[i] as number;
+    const chunk = Buffer.allocUnsafe(total);
+    let offset = 0;
+    for (let i = from; i < to; i++) {
+      offset += chunk.write(lines[i] as string, offset);
+      chunk[offset++] = 0x0a;
+    }
+    this.stream.write(chunk);
   }
 
   flush(): Promise<void> {
