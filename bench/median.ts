@@ -4,10 +4,10 @@
 
 export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-/** Runs each job `RUNS` times, round-robin (a, b, a, b, ...), so the systems compared share the noisy moments. */
-export async function alternate<T>(jobs: Record<string, () => Promise<T>>): Promise<Record<string, T[]>> {
+/** Runs each job `runs` times, round-robin (a, b, a, b, ...), so the systems compared share the noisy moments. */
+export async function alternate<T>(jobs: Record<string, () => Promise<T>>, runs = RUNS): Promise<Record<string, T[]>> {
   const results: Record<string, T[]> = Object.fromEntries(Object.keys(jobs).map((k) => [k, []]));
-  for (let i = 0; i < RUNS; i++) for (const [name, job] of Object.entries(jobs)) results[name]?.push(await job());
+  for (let i = 0; i < runs; i++) for (const [name, job] of Object.entries(jobs)) results[name]?.push(await job());
   return results;
 }
 
