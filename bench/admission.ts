@@ -7,9 +7,9 @@
 // server runs here, as in production (audit events hashed and written to a file);
 // the load comes from its own process: vegeta at the fixed rate (precise constant-rate pacing), wrk at the
 // maximum (bench/wrk.ts). Decisions run on BENCH_WORKERS worker threads (admission.workers, default 2 on
-// this 2-core machine; 0 decides on the main thread). Each run also reports how long the server's main
-// thread was ready to run but waited for a core (/proc schedstat): on two shared vCPUs that wait, which the
-// load generator and the hypervisor cause, is most of the p99. The last line is one JSON object with the figures.
+// this 2-core machine; 0 decides on the main thread). Each run also reports what its tail is made of: how
+// long the server's main thread was ready to run but waited for a core (/proc schedstat), and its garbage
+// collections. The last line is one JSON object with the figures.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
