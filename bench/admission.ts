@@ -62,35 +62,35 @@ function pausesBetween(from: number, to: number): GcPauses {
 }
 
 /** CPU time (user + system) in microseconds of this process, or of another one read from /proc. */
-const cpuOf = (pid?: number) => () => {
+function cpuOf(pid?: number): number {
   if (pid === undefined) {
     const u = process.cpuUsage();
     return u.user + u.system;
   }
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-};
+}
 const CLOCK_TICKS = 100;
 
 /** Nanoseconds a process's main thread has spent runnable but not running (the second field of schedstat). */
-const waitOf = (pid = process.pid) => () => Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+function waitOf(pid = process.pid): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+}
 
 interface Target {
   url: string;
-  cpu: () => number;
-  wait: () => number;
-  /** The server runs in this process (its collections are observed). */
-  here: boolean;
+  /** The server's process when it is not this one (the echo). */
+  pid?: number;
 }
 
 async function load(target: Target, ca: string, body: string, options: { workers: number; rate?: number; seconds: number }): Promise<Load> {
-  const [cpuBefore, waitBefore, started] = [target.cpu(), target.wait(), performance.now()];
+  const [cpuBefore, waitBefore, started] = [cpuOf(target.pid), waitOf(target.pid), performance.now()];
   let used = 0;
   let waited = 0;
   let ended = started + 1000;
   const onDone = () => {
-    used = target.cpu() - cpuBefore;
-    waited = target.wait() - waitBefore;
+    used = cpuOf(target.pid) - cpuBefore;
+    waited = waitOf(target.pid) - waitBefore;
     ended = performance.now();
   };
   const job = { url: target.url, body, workers: options.workers, seconds: options.seconds, onDone };
@@ -99,7 +99,7 @@ async function load(target: Target, ca: string, body: string, options: { workers
     ...result,
     cpu_us: used / Math.max(1, result.requests + (result.warmupRequests ?? 0)),
     wait_ms_per_s: waited / 1e3 / (ended - started),
-    ...(target.here ? { gc: pausesBetween(started, ended) } : {}),
+    ...(target.pid === undefined ? { gc: pausesBetween(started, ended) } : {}),
   };
 }
 
@@ -136,9 +136,9 @@ async function main(): Promise<void> {
   try {
     console.log(`admission webhook, ${WORKERS} decision workers (admission.workers), Node ${process.version} ${process.execArgv.filter((a) => a.includes('-space-size')).join(' ')}, HTTPS keep-alive on loopback, body ${body.length} bytes; median of ${RUNS} runs of ${SECONDS} s, alternated; fixed rate from vegeta (after ${WARMUP} s of warm-up), maximum from wrk`);
     const targets: Record<string, Target> = {
-      echo: { url: `https://127.0.0.1:${echoPort}/echo`, cpu: cpuOf(echo.pid), wait: waitOf(echo.pid), here: false },
-      mutate: { url: `https://127.0.0.1:${port}/mutate`, cpu: cpuOf(), wait: waitOf(), here: true },
-      validate: { url: `https://127.0.0.1:${port}/validate`, cpu: cpuOf(), wait: waitOf(), here: true },
+      echo: { url: `https://127.0.0.1:${echoPort}/echo`, pid: echo.pid },
+      mutate: { url: `https://127.0.0.1:${port}/mutate` },
+      validate: { url: `https://127.0.0.1:${port}/validate` },
     };
     // Warm-up: JIT, WASM tier-up, TLS sessions.
     for (const target of Object.values(targets)) await load(target, ca, body, { workers: 16, seconds: 3 });
