@@ -7,15 +7,23 @@ import rego.v1
 
 destination_rule if group_kind == "networking.istio.io/DestinationRule"
 
+builtin_in_mesh_host_suffixes := [".svc.cluster.local", ".svc"]
+
 in_mesh_host(host) if not contains(host, ".")
 
-in_mesh_host(host) if endswith(host, ".svc.cluster.local")
-
-in_mesh_host(host) if endswith(host, ".svc")
-
 in_mesh_host(host) if {
-	some suffix in in_mesh_host_suffixes
+	some suffix in array.concat(builtin_in_mesh_host_suffixes, in_mesh_host_suffixes)
 	endswith(host, suffix)
+}
+
+# A wildcard host covers every host ending in its domain part, so "*.local" or "*.cluster.local"
+# also covers payments.team.svc.cluster.local: it is in the mesh when some in-mesh suffix ends with
+# that domain part ("*" alone has no dot and is a short name above).
+in_mesh_host(host) if {
+	startswith(host, "*")
+	domain := trim_prefix(host, "*")
+	some suffix in array.concat(builtin_in_mesh_host_suffixes, in_mesh_host_suffixes)
+	endswith(suffix, domain)
 }
 
 # [field of the tls block, where it applies] for every place a DestinationRule can set client TLS.

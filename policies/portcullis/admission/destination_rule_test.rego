@@ -18,6 +18,27 @@ test_in_mesh_hosts_require_istio_mutual if {
 	}
 }
 
+test_wildcard_hosts_covering_the_mesh_require_istio_mutual if {
+	every host in ["*.local", "*.cluster.local", "*.svc.cluster.local", "*.team.svc.cluster.local", "*.svc", "*.team.svc", "*.LOCAL"] {
+		only(create(destination_rule({"host": host, "trafficPolicy": tls("SIMPLE")})), "destination-rule-istio-mutual")
+		only(create(destination_rule({"host": host, "trafficPolicy": tls("DISABLE")})), "destination-rule-istio-mutual")
+		clean(create(destination_rule({"host": host, "trafficPolicy": tls("ISTIO_MUTUAL")})))
+	}
+}
+
+test_wildcard_external_hosts_may_use_simple_tls if {
+	every host in ["*.example.com", "*.stripe.com", "*.localhost", "*.cluster.local.example.com", "*.svc.example.com", "*.internal"] {
+		clean(create(destination_rule({"host": host, "trafficPolicy": tls("SIMPLE")})))
+	}
+}
+
+test_wildcard_host_covering_a_configured_suffix_is_in_mesh if {
+	every host in ["*.internal", "*.mesh.internal", "*.b.mesh.internal"] {
+		only(create(destination_rule({"host": host, "trafficPolicy": tls("SIMPLE")})), "destination-rule-istio-mutual") with data.portcullis.config.mesh.inMeshHostSuffixes as [".mesh.internal"]
+	}
+	clean(create(destination_rule({"host": "*.other.internal", "trafficPolicy": tls("SIMPLE")}))) with data.portcullis.config.mesh.inMeshHostSuffixes as [".mesh.internal"]
+}
+
 test_external_host_may_use_simple_tls if {
 	clean(create(destination_rule({"host": "api.stripe.com", "trafficPolicy": tls("SIMPLE")})))
 }
