@@ -39,6 +39,13 @@ default_deny_deleters := object.get(mesh, ["defaultDenyPolicy", "deletableBy"], 
 	"system:kube-controller-manager",
 ])
 
+# Only the namespace controller, emptying a terminating root namespace, may delete the mesh-wide
+# PeerAuthentication. The garbage collector is left out on purpose: anyone who may edit the policy's
+# metadata could otherwise give it an owner and delete that owner.
+mesh_wide_peer_authentication_deleters := object.get(mesh, ["meshWidePeerAuthentication", "deletableBy"], [
+	"system:serviceaccount:kube-system:namespace-controller",
+])
+
 allowed_capabilities := object.get(config, ["allowlists", "capabilities"], ["NET_BIND_SERVICE"])
 
 allowed_image_registries := object.get(config, ["allowlists", "imageRegistries"], ["registry.example.com", "ghcr.io/portcullis"])

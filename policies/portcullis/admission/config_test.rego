@@ -25,6 +25,7 @@ test_rego_defaults_match_shipped_data if {
 		"proxy": {"containerName": admission.proxy_container_name, "imageRepository": admission.proxy_image_repository},
 		"init": {"containerName": admission.init_container_name, "imageRepository": admission.init_image_repository, "capabilities": admission.init_capabilities},
 		"defaultDenyPolicy": {"name": admission.default_deny_policy_name, "deletableBy": admission.default_deny_deleters},
+		"meshWidePeerAuthentication": {"deletableBy": admission.mesh_wide_peer_authentication_deleters},
 		"allowlists": {"capabilities": admission.allowed_capabilities, "imageRegistries": admission.allowed_image_registries, "jwtIssuers": admission.allowed_jwt_issuers},
 		"requiredPodLabels": admission.required_pod_labels,
 	} with data.portcullis.config as {}
@@ -36,6 +37,7 @@ test_rego_defaults_match_shipped_data if {
 		"proxy": c.mesh.proxy,
 		"init": c.mesh.init,
 		"defaultDenyPolicy": c.mesh.defaultDenyPolicy,
+		"meshWidePeerAuthentication": c.mesh.meshWidePeerAuthentication,
 		"allowlists": c.allowlists,
 		"requiredPodLabels": c.requiredPodLabels,
 	}

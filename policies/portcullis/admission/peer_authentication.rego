@@ -3,7 +3,9 @@
 # An absent mode or UNSET inherits from the parent policy (workload -> namespace -> mesh-wide), and
 # every parent is held to this rule too, so inheriting is allowed. The exception is the mesh-wide
 # policy (root namespace, no selector): its parent is Istio's built-in PERMISSIVE default, so it
-# must say STRICT itself. A port-level UNSET inherits the policy's own mode and is allowed.
+# must say STRICT itself. A port-level UNSET inherits the policy's own mode and is allowed. For the
+# same reason the mesh-wide policy may not be deleted, nor turned into a workload policy by an
+# update that adds a selector: either reverts the whole mesh to PERMISSIVE.
 package portcullis.admission
 
 import rego.v1
@@ -12,10 +14,14 @@ peer_authentication if group_kind == "security.istio.io/PeerAuthentication"
 
 inherited_mtls_modes := {"UNSET", ""}
 
-mesh_wide_peer_authentication if {
+mesh_wide(policy_spec) if {
 	request_namespace == root_namespace
-	count(object.get(spec, ["selector", "matchLabels"], {})) == 0
+	count(object.get(policy_spec, ["selector", "matchLabels"], {})) == 0
 }
+
+mesh_wide_peer_authentication if mesh_wide(spec)
+
+old_mesh_wide_peer_authentication if mesh_wide(object.get(old_object, "spec", {}))
 
 violation contains {
 	"rule": "peer-authentication-strict",
@@ -61,4 +67,36 @@ violation contains {
 	mode != "STRICT"
 	not mode in inherited_mtls_modes
 	field := concat("", ["spec.portLevelMtls[", quote(port), "].mode"])
+}
+
+violation contains {
+	"rule": "peer-authentication-strict",
+	"msg": concat("", [
+		"PeerAuthentication ", quote(object_name), " is the mesh-wide policy (namespace ", root_namespace,
+		", no selector) and cannot be deleted: without it every workload falls back to Istio's PERMISSIVE",
+		" default and accepts plain text; to change it, replace it with a STRICT one instead",
+		" (apply it again with spec.mtls.mode STRICT)",
+	]),
+	"details": {"name": object_name, "namespace": root_namespace},
+} if {
+	operation == "DELETE"
+	peer_authentication
+	old_mesh_wide_peer_authentication
+	not object.get(input.request, ["userInfo", "username"], "") in mesh_wide_peer_authentication_deleters
+}
+
+violation contains {
+	"rule": "peer-authentication-strict",
+	"msg": concat("", [
+		"PeerAuthentication ", quote(object_name), " is the mesh-wide policy (namespace ", root_namespace,
+		", no selector) and spec.selector would turn it into a workload policy, leaving the mesh on Istio's",
+		" PERMISSIVE default: keep it without a selector (spec.mtls.mode STRICT) and create a separate",
+		" PeerAuthentication for the selected workloads",
+	]),
+	"details": {"field": "spec.selector", "name": object_name, "namespace": root_namespace},
+} if {
+	operation == "UPDATE"
+	peer_authentication
+	old_mesh_wide_peer_authentication
+	not mesh_wide_peer_authentication
 }

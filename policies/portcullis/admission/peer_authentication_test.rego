@@ -63,3 +63,50 @@ test_fixing_update_allowed_and_weakening_update_denied if {
 }
 
 test_delete_of_permissive_policy_allowed if clean(delete_in_mesh(peer_authentication({"mtls": {"mode": "PERMISSIVE"}})))
+
+root_delete(old, username) := object.union(review("DELETE", null, old, plain_namespace), {"request": {
+	"namespace": "istio-system",
+	"userInfo": {"username": username},
+}})
+
+mesh_wide_strict := object.union(root_peer_authentication({"mtls": {"mode": "STRICT"}}), {"metadata": {"name": "default"}})
+
+test_deleting_the_mesh_wide_policy_denied if {
+	inp := root_delete(mesh_wide_strict, "alice@example.com")
+	only(inp, "peer-authentication-strict")
+	messages(inp, "peer-authentication-strict") == {"PeerAuthentication \"default\" is the mesh-wide policy (namespace istio-system, no selector) and cannot be deleted: without it every workload falls back to Istio's PERMISSIVE default and accepts plain text; to change it, replace it with a STRICT one instead (apply it again with spec.mtls.mode STRICT)"}
+	only(root_delete(root_peer_authentication({}), "alice@example.com"), "peer-authentication-strict")
+	only(root_delete(root_peer_authentication({"selector": {"matchLabels": {}}, "mtls": {"mode": "STRICT"}}), "alice@example.com"), "peer-authentication-strict")
+	only(json.remove(root_delete(mesh_wide_strict, "x"), ["request/userInfo"]), "peer-authentication-strict")
+}
+
+test_deleting_other_peer_authentications_allowed if {
+	workload := root_peer_authentication({"selector": {"matchLabels": {"app": "gateway"}}, "mtls": {"mode": "STRICT"}})
+	clean(root_delete(workload, "alice@example.com"))
+	clean(delete_in_mesh(peer_authentication({"mtls": {"mode": "STRICT"}})))
+	clean(root_delete(mesh_wide_strict, "alice@example.com")) with data.portcullis.config.mesh.rootNamespace as "mesh-root"
+}
+
+test_mesh_wide_policy_deletion_by_namespace_controller_or_with_exemption if {
+	clean(root_delete(mesh_wide_strict, "system:serviceaccount:kube-system:namespace-controller"))
+	only(root_delete(mesh_wide_strict, "system:serviceaccount:kube-system:generic-garbage-collector"), "peer-authentication-strict")
+	clean(root_delete(mesh_wide_strict, "ops")) with data.portcullis.config.mesh.meshWidePeerAuthentication.deletableBy as ["ops"]
+	clean(root_delete(mesh_wide_strict, "alice@example.com")) with data.portcullis.config.exemptions.rules as {"peer-authentication-strict": {"objects": ["PeerAuthentication/istio-system/default"]}}
+	only(root_delete(mesh_wide_strict, "alice@example.com"), "peer-authentication-strict") with data.portcullis.config.exemptions.rules as {"peer-authentication-strict": {"objects": ["PeerAuthentication/istio-system/other"]}}
+}
+
+test_update_moving_the_mesh_wide_policy_to_workloads_denied if {
+	scoped := object.union(mesh_wide_strict, {"spec": {"selector": {"matchLabels": {"app": "gateway"}}}})
+	inp := in_root_namespace(update(mesh_wide_strict, scoped))
+	only(inp, "peer-authentication-strict")
+	{v.details.field | some v in violations(inp)} == {"spec.selector"}
+	messages(inp, "peer-authentication-strict") == {"PeerAuthentication \"default\" is the mesh-wide policy (namespace istio-system, no selector) and spec.selector would turn it into a workload policy, leaving the mesh on Istio's PERMISSIVE default: keep it without a selector (spec.mtls.mode STRICT) and create a separate PeerAuthentication for the selected workloads"}
+}
+
+test_updates_keeping_the_mesh_wide_scope_or_outside_it_allowed if {
+	scoped := object.union(mesh_wide_strict, {"spec": {"selector": {"matchLabels": {"app": "gateway"}}}})
+	clean(in_root_namespace(update(scoped, mesh_wide_strict)))
+	clean(in_root_namespace(update(root_peer_authentication({"mtls": {"mode": "PERMISSIVE"}}), mesh_wide_strict)))
+	clean(in_root_namespace(update(mesh_wide_strict, object.union(mesh_wide_strict, {"spec": {"selector": {"matchLabels": {}}}}))))
+	clean(update(peer_authentication({"mtls": {"mode": "STRICT"}}), object.union(peer_authentication({"mtls": {"mode": "STRICT"}}), {"spec": {"selector": {"matchLabels": {"app": "a"}}}})))
+}
