@@ -4,7 +4,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiException, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type V1EphemeralContainer,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import t from 'tap';
 import { parse as parseYaml } from 'yaml';
 import { InformerFacts } from '../../src/kube/facts.js';
@@ -151,3 +161,92 @@ t.test('a dry-run create is evaluated, answered and not stored', async (t) => {
   const events = await h.eventsSince(mark, 3);
   t.ok(events.every((e) => e.admission?.dry_run === true), 'recorded as dry runs');
 });
+
+t.test('ephemeral containers (kubectl debug) are judged by the Pod rules', async (t) => {
+  await core.createNamespacedPod({ namespace, body: pod('debug-target') });
+  // What kubectl debug sends: a strategic merge patch of the pods/ephemeralcontainers subresource.
+  const debug = (container: V1EphemeralContainer) =>
+    core.patchNamespacedPodEphemeralcontainers(
+      { name: 'debug-target', namespace, body: { spec: { ephemeralContainers: [container] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+  const err = await refusal(debug({ name: 'shell', image: 'registry.example.com/debug:1.0.0', securityContext: { privileged: true } }));
+  t.equal(err?.code, 403, 'a privileged debug container is refused');
+  t.match(err?.body, /admission webhook \\?"validate\.portcullis\.io\\?" denied the request: .*no-privileged: container \\?"shell\\?" runs privileged/);
+  const unpinned = await refusal(debug({ name: 'shell', image: 'docker.io/library/busybox', securityContext: { allowPrivilegeEscalation: false } }));
+  t.equal(unpinned?.code, 403, 'so is an image from anywhere');
+  t.notOk((await core.readNamespacedPod({ name: 'debug-target', namespace })).spec?.ephemeralContainers?.length, 'nothing added');
+
+  const added = await debug({ name: 'shell', image: 'registry.example.com/debug:1.0.0', securityContext: { allowPrivilegeEscalation: false } });
+  t.same(
+    added.spec?.ephemeralContainers?.map((c) => c.name),
+    ['shell'],
+    'a compliant one (allowed registry, pinned tag, not privileged) is added',
+  );
+  await h.service.ctx.audit.flush();
+  t.match(
+    h.events.find((e) => e.admission?.name === 'debug-target' && e.admission.operation === 'UPDATE' && e.decision === 'allow'),
+    { admission: { webhook: 'validate' } },
+    'through /validate',
+  );
+});
+
+t.test('a Pod with generateName and no annotations at all is stored with the sidecar and its status', async (t) => {
+  const body = pod('', (p) => {
+    p.metadata = { generateName: 'gen-', labels: p.metadata?.labels };
+  });
+  t.notOk(body.metadata?.annotations, 'no annotations map');
+  const created = await core.createNamespacedPod({ namespace, body });
+  const name = created.metadata?.name ?? '';
+  t.match(name, /^gen-[a-z0-9]{5}$/, 'named by the API server');
+  const stored = await core.readNamespacedPod({ name, namespace });
+  t.equal(proxies(stored), 1, 'injected');
+  t.equal(stored.spec?.initContainers?.[0]?.name, 'portcullis-init');
+  const annotations = stored.metadata?.annotations ?? {};
+  t.match(JSON.parse(annotations['sidecar.portcullis.io/status'] ?? '{}'), { containers: ['portcullis-proxy'], initContainers: ['portcullis-init'] }, 'the status annotation, its key with a slash');
+  t.equal(annotations['kubectl.kubernetes.io/default-container'], 'web');
+});
+
+t.test("a normal user cannot delete the namespace's default-deny AuthorizationPolicy", async (t) => {
+  const ap = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name }, spec });
+  const policies = { group: 'security.istio.io', version: 'v1', namespace, plural: 'authorizationpolicies' };
+  await custom.createNamespacedCustomObject({ ...policies, body: ap('default-deny', {}) });
+  await custom.createNamespacedCustomObject({
+    ...policies,
+    body: ap('allow-web', { selector: { matchLabels: { app: 'web' } }, rules: [{ from: [{ source: { principals: [`cluster.local/ns/${namespace}/sa/web`] } }] }] }),
+  });
+
+  // A ServiceAccount RBAC lets delete AuthorizationPolicies here, with a token of its own: only admission stands in the way.
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'developer' } } });
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'policy-editor' }, rules: [{ apiGroups: ['security.istio.io'], resources: ['authorizationpolicies'], verbs: ['get', 'list', 'delete'] }] } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: { metadata: { name: 'developer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'policy-editor' }, subjects: [{ kind: 'ServiceAccount', name: 'developer', namespace }] },
+  });
+  const token = await core.createNamespacedServiceAccountToken({ name: 'developer', namespace, body: { spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 600 } } });
+  const server = kc.getCurrentCluster();
+  const user = new KubeConfig();
+  user.loadFromOptions({
+    clusters: [{ name: 'test', server: server?.server ?? '', caData: server?.caData, caFile: server?.caFile, skipTLSVerify: false }],
+    users: [{ name: 'developer', token: token.status?.token }],
+    contexts: [{ name: 'developer', cluster: 'test', user: 'developer' }],
+    currentContext: 'developer',
+  });
+  const asDeveloper = user.makeApiClient(CustomObjectsApi);
+
+  const err = await refusal(asDeveloper.deleteNamespacedCustomObject({ ...policies, name: 'default-deny' }));
+  t.equal(err?.code, 403);
+  t.match(err?.body, /admission webhook \\?"validate\.portcullis\.io\\?" denied the request: .*authorization-policy-default-deny: AuthorizationPolicy \\?"default-deny\\?" is the default-deny policy of mesh namespace/);
+  t.ok(await custom.getNamespacedCustomObject({ ...policies, name: 'default-deny' }), 'still there');
+  await h.service.ctx.audit.flush();
+  t.match(
+    h.events.find((e) => e.admission?.name === 'default-deny' && e.admission.operation === 'DELETE'),
+    { decision: 'deny', admission: { webhook: 'validate', user: `system:serviceaccount:${namespace}:developer` } },
+    'judged as the developer',
+  );
+
+  await asDeveloper.deleteNamespacedCustomObject({ ...policies, name: 'allow-web' });
+  t.equal((await refusal(custom.getNamespacedCustomObject({ ...policies, name: 'allow-web' })))?.code, 404, 'the same user deletes any other policy');
+});
+

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import t from 'tap';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_VALUES } from '../../src/admission/injection/defaults.js';
+import { SidecarTemplate } from '../../src/admission/injection/sidecar.js';
+import type { DataObject } from '../../src/policy/data.js';
 import { parseConfig } from '../../src/server/config.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { ROOT } from '../helpers/paths.js';
@@ -28,6 +31,8 @@ const NON_DEFAULT = {
   'injection.template': 'containers: []',
   'podAntiAffinity': 'hard',
   nodeRegions: 'false',
+  'injection.nativeSidecar': 'true',
+  'injection.excludedNamespaces[0]': 'monitoring',
 };
 
 t.test('helm lint --strict passes with default and non-default values', async (t) => {
@@ -50,7 +55,7 @@ t.test('values.schema.json refuses what cannot work', async (t) => {
   }
 });
 
-const configOf = (docs: Manifest[]) => parseConfig(parseYaml(find(docs, 'ConfigMap', 'portcullis-config')?.data['config.yaml'] as string), 'rendered config.yaml');
+const configOf = (docs: Manifest[], fullname = 'portcullis') => parseConfig(parseYaml(find(docs, 'ConfigMap', `${fullname}-config`)?.data['config.yaml'] as string), 'rendered config.yaml');
 
 t.test('defaults: self-managed certificates, two hardened replicas, RBAC limited to the code', async (t) => {
   const ns = 'portcullis-system';
@@ -104,7 +109,7 @@ t.test('defaults: self-managed certificates, two hardened replicas, RBAC limited
   t.equal(role?.metadata.namespace, ns, 'Secret and Lease rights only in the release namespace');
 });
 
-t.test('the webhooks are those of webhooks/*.yaml, pointed at the Service, excluding kube-system and the release namespace', async (t) => {
+t.test('the webhooks are those of webhooks/*.yaml, pointed at the Service, excluding kube-system, kube-public and the release namespace', async (t) => {
   const ns = 'mesh-control';
   const docs = await render(ns);
   for (const [file, kind] of [['mutating.yaml', 'MutatingWebhookConfiguration'], ['validating.yaml', 'ValidatingWebhookConfiguration']] as const) {
@@ -115,8 +120,54 @@ t.test('the webhooks are those of webhooks/*.yaml, pointed at the Service, exclu
     for (const field of ['name', 'admissionReviewVersions', 'sideEffects', 'timeoutSeconds', 'failurePolicy', 'matchPolicy', 'reinvocationPolicy']) t.same(got[field], want[field], `${kind}: same ${field}`);
     t.same(got.clientConfig.service, { ...want.clientConfig.service, namespace: ns }, `${kind}: the release's Service, same path and port`);
     t.notOk(got.clientConfig.caBundle, `${kind}: no caBundle in the chart (Portcullis writes it; helm upgrades leave it)`);
-    t.same(got.namespaceSelector.matchExpressions[0].values, ['kube-system', ns]);
+    const [expression] = want.namespaceSelector.matchExpressions;
+    const values = expression.values.map((v: string) => (v === 'portcullis-system' ? ns : v));
+    t.same(got.namespaceSelector, { matchExpressions: [{ ...expression, values }] }, `${kind}: the manifest's namespaceSelector, with the release namespace for portcullis-system`);
+    t.same(got.namespaceSelector.matchExpressions[0].values, ['kube-system', 'kube-public', ns]);
   }
+  const validating = find(docs, 'ValidatingWebhookConfiguration')?.webhooks[0];
+  t.ok(
+    validating.rules.some((r: { resources: string[]; operations: string[] }) => r.resources.includes('pods/ephemeralcontainers') && r.operations.includes('UPDATE')),
+    'ephemeral containers (kubectl debug) are validated',
+  );
+  t.notOk(find(docs, 'MutatingWebhookConfiguration')?.webhooks[0].rules.some((r: { resources: string[] }) => r.resources.includes('pods/ephemeralcontainers')), 'and not mutated');
+});
+
+/** The rendered sidecar values file, and the proxy the built-in template makes with it. */
+async function sidecarOf(docs: Manifest[], fullname: string) {
+  const values = parseYaml(find(docs, 'ConfigMap', `${fullname}-injection`)?.data['values.yaml'] as string) as DataObject;
+  const proxy = SidecarTemplate.load(undefined, [values]).sidecar({ namespace: 'app', name: 'web', serviceAccount: 'web', cluster: { name: 'c', trustDomain: 'cluster.local' }, overrides: {} }).containers[0] as unknown as { env: Array<{ name: string; value?: string }> };
+  return { values, address: proxy.env.find((e) => e.name === 'PORTCULLIS_AUTHZ_ADDRESS')?.value };
+}
+
+t.test("the sidecars call ext_authz on this release's Service unless told otherwise", async (t) => {
+  const docs = await render('mesh-control', {}, 'edge');
+  const service = find(docs, 'Service', 'edge-portcullis');
+  const grpc = service?.spec.ports.find((p: { name: string }) => p.name === 'grpc-authz');
+  const { address } = await sidecarOf(docs, 'edge-portcullis');
+  t.equal(address, `edge-portcullis.mesh-control.svc:${grpc.port}`, "the release's fullname, namespace and gRPC port");
+  t.not(address, DEFAULT_VALUES.authz.address, 'not the built-in default');
+  t.equal((await sidecarOf(await render('portcullis-system'), 'portcullis')).address, 'portcullis.portcullis-system.svc:9191', 'the default release: the default address');
+
+  const set = await sidecarOf(await render('mesh-control', { 'injection.values.authz.address': 'authz.example:9000', 'injection.values.proxy.logLevel': 'debug' }, 'edge'), 'edge-portcullis');
+  t.equal(set.address, 'authz.example:9000', 'an address in injection.values wins');
+  t.equal((set.values.proxy as DataObject).logLevel, 'debug', 'the other values are kept');
+  const inConfig = await render('mesh-control', { 'config.admission.injection.values.authz.address': 'authz.example:9001' }, 'edge');
+  t.match(configOf(inConfig, 'edge-portcullis').admission.injection.values, { authz: { address: 'authz.example:9001' } });
+  t.notOk((await sidecarOf(inConfig, 'edge-portcullis')).values.authz, 'one set in config is not overridden by the values file');
+});
+
+t.test('injection settings: native sidecar and excluded namespaces', async (t) => {
+  const defaults = configOf(await render('portcullis-system')).admission.injection;
+  t.equal(defaults.nativeSidecar, false);
+  t.same(defaults.excludedNamespaces, []);
+  const docs = await render('mesh-control', { 'injection.nativeSidecar': 'true', 'injection.excludedNamespaces[0]': 'monitoring', 'injection.excludedNamespaces[1]': 'batch' }, 'edge');
+  const injection = configOf(docs, 'edge-portcullis').admission.injection;
+  t.equal(injection.nativeSidecar, true, 'admission.injection.nativeSidecar');
+  t.same(injection.excludedNamespaces, ['monitoring', 'batch'], 'admission.injection.excludedNamespaces');
+  t.equal(injection.valuesFile, '/etc/portcullis/injection/values.yaml', 'the values file is still read');
+  const out = await render('x', { 'injection.nativeSidecar': 'yes' }).catch((err: Error) => err);
+  t.match(out instanceof Error ? out.message : 'rendered', /nativeSidecar/, 'the schema wants a boolean');
 });
 
 t.test('non-default values: cert-manager, ServiceMonitor, three replicas, default-deny, restricted egress', async (t) => {

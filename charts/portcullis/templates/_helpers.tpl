@@ -50,7 +50,7 @@ annotations:
 {{- end }}
 {{- end -}}
 
-{{/* Both webhooks skip these namespaces: the release's own, so a broken Portcullis can always be repaired. */}}
+{{/* Both webhooks skip these namespaces (webhooks.excludedNamespaces: kube-system and kube-public by default) and the release's own, so a broken Portcullis can always be repaired. */}}
 {{- define "portcullis.namespaceSelector" -}}
 namespaceSelector:
   matchExpressions:
@@ -69,4 +69,10 @@ clientConfig:
     namespace: {{ .root.Release.Namespace }}
     path: {{ .path }}
     port: 8443
+{{- end -}}
+
+{{/* The Service's ext_authz gRPC port, and the address the injected sidecars call it on. */}}
+{{- define "portcullis.authzGrpcPort" -}}9191{{- end -}}
+{{- define "portcullis.authzAddress" -}}
+{{- printf "%s.%s.svc:%s" (include "portcullis.fullname" .) .Release.Namespace (include "portcullis.authzGrpcPort" .) -}}
 {{- end -}}
