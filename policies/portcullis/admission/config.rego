@@ -52,6 +52,13 @@ allowed_image_registries := object.get(config, ["allowlists", "imageRegistries"]
 
 allowed_jwt_issuers := object.get(config, ["allowlists", "jwtIssuers"], ["https://issuer.example.com"])
 
+# Traffic the sidecar may be bypassed for (traffic-interception); nothing by default.
+allowed_excluded_inbound_ports := object.get(config, ["allowlists", "excludedInboundPorts"], [])
+
+allowed_excluded_outbound_ports := object.get(config, ["allowlists", "excludedOutboundPorts"], [])
+
+allowed_excluded_outbound_ip_ranges := object.get(config, ["allowlists", "excludedOutboundIPRanges"], [])
+
 required_pod_labels := object.get(config, "requiredPodLabels", ["app", "version"])
 
 exemptions := object.get(config, "exemptions", {})

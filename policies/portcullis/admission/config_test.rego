@@ -26,7 +26,12 @@ test_rego_defaults_match_shipped_data if {
 		"init": {"containerName": admission.init_container_name, "imageRepository": admission.init_image_repository, "capabilities": admission.init_capabilities},
 		"defaultDenyPolicy": {"name": admission.default_deny_policy_name, "deletableBy": admission.default_deny_deleters},
 		"meshWidePeerAuthentication": {"deletableBy": admission.mesh_wide_peer_authentication_deleters},
-		"allowlists": {"capabilities": admission.allowed_capabilities, "imageRegistries": admission.allowed_image_registries, "jwtIssuers": admission.allowed_jwt_issuers},
+		"allowlists": {
+			"capabilities": admission.allowed_capabilities, "imageRegistries": admission.allowed_image_registries, "jwtIssuers": admission.allowed_jwt_issuers,
+			"excludedInboundPorts": admission.allowed_excluded_inbound_ports,
+			"excludedOutboundPorts": admission.allowed_excluded_outbound_ports,
+			"excludedOutboundIPRanges": admission.allowed_excluded_outbound_ip_ranges,
+		},
 		"requiredPodLabels": admission.required_pod_labels,
 	} with data.portcullis.config as {}
 	defaults == {
