@@ -24,7 +24,9 @@ export function meshValidateRoute(app: FastifyInstance, ctx: Context, injector: 
       return reply.code(400).send({ error: 'bad request', message: err.message });
     }
     const snapshot = ctx.engine.current();
-    const context: PolicyInput['context'] = { namespace: request.namespace ? ctx.facts.namespace(request.namespace) : null, cluster: ctx.config.cluster };
+    // A namespace the informers have not seen yet is read, as the webhooks would; one that cannot be read is unknown.
+    const namespace = request.namespace ? (ctx.facts.namespace(request.namespace) ?? (await ctx.facts.lookupNamespace?.(request.namespace).catch(() => null)) ?? null) : null;
+    const context: PolicyInput['context'] = { namespace, cluster: ctx.config.cluster };
     const mutation = mutate(snapshot, { mutate: config.patchesEntrypoint, patchesActive: config.patchesActiveEntrypoint }, injector, { request, context });
     const injection = mutation.result as { injected?: boolean; reason?: string } | undefined;
     // mutate() checked that the operations apply (the policies') or made them for this object (the sidecar's).

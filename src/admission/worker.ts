@@ -18,10 +18,11 @@ let namespaces = new Map<string, NamespaceInfo>();
 const deps: DecideDeps = {
   snapshot: new Snapshot(new Map(), {}),
   injector,
-  namespace: (name) => namespaces.get(name) ?? null,
+  namespace: (name) => namespaces.get(name) ?? (setup.lookups ? undefined : null),
   cluster: setup.cluster,
   entrypoints: setup.entrypoints,
   dropManagedFields: setup.dropManagedFields,
+  maxJsonDepth: setup.maxJsonDepth,
   masker: setup.mask ? new Masker(setup.mask) : undefined,
 };
 /** Set while a new snapshot is being instantiated: decisions sent after it wait for it. */
@@ -51,7 +52,9 @@ function handle(message: ToWorker): void {
       return;
     case 'decide':
       try {
-        port.postMessage({ type: 'decided', id: message.id, decision: decide(message.webhook, message.body, deps) });
+        const decision = decide(message.webhook, message.body, deps, message.read);
+        // An unknown namespace hands the body back: its memory goes with it, as it came.
+        port.postMessage({ type: 'decided', id: message.id, decision }, decision.kind === 'unknown-namespace' ? [decision.body.buffer as ArrayBuffer] : []);
       } catch (err) {
         port.postMessage({ type: 'failed', id: message.id, message: (err as Error).message });
       }

@@ -3,7 +3,7 @@ import type { NamespaceInfo } from '../facts/facts.js';
 import type { Snapshot, SnapshotSource } from '../policy/engine.js';
 import type { Context } from '../server/context.js';
 import type { InjectionConfig } from './config.js';
-import type { Decision, DecideDeps, Webhook } from './decide.js';
+import type { Decision, DecideDeps, NamespaceRead, UnknownNamespace, Webhook } from './decide.js';
 
 /** What a decision worker is started with (workerData). */
 export interface WorkerSetup {
@@ -11,26 +11,29 @@ export interface WorkerSetup {
   cluster: { name: string; trustDomain: string };
   entrypoints: DecideDeps['entrypoints'];
   dropManagedFields: boolean;
+  maxJsonDepth: number;
   /** The audit masks; none when the audit log leaves inputs out. */
   mask: string[] | undefined;
   maxMemoryPages: number;
+  /** Whether a namespace missing from the copy is worth a read from the API server (informer facts). */
+  lookups: boolean;
 }
 
 export type ToWorker =
   | { type: 'snapshot'; source: SnapshotSource }
   | { type: 'namespaces'; list: NamespaceInfo[] }
-  | { type: 'decide'; id: number; webhook: Webhook; body: Uint8Array };
+  | { type: 'decide'; id: number; webhook: Webhook; body: Uint8Array; read?: NamespaceRead };
 
 type FromWorker =
   | { type: 'ready' }
   | { type: 'start-failed'; message: string }
-  | { type: 'decided'; id: number; decision: Decision }
+  | { type: 'decided'; id: number; decision: Decision | UnknownNamespace }
   | { type: 'failed'; id: number; message: string }
   | { type: 'log'; level: 'info' | 'error'; obj: object; msg: string };
 
 interface Thread {
   worker: Worker;
-  pending: Map<number, { resolve(d: Decision): void; reject(e: Error): void }>;
+  pending: Map<number, { resolve(d: Decision | UnknownNamespace): void; reject(e: Error): void }>;
   /** What this thread was last sent, so each is sent again only when it changed. */
   snapshot?: Snapshot;
   generation?: number;
@@ -60,7 +63,7 @@ export class DecisionWorkers {
     await Promise.all(Array.from({ length: count }, (_, i) => this.spawn(i)));
   }
 
-  decide(webhook: Webhook, body: Buffer): Promise<Decision> {
+  decide(webhook: Webhook, body: Uint8Array, read?: NamespaceRead): Promise<Decision | UnknownNamespace> {
     // The least busy thread: a slow decision does not hold up those queued behind it elsewhere.
     let thread: Thread | undefined;
     for (const t of this.threads) if (t && (!thread || t.pending.size < thread.pending.size)) thread = t;
@@ -72,7 +75,7 @@ export class DecisionWorkers {
     const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
     return new Promise((resolve, reject) => {
       t.pending.set(id, { resolve, reject });
-      t.worker.postMessage({ type: 'decide', id, webhook, body: own } satisfies ToWorker, [own.buffer as ArrayBuffer]);
+      t.worker.postMessage({ type: 'decide', id, webhook, body: own, ...(read ? { read } : {}) } satisfies ToWorker, [own.buffer as ArrayBuffer]);
     });
   }
 

@@ -22,6 +22,11 @@ export interface PodInfo {
 
 export interface ClusterFacts {
   namespace(name: string): NamespaceInfo | null;
+  /**
+   * Asks the source of truth for a namespace that namespace() does not know (informers that are behind);
+   * null when it does not exist. Absent where namespace() is the whole truth (a facts file).
+   */
+  lookupNamespace?(name: string): Promise<NamespaceInfo | null>;
   podByIp(ip: string): PodInfo | undefined;
   /** Pods running as this identity; a workload's labels when the caller is known only by its SPIFFE ID. */
   podsByIdentity(namespace: string, serviceAccount: string): PodInfo[];

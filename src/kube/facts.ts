@@ -1,6 +1,11 @@
 import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { PodIndex, REGION_LABEL, type ClusterFacts, type NamespaceInfo, type PodInfo } from '../facts/facts.js';
+import { withDeadline } from './deadline.js';
+import { isNotFound } from './errors.js';
 import { Reflector } from './reflector.js';
+
+/** How long a live read of a namespace may take: well inside the webhooks' 5 s timeout. */
+const LOOKUP_DEADLINE_MS = 2000;
 
 export interface InformerFactsOptions {
   kc: KubeConfig;
@@ -26,16 +31,20 @@ export class InformerFacts implements ClusterFacts {
   readonly nodes: Reflector<V1Node, NodeInfo> | undefined;
   private readonly index = new PodIndex();
   private generation = 0;
+  private readonly api: CoreV1Api;
+  /** Namespaces read live because the informer had not seen them yet; the informer's copy replaces them. */
+  private readonly lookedUp = new Map<string, NamespaceInfo>();
+  private readonly lookups = new Map<string, Promise<NamespaceInfo | null>>();
 
   constructor(options: InformerFactsOptions) {
-    const api = options.kc.makeApiClient(CoreV1Api);
+    const api = (this.api = options.kc.makeApiClient(CoreV1Api));
     const common = { kc: options.kc, resyncMs: options.resyncMs, watchTimeoutSeconds: options.watchTimeoutSeconds, retryMs: options.retryMs, pageSize: options.pageSize ?? 500, log: options.log };
     this.namespaces = new Reflector<V1Namespace, NamespaceInfo>({
       ...common,
       name: 'namespaces',
       path: '/api/v1/namespaces',
       list: (page) => api.listNamespace(page),
-      keep: (n) => ({ name: n.metadata?.name ?? '', labels: { ...n.metadata?.labels }, annotations: { ...n.metadata?.annotations } }),
+      keep: namespaceInfo,
     });
     this.pods = new Reflector<V1Pod, PodInfo>({
       ...common,
@@ -53,10 +62,19 @@ export class InformerFacts implements ClusterFacts {
         keep: (n) => ({ name: n.metadata?.name ?? '', ...(n.metadata?.labels?.[REGION_LABEL] ? { region: n.metadata.labels[REGION_LABEL] } : {}) }),
       });
     }
-    const changed = () => this.generation++;
+    const changed = (n: NamespaceInfo) => {
+      this.lookedUp.delete(n.name);
+      this.generation++;
+    };
     this.namespaces.on('add', changed);
     this.namespaces.on('update', changed);
     this.namespaces.on('delete', changed);
+    // A full list is the API server's whole truth: a namespace read live and deleted since is not in it.
+    this.namespaces.on('synced', () => {
+      if (this.lookedUp.size === 0) return;
+      this.lookedUp.clear();
+      this.generation++;
+    });
     this.pods.on('add', (p) => this.index.upsert(p));
     this.pods.on('update', (p) => this.index.upsert(p));
     this.pods.on('delete', (p) => this.index.remove(p.namespace, p.name));
@@ -73,11 +91,46 @@ export class InformerFacts implements ClusterFacts {
   }
 
   namespace(name: string): NamespaceInfo | null {
-    return this.namespaces.get(name) ?? null;
+    return this.namespaces.get(name) ?? this.lookedUp.get(name) ?? null;
+  }
+
+  /**
+   * Reads a namespace the informer has not seen yet from the API server. The API server only sends a
+   * review for an object whose namespace exists, so a miss means the watch is behind (a namespace and its
+   * Pods applied together, a replica whose first list is not done): deciding on "no such namespace"
+   * would admit a mesh Pod without its sidecar. Concurrent reads of one name share a request; a read
+   * namespace counts as known until the informer's own copy arrives.
+   */
+  lookupNamespace(name: string): Promise<NamespaceInfo | null> {
+    const known = this.namespace(name);
+    if (known) return Promise.resolve(known);
+    let pending = this.lookups.get(name);
+    if (!pending) {
+      pending = withDeadline(this.api.readNamespace({ name }), LOOKUP_DEADLINE_MS, `reading namespace ${name}`)
+        .then(
+          (n) => {
+            const info = namespaceInfo(n);
+            if (!this.namespaces.get(name)) {
+              this.lookedUp.set(name, info);
+              this.generation++;
+            }
+            return info;
+          },
+          (err: unknown) => {
+            if (isNotFound(err)) return null;
+            throw err;
+          },
+        )
+        .finally(() => this.lookups.delete(name));
+      this.lookups.set(name, pending);
+    }
+    return pending;
   }
 
   allNamespaces(): NamespaceInfo[] {
-    return [...this.namespaces.values()];
+    const all = [...this.namespaces.values()];
+    for (const [name, info] of this.lookedUp) if (!this.namespaces.get(name)) all.push(info);
+    return all;
   }
 
   namespaceGeneration(): number {
@@ -103,6 +156,10 @@ export class InformerFacts implements ClusterFacts {
   status() {
     return { namespaces: this.namespaces.status(), pods: this.pods.status(), ...(this.nodes ? { nodes: this.nodes.status() } : {}) };
   }
+}
+
+function namespaceInfo(n: V1Namespace): NamespaceInfo {
+  return { name: n.metadata?.name ?? '', labels: { ...n.metadata?.labels }, annotations: { ...n.metadata?.annotations } };
 }
 
 function podInfo(pod: V1Pod): PodInfo {

@@ -229,8 +229,10 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
         )
         .then(
           (controller) => {
-            if (settled) controller.abort();
-            else this.current = controller;
+            if (settled) return controller.abort();
+            this.current = controller;
+            // stop() came while the watch was being opened: it had no controller to abort then.
+            if (this.stopped) finish(undefined);
           },
           finish,
         );

@@ -91,8 +91,10 @@ t.test('a worker that dies fails its decisions and is replaced', async (t) => {
     cluster: h.service.ctx.config.cluster,
     entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
     dropManagedFields: true,
+    maxJsonDepth: 256,
     mask: [],
     maxMemoryPages: 4096,
+    lookups: false,
   });
   await workers.start(1);
   t.teardown(() => workers.close());

@@ -92,7 +92,8 @@ t.test('defaults: self-managed certificates, two hardened replicas, RBAC limited
   t.notOk(JSON.stringify(rules).includes('"*"'), 'no wildcards');
   const allowed = (resource: string, verb: string, name?: string) => rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb) && (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))));
   for (const verb of ['list', 'watch']) for (const resource of ['namespaces', 'pods', 'nodes']) t.ok(allowed(resource, verb), `${verb} ${resource}`);
-  t.notOk(allowed('pods', 'update') || allowed('namespaces', 'update') || allowed('nodes', 'get'), 'informers only read');
+  t.ok(allowed('namespaces', 'get'), 'get namespaces: one the informer has not seen yet is read by name');
+  t.notOk(allowed('pods', 'update') || allowed('namespaces', 'update') || allowed('nodes', 'get') || allowed('pods', 'get'), 'informers only read');
   t.equal(config.kubernetes.informers.nodes, true, 'Node regions on by default, with the rights they need');
   for (const kind of ['mutating', 'validating'] as const) {
     const name = config.kubernetes.webhooks[kind][0];

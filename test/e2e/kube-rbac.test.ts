@@ -107,6 +107,8 @@ t.test('two replicas run on the chart RBAC alone', async (t) => {
   );
   t.same((policy as { spec: unknown }).spec, {}, 'deny-all: no selector, no rules');
 
+  const read = await sa.makeApiClient(CoreV1Api).readNamespace({ name: mesh });
+  t.equal(read.metadata?.labels?.['portcullis.io/injection'], 'enabled', 'a namespace the informer has not seen yet can be read by name');
   const denied = await sa.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: ns }).then(() => 200, (err: { code?: number }) => err.code);
   t.equal(denied, 403, 'and the token really is limited: listing Secrets is refused');
 
