@@ -10,7 +10,8 @@ import type { Outcome } from './outcome.js';
 export function account(ctx: Context, options: {
   webhook: Webhook;
   decisionId: string;
-  request: RequestSummary | undefined;
+  /** What is known of the request: nothing for a body that is not a review, only the uid for a malformed one. */
+  request: Partial<RequestSummary> | undefined;
   outcome: Pick<Outcome, 'decision' | 'error' | 'path' | 'result' | 'violations' | 'evaluations'> & { allowed: boolean };
   /** The masked, serialized policy input (decide() makes it). */
   input?: SerializedInput;

@@ -21,6 +21,12 @@ export const AdmissionConfig = Type.Object(
     host: Type.String({ default: '0.0.0.0' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8443 }),
     maxBodyBytes: Type.Integer({ minimum: 1024, default: 6 * 1024 * 1024, description: 'the API server sends at most ~3 MiB objects, twice for UPDATE' }),
+    maxJsonDepth: Type.Integer({
+      minimum: 32,
+      maximum: 1000,
+      default: 256,
+      description: 'objects and arrays nested deeper in a review are refused (400) before it is parsed: Kubernetes objects nest a few dozen levels, and the audit masking and the policy walk them recursively',
+    }),
     violationsEntrypoint: Type.String({ default: 'portcullis/admission/violations' }),
     patchesEntrypoint: Type.String({ default: 'portcullis/admission/patches' }),
     patchesActiveEntrypoint: Type.String({

@@ -1,6 +1,6 @@
 import type { Snapshot } from '../policy/engine.js';
 import { failure, nowNs, type Outcome, type PolicyInput } from './outcome.js';
-import { asViolations, denialMessage, describeViolation, rulesOf } from './violations.js';
+import { asViolations, denialMessage, rulesOf, warningOf } from './violations.js';
 
 /**
  * The validating webhook: every rule of the violations entrypoint on the object as the API server will
@@ -24,7 +24,7 @@ export function validate(snapshot: Snapshot, entrypoint: string, input: PolicyIn
     return failure(entrypoint, (err as Error).message, input, evaluations);
   }
   const denied = violations.filter((v) => v.enforcement === 'deny');
-  const warnings = violations.filter((v) => v.enforcement === 'warn').map(describeViolation);
+  const warnings = violations.filter((v) => v.enforcement === 'warn').map(warningOf);
   const auditAnnotations: Record<string, string> = {};
   for (const enforcement of ['deny', 'warn', 'dryrun'] as const) {
     const rules = rulesOf(violations, enforcement);

@@ -28,12 +28,28 @@ export function asViolations(value: unknown): Violation[] {
   return value;
 }
 
-// Warnings travel back in HTTP headers: control characters would corrupt them.
-const CONTROL = /[\u0000-\u001f\u007f]+/g;
+// Warnings travel back in HTTP headers, and the API server silently drops a whole warning that has a control
+// character in it (Go's unicode.IsControl: C0, DEL and the C1 range, NEL U+0085 among them).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
+
+/**
+ * Once a response's warnings pass 4096 runes in all, the API server cuts each to 256 runes wherever that
+ * falls. Ours never reach it: a longer one is cut here, visibly.
+ */
+const WARNING_RUNES = 256;
 
 /** "rule-id: message", the form of every denial line and warning. */
 export function describeViolation(v: Violation): string {
-  return `${v.rule}: ${v.msg.replace(CONTROL, ' ')}`;
+  return `${v.rule}: ${v.msg}`.replace(CONTROL, ' ');
+}
+
+/** A warn rule's line as kubectl shows it: describeViolation, at most WARNING_RUNES code points (runes). */
+export function warningOf(v: Violation): string {
+  const line = describeViolation(v);
+  // UTF-16 code units never fewer than code points: most lines need no count.
+  if (line.length <= WARNING_RUNES) return line;
+  const runes = Array.from(line);
+  return runes.length <= WARNING_RUNES ? line : `${runes.slice(0, WARNING_RUNES - 1).join('')}…`;
 }
 
 export function denialMessage(denied: Violation[]): string {

@@ -75,6 +75,39 @@ t.test('annotations are checked and normalised', async (t) => {
   t.equal(quantityValue('1e3'), 1000);
 });
 
+t.test('resource annotations are bounded; memory is whole bytes', async (t) => {
+  const problem = (key: 'cpu' | 'memory', value: string) => readOverrides({ [`proxy.portcullis.io/${key}`]: value }).problems[0];
+  for (const cpu of ['100m', '0.5', '1', '1e0', '1000u', '64', '64000m']) t.equal(problem('cpu', cpu), undefined, `cpu ${cpu}`);
+  for (const memory of ['128Mi', '1G', '1e3', '1.5Gi', '0.3k', '.5Ki', '64Gi', '1000m']) t.equal(problem('memory', memory), undefined, `memory ${memory}`);
+  t.match(problem('cpu', '1e400'), /cpu="1e400": must be at most 64 cores/, 'Infinity is not a quantity of cores');
+  t.match(problem('cpu', '65'), /must be at most 64 cores/);
+  t.match(problem('cpu', '0.5m'), /must be at least 1m/);
+  t.match(problem('memory', '1e400'), /memory="1e400": must be at most 64Gi/);
+  t.match(problem('memory', '65Gi'), /must be at most 64Gi/);
+  for (const memory of ['0.5m', '0.5', '100m', '1.1Gi', '1.0000001k']) t.match(problem('memory', memory), /must be a whole number of bytes/, `memory ${memory}`);
+  t.equal(quantityValue('1e400'), Infinity);
+  t.equal(quantityValue('1000u'), 0.001, 'decimal exponents are exact where the double is');
+});
+
+t.test('port lists take plain decimal ports only', async (t) => {
+  const ports = (v: string) => readOverrides({ 'traffic.portcullis.io/excludeInboundPorts': v });
+  t.same(ports(' 1, 80 ,65535').overrides, { excludeInboundPorts: '1,80,65535' });
+  t.same(ports('').overrides, { excludeInboundPorts: '' }, 'an empty list excludes nothing');
+  for (const [value, message] of [
+    ['080', /"080" is not a port \(1-65535, no leading zeros\)/],
+    ['0', /"0" is not a port/],
+    ['+80', /"\+80" is not a port/],
+    ['8e1', /"8e1" is not a port/],
+    ['0x50', /"0x50" is not a port/],
+    ['80 443', /"80 443" is not a port/],
+    ['80,,443', /has an empty entry/],
+    ['80,', /has an empty entry/],
+  ] as const) {
+    t.match(ports(value).problems, [message], JSON.stringify(value));
+  }
+  t.match(readOverrides({ 'traffic.portcullis.io/excludeOutboundIPRanges': '10.0.0.0/8,' }).problems, [/has an empty entry/], 'IP range lists alike');
+});
+
 t.test('template placeholders', async (t) => {
   const render = compileTemplate({ a: '{{ x.n }}', b: 'port {{ x.n }}/{{ x.s }}', c: '{{ x.none }}', d: ['{{ x.none }}', 'kept'], e: '{{ x.obj }}' });
   t.same(render({ x: { n: 7, s: 'tcp', none: null, obj: { deep: true } } }), { a: 7, b: 'port 7/tcp', d: ['kept'], e: { deep: true } }, 'whole placeholders keep their type, null removes');

@@ -1,12 +1,12 @@
 import t, { type Test } from 'tap';
-import { fixture, startHarness } from './service.js';
+import { fixture, startHarness, type PostOptions } from './service.js';
 
 const h = await startHarness({ config: { admission: { maxBodyBytes: 64 * 1024 } } });
 t.teardown(() => h.close());
 const base = await fixture('pod-create-deployment.json');
 
 /** A plain 400 (nothing to answer an AdmissionReview with) and an audit event with the error. */
-const plain400 = async (t: Test, path: string, body: unknown, message: RegExp, options: { raw?: string | Buffer; contentType?: string } = {}, status = 400) => {
+const plain400 = async (t: Test, path: string, body: unknown, message: RegExp, options: PostOptions = {}, status = 400) => {
   const mark = h.mark();
   const reply = await h.post(path, body, options);
   t.equal(reply.status, status);
@@ -31,6 +31,25 @@ t.test('a body over the limit is refused before it is read whole', async (t) => 
   const huge = structuredClone(base);
   huge.request.object.metadata.annotations.big = 'x'.repeat(100 * 1024);
   await plain400(t, '/validate', huge, /larger than the limit of 65536 bytes \(admission.maxBodyBytes\)/, {}, 413);
+  // Without a content-length the limit can only be found while reading: the same answer, the same event.
+  await plain400(t, '/mutate', huge, /larger than the limit of 65536 bytes \(admission.maxBodyBytes\)/, { chunked: true }, 413);
+});
+
+t.test('a body nested deeper than admission.maxJsonDepth is refused before it is parsed', async (t) => {
+  // JSON.parse copes with 6,000 levels; the recursive walks after it (audit masking, serializing) did not.
+  const review = (x: string) => `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":${JSON.stringify({ ...base.request, x: 0 }).replace('"x":0', `"x":${x}`)}}`;
+  const arrays = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  const objects = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+  const message = /nests objects and arrays deeper than 256 levels \(admission.maxJsonDepth\)/;
+  await plain400(t, '/validate', undefined, message, { raw: review(arrays(6000)) });
+  await plain400(t, '/mutate', undefined, message, { raw: review(objects(6000)) });
+  // The review and its request are two levels: 254 more make 256, the limit, one more is over it.
+  await plain400(t, '/validate', undefined, message, { raw: review(arrays(255)) });
+  t.equal((await h.post('/validate', undefined, { raw: review(objects(254)) })).json?.response?.uid, base.request.uid, 'at the limit: decided');
+  // Brackets inside strings are text, not nesting, escaped quotes included.
+  const text = structuredClone(base);
+  text.request.object.metadata.annotations.brackets = '[{'.repeat(5000) + '\\"[';
+  t.equal((await h.post('/validate', text)).json?.response?.uid, base.request.uid, 'brackets in a string');
 });
 
 t.test('a review with a uid but a malformed request is denied in kind, so the API server shows why', async (t) => {
@@ -51,7 +70,7 @@ t.test('a review with a uid but a malformed request is denied in kind, so the AP
       t.equal(r.allowed, false);
       t.match(r.status, { code: 400, reason: 'BadRequest', message });
       const event = await h.event(r.auditAnnotations['decision-id']);
-      t.match(event, { decision: 'error', error: message, result: { uid: base.request.uid } });
+      t.match(event, { decision: 'error', error: message, result: { uid: base.request.uid }, admission: { uid: base.request.uid, webhook: path.slice(1) } });
     }
   }
 });

@@ -30,8 +30,8 @@ export interface Harness {
   adminPort: number;
   token: string;
   events: DecisionEvent[];
-  /** POSTs a document (or raw text) to the admission door over HTTPS. */
-  post(path: string, body: unknown, options?: { raw?: string | Buffer; contentType?: string }): Promise<Reply>;
+  /** POSTs a document (or raw text) to the admission door over HTTPS; `chunked` sends it without a content-length. */
+  post(path: string, body: unknown, options?: PostOptions): Promise<Reply>;
   get(path: string): Promise<Reply>;
   /** POSTs to the admin API under /api/v1 with the bearer token. */
   api(path: string, body: unknown, options?: { raw?: string; token?: string }): Promise<Reply>;
@@ -42,6 +42,12 @@ export interface Harness {
   /** The event of a decision, by the decision id the response carries. */
   event(decisionId: string): Promise<DecisionEvent>;
   close(): Promise<void>;
+}
+
+export interface PostOptions {
+  raw?: string | Buffer;
+  contentType?: string;
+  chunked?: boolean;
 }
 
 export interface HarnessOptions {
@@ -86,9 +92,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     for (const w of waiters.splice(0)) w();
   });
 
-  const send = (path: string, method: string, body: unknown, opts: { raw?: string | Buffer; contentType?: string } = {}) =>
+  const send = (path: string, method: string, body: unknown, opts: PostOptions = {}) =>
     new Promise<Reply>((resolve, reject) => {
       const payload = opts.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+      const length = opts.chunked ? {} : { 'content-length': Buffer.byteLength(payload ?? '') };
       const req = httpsRequest(
         {
           host: '127.0.0.1',
@@ -96,12 +103,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           path,
           method,
           agent,
-          headers: payload === undefined ? {} : { 'content-type': opts.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) },
+          headers: payload === undefined ? {} : { 'content-type': opts.contentType ?? 'application/json', ...length },
         },
         (res) => collect(res, resolve, reject),
       );
       req.on('error', reject);
-      req.end(payload);
+      if (opts.chunked && payload !== undefined) {
+        // Transfer-Encoding: chunked, in pieces of 16 KiB, the way a streaming client sends a body of unknown size.
+        const bytes = Buffer.from(payload);
+        for (let i = 0; i < bytes.length; i += 16 * 1024) req.write(bytes.subarray(i, i + 16 * 1024));
+        req.end();
+      } else req.end(payload);
     });
 
   // Events are sealed on the next turn of the event loop; flushing seals whatever is pending now.

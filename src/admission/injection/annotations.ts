@@ -34,8 +34,8 @@ export function readOverrides(annotations: Record<string, string> | undefined): 
       problems.push(`annotation ${ANNOTATIONS[key]}=${JSON.stringify(raw)}: ${(err as Error).message}`);
     }
   };
-  check('cpu', positiveQuantity);
-  check('memory', positiveQuantity);
+  check('cpu', cpu);
+  check('memory', memory);
   check('excludeInboundPorts', ports);
   check('excludeOutboundPorts', ports);
   check('includeOutboundIPRanges', (v) => ipRanges(v, true));
@@ -43,41 +43,87 @@ export function readOverrides(annotations: Record<string, string> | undefined): 
   return { overrides, problems };
 }
 
+/**
+ * Bounds of the proxy's resources a Pod may ask for: room for any proxy, while a typo (or 1e400, which is
+ * Infinity) never asks a node for a thousand cores. 1m is the finest CPU unit Kubernetes keeps.
+ */
+const CPU = { min: 1e-3, max: 64 };
+const MEMORY = { max: 64 * 2 ** 30, maxText: '64Gi' };
+
 const QUANTITY = /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
-const SCALE: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
+const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+
+/** A quantity taken apart: its value is mantissa × 10^exp10 × 2^exp2; the decimal exponent as written, whatever its size. */
+function parseQuantity(q: string): { mantissa: string; exp10: string; exp2: number } | undefined {
+  const m = QUANTITY.exec(q);
+  if (!m) return undefined;
+  const [, mantissa = '', suffix = ''] = m;
+  const exp2 = BINARY[suffix];
+  return exp2 !== undefined ? { mantissa, exp10: '0', exp2 } : { mantissa, exp10: String(DECIMAL[suffix] ?? suffix.slice(1)), exp2: 0 };
+}
 
 /** The value of a Kubernetes resource quantity ("250m", "1.5Gi", "1e3"), or NaN when it is not one. */
 export function quantityValue(q: string): number {
-  const m = QUANTITY.exec(q);
-  if (!m) return NaN;
-  const suffix = m[2] ?? '';
-  const scale = SCALE[suffix] ?? 10 ** Number(suffix.slice(1));
-  return Number(m[1]) * scale;
+  const p = parseQuantity(q);
+  // Parsed as one decimal number: "1000u" is exactly the double 0.001 is, and 1e400 is Infinity.
+  return p ? Number(`${p.mantissa}e${p.exp10}`) * 2 ** p.exp2 : NaN;
 }
 
-function positiveQuantity(v: string): string {
+/**
+ * Whether a quantity is a whole number, decided on its digits rather than a float: "1.5Gi" and "0.3k" are,
+ * "0.5", "100m" and "1.1Gi" are not. Only called on values already bounded, so the numbers stay small.
+ */
+function whole(q: string): boolean {
+  const { mantissa, exp10, exp2 } = parseQuantity(q) as NonNullable<ReturnType<typeof parseQuantity>>;
+  const [int = '', frac = ''] = mantissa.split('.');
+  const digits = (int + frac).replace(/^0+/, '');
+  const significant = digits.replace(/0+$/, '');
+  if (significant === '') return true;
+  // value = significant × 10^shift × 2^exp2, and significant has no factor 10
+  const shift = Number(exp10) - frac.length + (digits.length - significant.length);
+  if (shift >= 0) return true;
+  // 10^-shift needs as many factors 2 as 5; significant cannot have both, so 2^exp2 must bring them.
+  if (-shift > exp2) return false;
+  return (BigInt(significant) << BigInt(exp2)) % 10n ** BigInt(-shift) === 0n;
+}
+
+function positive(v: string): number {
   const value = quantityValue(v);
   if (Number.isNaN(value)) throw new Error('not a Kubernetes quantity (e.g. 250m, 0.5, 128Mi, 1Gi)');
   if (value <= 0) throw new Error('must be greater than zero');
+  return value;
+}
+
+function cpu(v: string): string {
+  const value = positive(v);
+  if (value < CPU.min) throw new Error('must be at least 1m (a thousandth of a core), the finest CPU unit Kubernetes keeps');
+  if (value > CPU.max) throw new Error(`must be at most ${CPU.max} cores`);
   return v;
 }
 
+function memory(v: string): string {
+  const value = positive(v);
+  if (value > MEMORY.max) throw new Error(`must be at most ${MEMORY.maxText}`);
+  if (!whole(v)) throw new Error('must be a whole number of bytes (e.g. 128Mi, 1G, 1e9; not 0.5 or 100m)');
+  return v;
+}
+
+/** The entries of a comma-separated list, trimmed; an empty one ("80,,443", a trailing comma) is a typo, refused. */
 function items(v: string): string[] {
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  if (v.trim() === '') return [];
+  const out = v.split(',').map((s) => s.trim());
+  if (out.includes('')) throw new Error('has an empty entry (a stray comma)');
+  return out;
 }
 
 function ports(v: string): string {
   const out = items(v);
   for (const p of out) {
-    if (!/^[0-9]{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new Error(`${JSON.stringify(p)} is not a port (1-65535)`);
+    // Decimal digits only, no leading zero: "080" reads as octal to some tools, and as 80 here.
+    if (!/^[1-9][0-9]{0,4}$/.test(p) || Number(p) > 65535) throw new Error(`${JSON.stringify(p)} is not a port (1-65535, no leading zeros)`);
   }
-  return out.map(Number).join(',');
+  return out.join(',');
 }
 
 function ipRanges(v: string, allowAll: boolean): string {
