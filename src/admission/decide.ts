@@ -4,6 +4,7 @@ import type { Masker, SerializedInput } from '../audit/mask.js';
 import type { NamespaceInfo } from '../facts/facts.js';
 import type { Snapshot } from '../policy/engine.js';
 import type { Injector } from './injection/injector.js';
+import { checkJsonDepth } from './json-depth.js';
 import { mutate, type MutateEntrypoints } from './mutate.js';
 import { failure, type Outcome, type PolicyInput } from './outcome.js';
 import { API_VERSION, dropManagedFields, parseReview, ReviewError, type AdmissionRequest } from './review.js';
@@ -19,6 +20,8 @@ export interface DecideDeps {
   cluster: PolicyInput['context']['cluster'];
   entrypoints: { validate: string } & MutateEntrypoints;
   dropManagedFields: boolean;
+  /** admission.maxJsonDepth: a body nested deeper is malformed, refused before it is parsed. */
+  maxJsonDepth: number;
   /** Masks and serializes the input for the audit event here, where the input object already is; none when audit.includeInput is false. */
   masker: Masker | undefined;
 }
@@ -53,6 +56,7 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps): De
   const decisionId = randomUUID();
   let request: AdmissionRequest;
   try {
+    checkJsonDepth(body, deps.maxJsonDepth);
     let review: unknown;
     try {
       review = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
@@ -69,12 +73,14 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps): De
     request,
     context: { namespace: request.namespace ? deps.namespace(request.namespace) : null, cluster: deps.cluster },
   };
-  // Serialized once for the audit event and, when masking changed nothing, for the policy too.
-  const serialized = deps.masker?.serialize(input);
-  const inputJson = serialized?.masked.length === 0 ? serialized.json : undefined;
+  let serialized: SerializedInput | undefined;
   let outcome: Outcome;
   let internalError: string | undefined;
+  // A throw while serializing or deciding fails this decision closed, answered with the uid rather than a bare 500.
   try {
+    // Serialized once for the audit event and, when masking changed nothing, for the policy too.
+    serialized = deps.masker?.serialize(input);
+    const inputJson = serialized?.masked.length === 0 ? serialized.json : undefined;
     outcome = webhook === 'validate' ? validate(snapshot, deps.entrypoints.validate, input, inputJson) : mutate(snapshot, deps.entrypoints, deps.injector, input);
   } catch (err) {
     internalError = (err as Error).stack ?? String(err);

@@ -51,11 +51,12 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     cluster: ctx.config.cluster,
     entrypoints,
     dropManagedFields: config.dropManagedFields,
+    maxJsonDepth: config.maxJsonDepth,
     masker: mask ? new Masker(mask) : undefined,
   };
   const workers =
     config.workers > 0
-      ? new DecisionWorkers(ctx, { injection: config.injection, cluster: ctx.config.cluster, entrypoints, dropManagedFields: config.dropManagedFields, mask, maxMemoryPages: ctx.config.policy.maxMemoryPages })
+      ? new DecisionWorkers(ctx, { injection: config.injection, cluster: ctx.config.cluster, entrypoints, dropManagedFields: config.dropManagedFields, maxJsonDepth: config.maxJsonDepth, mask, maxMemoryPages: ctx.config.policy.maxMemoryPages })
       : undefined;
   try {
     await workers?.start(config.workers);
@@ -89,7 +90,8 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     account(ctx, {
       webhook,
       decisionId,
-      request: undefined,
+      // Only the uid is known to be what it claims; it joins the event to the API server's record of the call.
+      request: err.uid ? { uid: err.uid } : undefined,
       outcome: { decision: 'error', error: message, path: entrypoints[webhook], violations: [], evaluations: [], allowed: false, ...(err.uid ? { result: { uid: err.uid } } : {}) },
       bundles,
       handlerNs: elapsedNs(req),
