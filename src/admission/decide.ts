@@ -16,7 +16,11 @@ export type Webhook = 'validate' | 'mutate';
 export interface DecideDeps {
   snapshot: Snapshot;
   injector: Injector;
-  namespace(name: string): NamespaceInfo | null;
+  /**
+   * The namespace as known here: null when it does not exist, undefined when only the API server can tell
+   * (informers behind it). decide() then hands the review back to be decided again once it was asked.
+   */
+  namespace(name: string): NamespaceInfo | null | undefined;
   cluster: PolicyInput['context']['cluster'];
   entrypoints: { validate: string } & MutateEntrypoints;
   dropManagedFields: boolean;
@@ -50,8 +54,24 @@ export type Decision =
       internalError?: string;
     };
 
+/**
+ * The namespace of a review was unknown here: the caller reads it from the API server and decides again
+ * with the same body (handed back, as a worker took it) and the outcome of that read.
+ */
+export interface UnknownNamespace {
+  kind: 'unknown-namespace';
+  namespace: string;
+  body: Uint8Array;
+}
+
+/** A second pass after an unknown namespace was read: a namespace still unknown does not exist, or could not be read. */
+export interface NamespaceRead {
+  /** Why the namespace could not be read: the decision fails closed. */
+  error?: string;
+}
+
 /** `body` is the request body as received: its bytes cross to a worker thread without a copy. */
-export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps): Decision {
+export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps, read?: NamespaceRead): Decision | UnknownNamespace {
   const { snapshot } = deps;
   const decisionId = randomUUID();
   let request: AdmissionRequest;
@@ -68,11 +88,13 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps): De
     if (!(err instanceof ReviewError)) throw err;
     return { kind: 'malformed', decisionId, message: err.message, ...(err.uid ? { uid: err.uid } : {}), bundles: snapshot.bundles };
   }
+  let namespace = request.namespace ? deps.namespace(request.namespace) : null;
+  if (namespace === undefined) {
+    if (!read) return { kind: 'unknown-namespace', namespace: request.namespace ?? '', body };
+    namespace = null;
+  }
   if (deps.dropManagedFields) dropManagedFields(request);
-  const input: PolicyInput = {
-    request,
-    context: { namespace: request.namespace ? deps.namespace(request.namespace) : null, cluster: deps.cluster },
-  };
+  const input: PolicyInput = { request, context: { namespace, cluster: deps.cluster } };
   let serialized: SerializedInput | undefined;
   let outcome: Outcome;
   let internalError: string | undefined;
@@ -81,7 +103,12 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps): De
     // Serialized once for the audit event and, when masking changed nothing, for the policy too.
     serialized = deps.masker?.serialize(input);
     const inputJson = serialized?.masked.length === 0 ? serialized.json : undefined;
-    outcome = webhook === 'validate' ? validate(snapshot, deps.entrypoints.validate, input, inputJson) : mutate(snapshot, deps.entrypoints, deps.injector, input);
+    outcome =
+      read?.error !== undefined && namespace === null
+        ? failure(deps.entrypoints[webhook], `namespace "${request.namespace}" is not known yet and could not be read from the API server: ${read.error}`, input)
+        : webhook === 'validate'
+          ? validate(snapshot, deps.entrypoints.validate, input, inputJson)
+          : mutate(snapshot, deps.entrypoints, deps.injector, input);
   } catch (err) {
     internalError = (err as Error).stack ?? String(err);
     outcome = failure(deps.entrypoints[webhook], `internal error: ${(err as Error).message}`, input);

@@ -4,7 +4,8 @@ import { serverTlsOptions, type TlsMaterial } from '../certs/provider.js';
 import type { Context, Listener } from '../server/context.js';
 import { Masker } from '../audit/mask.js';
 import { account } from './account.js';
-import { decide, type Decision, type DecideDeps, type Webhook } from './decide.js';
+import { describe } from '../kube/errors.js';
+import { decide, type Decision, type DecideDeps, type NamespaceRead, type UnknownNamespace, type Webhook } from './decide.js';
 import { meshValidateRoute } from './api.js';
 import { Injector } from './injection/injector.js';
 import { API_VERSION } from './review.js';
@@ -47,7 +48,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   const mask = ctx.config.audit.includeInput ? ctx.config.audit.mask : undefined;
   const inline: Omit<DecideDeps, 'snapshot'> = {
     injector,
-    namespace: (name) => ctx.facts.namespace(name),
+    namespace: (name) => ctx.facts.namespace(name) ?? (ctx.facts.lookupNamespace ? undefined : null),
     cluster: ctx.config.cluster,
     entrypoints,
     dropManagedFields: config.dropManagedFields,
@@ -56,7 +57,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   };
   const workers =
     config.workers > 0
-      ? new DecisionWorkers(ctx, { injection: config.injection, cluster: ctx.config.cluster, entrypoints, dropManagedFields: config.dropManagedFields, maxJsonDepth: config.maxJsonDepth, mask, maxMemoryPages: ctx.config.policy.maxMemoryPages })
+      ? new DecisionWorkers(ctx, { injection: config.injection, cluster: ctx.config.cluster, entrypoints, dropManagedFields: config.dropManagedFields, maxJsonDepth: config.maxJsonDepth, mask, maxMemoryPages: ctx.config.policy.maxMemoryPages, lookups: ctx.facts.lookupNamespace !== undefined })
       : undefined;
   try {
     await workers?.start(config.workers);
@@ -67,9 +68,25 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   }
 
   const gate = workers && config.inlineWhenIdle ? new InlineGate() : undefined;
+  const decideHere = (webhook: Webhook, body: Uint8Array, read?: NamespaceRead) => decide(webhook, body, { ...inline, snapshot: ctx.engine.current() }, read);
+  /** The rare second pass: the informers had not seen the review's namespace, so it is read from the API server first. */
+  const decideAfterRead = async (webhook: Webhook, unknown: UnknownNamespace): Promise<Decision> => {
+    const read: NamespaceRead = {};
+    try {
+      const found = await ctx.facts.lookupNamespace?.(unknown.namespace);
+      ctx.log.info({ namespace: unknown.namespace, found: found !== null }, 'namespace read from the API server: the informer had not seen it yet');
+    } catch (err) {
+      read.error = describe(err);
+      ctx.log.warn({ namespace: unknown.namespace, err: read.error }, 'namespace unknown to the informer and not readable: the review fails closed');
+    }
+    const again = workers && !gate?.inline ? await workers.decide(webhook, unknown.body, read) : decideHere(webhook, unknown.body, read);
+    if (again.kind === 'unknown-namespace') throw new Error(`namespace ${unknown.namespace} still unknown after reading it`);
+    return again;
+  };
   const handle = (webhook: Webhook) => async (req: FastifyRequest, reply: FastifyReply) => {
     const body = req.body as Buffer;
-    const decision = workers && !gate?.inline ? await workers.decide(webhook, body) : decide(webhook, body, { ...inline, snapshot: ctx.engine.current() });
+    let decision = workers && !gate?.inline ? await workers.decide(webhook, body) : decideHere(webhook, body);
+    if (decision.kind === 'unknown-namespace') decision = await decideAfterRead(webhook, decision);
     if (decision.kind === 'malformed') return malformed(webhook, req, reply, decision);
     if (decision.internalError) ctx.log.error({ err: decision.internalError, uid: decision.request.uid, webhook }, 'admission decision failed');
     account(ctx, {
