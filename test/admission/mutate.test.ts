@@ -7,6 +7,7 @@ const h = await startHarness({
   namespaces: [
     { name: 'payments', labels: { 'portcullis.io/injection': 'enabled' } },
     { name: 'plain', labels: {} },
+    { name: 'orders', labels: { 'portcullis.io/injection': 'enabled' } },
     { name: 'kube-system', labels: { 'portcullis.io/injection': 'enabled' } },
   ],
   config: {
@@ -71,6 +72,51 @@ t.test('reinvocation and UPDATE never inject twice', async (t) => {
   const plainUpdate = podReview('payments', () => {}, { operation: 'UPDATE', oldObject: structuredClone(base.request.object) });
   const pu = (await h.post('/mutate', plainUpdate)).json.response;
   t.notOk(patchOf(pu).some((op) => op.path.includes('containers')), 'an UPDATE of a Pod created before the mesh gets no sidecar');
+});
+
+t.test('a Pod that claims to be injected must hold the sidecar it would get', async (t) => {
+  const review = podReview('payments');
+  const injected = apply(review.request.object, (await h.post('/mutate', review)).json.response);
+  const claim = (edit: (pod: any) => void, namespace = 'payments') => {
+    const r = podReview(namespace);
+    r.request.object = structuredClone(injected);
+    r.request.object.metadata.namespace = namespace;
+    edit(r.request.object);
+    return h.post('/mutate', r).then((reply) => reply.json.response);
+  };
+  const proxyOf = (pod: any) => pod.spec.containers.find((c: any) => c.name === 'portcullis-proxy');
+  const initOf = (pod: any) => pod.spec.initContainers.find((c: any) => c.name === 'portcullis-init');
+
+  // What the API server and other webhooks do to a Pod between invocations: defaults, an env var of their own.
+  const defaulted = await claim((pod) => {
+    for (const c of [...pod.spec.containers, ...pod.spec.initContainers]) Object.assign(c, { terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' });
+    for (const e of proxyOf(pod).env) if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion = 'v1';
+    proxyOf(pod).env.push({ name: 'OTEL_EXPORTER', value: 'collector:4317' });
+  });
+  t.equal(defaulted.allowed, true, `defaulted fields and another webhook's env var are fine: ${defaulted.status?.message ?? ''}`);
+  t.notOk(defaulted.patch, 'and nothing is injected twice');
+
+  const cases: Array<[string, (pod: any) => void, RegExp, string]> = [
+    ['a proxy that runs something else', (pod) => (proxyOf(pod).command = ['sleep', 'infinity']), /"portcullis-proxy" differs in command/, 'command'],
+    ['an init container that redirects nothing', (pod) => (initOf(pod).args = ['sh', '-c', 'true']), /"portcullis-init" differs in args/, 'args'],
+    ['a proxy pointed at another authorization server', (pod) => (proxyOf(pod).env.find((e: any) => e.name === 'PORTCULLIS_AUTHZ_ADDRESS').value = 'evil.example:9191'), /"portcullis-proxy" differs in env PORTCULLIS_AUTHZ_ADDRESS/, 'env'],
+    ['a proxy given root', (pod) => (proxyOf(pod).securityContext.runAsUser = 0), /"portcullis-proxy" differs in securityContext/, 'securityContext'],
+    ['no init container at all', (pod) => (pod.spec.initContainers = pod.spec.initContainers.filter((c: any) => c.name !== 'portcullis-init')), /initContainers has no "portcullis-init"/, 'missing'],
+    ['a status annotation of its own making', (pod) => (pod.metadata.annotations['sidecar.portcullis.io/status'] = '{}'), /names sidecar template "\{\}", not one this injector has/, 'revision'],
+  ];
+  for (const [what, edit, message] of cases) {
+    const r = await claim(edit);
+    t.equal(r.allowed, false, `refused: ${what}`);
+    t.equal(r.status?.code, 400);
+    t.match(r.status?.message, message);
+  }
+
+  // The identity is the Pod's: the same sidecar copied into another namespace's Pod is someone else's.
+  const moved = await claim(() => {}, 'orders');
+  t.equal(moved.allowed, false);
+  t.match(moved.status?.message, /"portcullis-proxy" differs in env PORTCULLIS_SPIFFE_ID/);
+  const outside = await claim((pod) => (proxyOf(pod).command = ['sleep', 'infinity']), 'plain');
+  t.equal(outside.allowed, true, 'outside the mesh nothing is injected, so nothing is checked');
 });
 
 t.test('triggers and their precedence', async (t) => {

@@ -2,6 +2,7 @@ import t from 'tap';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fastJsonPatch from 'fast-json-patch';
 import { fixture, patchOf, startHarness } from './service.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-template-'));
@@ -23,6 +24,12 @@ volumes:
 
 const injected = (reply: { json: any }) => patchOf(reply.json.response);
 const proxyOf = (ops: Array<{ path: string; value?: any }>) => ops.find((o) => o.value?.name === 'portcullis-proxy')?.value;
+/** The review of the Pod as the first answer left it: what a reinvocation sends. */
+const reinvocation = (reply: { json: any }) => {
+  const again = structuredClone(review);
+  again.request.object = fastJsonPatch.applyPatch(structuredClone(review.request.object), injected(reply) as fastJsonPatch.Operation[], true, false).newDocument;
+  return again;
+};
 
 t.test('an operator template and values file, re-read when they change', async (t) => {
   const templateFile = join(dir, 'template.yaml');
@@ -32,7 +39,8 @@ t.test('an operator template and values file, re-read when they change', async (
   const h = await startHarness({ namespaces, config: { admission: { injection: { templateFile, valuesFile, values: { proxy: { image: 'ghcr.io/portcullis/proxy:9.9.9' } } } } } });
   t.teardown(() => h.close());
 
-  const ops = injected(await h.post('/mutate', review));
+  const hello = await h.post('/mutate', review);
+  const ops = injected(hello);
   t.notOk(ops.some((o) => o.path.startsWith('/spec/initContainers')), 'this template has no init container');
   const proxy = proxyOf(ops);
   t.equal(proxy.image, 'ghcr.io/portcullis/proxy:9.9.9', 'inline values');
@@ -48,10 +56,22 @@ t.test('an operator template and values file, re-read when they change', async (
     greeting = proxyOf(injected(await h.post('/mutate', review))).env[1].value;
   }
   t.equal(greeting, 'bonjour', 'a changed values file is picked up');
+  const again = (await h.post('/mutate', reinvocation(hello))).json.response;
+  t.equal(again.allowed, true, `a Pod injected with the template before the reload is still recognised: ${again.status?.message ?? ''}`);
+  t.notOk(again.patch);
+
+  await writeFile(valuesFile, 'greeting: hola\n');
+  for (let i = 0; i < 60 && greeting !== 'hola'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    greeting = proxyOf(injected(await h.post('/mutate', review))).env[1].value;
+  }
+  const stale = (await h.post('/mutate', reinvocation(hello))).json.response;
+  t.equal(stale.allowed, false, 'two templates back, the claim cannot be checked');
+  t.match(stale.status.message, /names sidecar template "[0-9a-f]{12}", not one this injector has/);
 
   await writeFile(templateFile, 'containers: [{name: portcullis-proxy, image: "{{ values.missing }}"}]\n');
   await new Promise((r) => setTimeout(r, 4500));
-  t.equal(proxyOf(injected(await h.post('/mutate', review))).env[1].value, 'bonjour', 'a broken template keeps the previous one');
+  t.equal(proxyOf(injected(await h.post('/mutate', review))).env[1].value, 'hola', 'a broken template keeps the previous one');
 });
 
 t.test('native sidecar mode through the configuration', async (t) => {
@@ -61,6 +81,10 @@ t.test('native sidecar mode through the configuration', async (t) => {
   const inits = ops.find((o) => o.path === '/spec/initContainers')?.value;
   t.same(inits.map((c: any) => [c.name, c.restartPolicy]), [['portcullis-init', undefined], ['portcullis-proxy', 'Always']]);
   t.notOk(ops.some((o) => o.path === '/spec/containers/-'));
+  const reply = await h.post('/mutate', review);
+  const again = (await h.post('/mutate', reinvocation(reply))).json.response;
+  t.equal(again.allowed, true, `a native sidecar is recognised on reinvocation: ${again.status?.message ?? ''}`);
+  t.notOk(again.patch);
 });
 
 t.test('a template that does not load stops start-up with the reason', async (t) => {

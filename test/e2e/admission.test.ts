@@ -123,6 +123,26 @@ t.test('an update does not inject again', async (t) => {
   t.match(update?.result, { injected: false, reason: /only new Pods/ });
 });
 
+t.test('a copy of an injected Pod is accepted as injected; a forged sidecar is refused', async (t) => {
+  // What `kubectl get pod -o yaml`, edited and applied again, sends: the stored Pod with every default filled in.
+  const stored = await core.readNamespacedPod({ name: 'web-1', namespace });
+  const copy = (name: string, edit: (p: V1Pod) => void = () => {}): V1Pod => {
+    const p: V1Pod = { metadata: { name, labels: stored.metadata?.labels, annotations: stored.metadata?.annotations }, spec: structuredClone(stored.spec) };
+    delete p.spec!.nodeName;
+    edit(p);
+    return p;
+  };
+  const again = await core.createNamespacedPod({ namespace, body: copy('web-copy') });
+  t.equal(proxies(again), 1, 'stored as it was, not injected twice');
+  t.equal(again.spec?.initContainers?.length, 1);
+
+  const forged = await refusal(
+    core.createNamespacedPod({ namespace, body: copy('web-forged', (p) => (p.spec!.containers.find((c) => c.name === 'portcullis-proxy')!.command = ['sleep', 'infinity'])) }),
+  );
+  t.equal(forged?.code, 400);
+  t.match(forged?.body, /carries sidecar\.portcullis\.io\/status but not the sidecar Portcullis injects for it \(\\?"portcullis-proxy\\?" differs in command\)/);
+});
+
 t.test('a privileged Pod is refused with the rule message', async (t) => {
   const err = await refusal(core.createNamespacedPod({ namespace, body: pod('root', (p) => (p.spec!.containers[0]!.securityContext = { privileged: true })) }));
   t.equal(err?.code, 403);

@@ -9,8 +9,9 @@ import type { AdmissionRequest } from '../review.js';
 import { readOverrides } from './annotations.js';
 import { injectionPatch, type InjectionStatus } from './patch.js';
 import { asPod, serviceAccountOf } from './pod.js';
-import { SidecarTemplate } from './sidecar.js';
-import { injectionTrigger } from './trigger.js';
+import { SidecarTemplate, type PodFacts } from './sidecar.js';
+import { injectionTrigger, STATUS_ANNOTATION } from './trigger.js';
+import { statusRevision, verifyInjected } from './verify.js';
 
 export type Injection =
   | { injected: false; reason: string }
@@ -29,6 +30,8 @@ interface Logger {
  */
 export class Injector {
   private template: SidecarTemplate | undefined;
+  /** The template before the last reload: a Pod injected with it a moment ago can still be checked. */
+  private previous: SidecarTemplate | undefined;
 
   constructor(
     private readonly config: InjectionConfig,
@@ -60,19 +63,25 @@ export class Injector {
     const namespace = request.namespace || pod.metadata?.namespace || '';
     const trigger = injectionTrigger(pod, namespace, namespaceInfo, this.config.excludedNamespaces);
     if ('invalid' in trigger) return { denied: trigger.invalid };
-    if (!trigger.inject) return { injected: false, reason: trigger.reason };
+    if (!trigger.inject && !('injectedBefore' in trigger)) return { injected: false, reason: trigger.reason };
 
     const { overrides, problems } = readOverrides(pod.metadata?.annotations);
     if (problems.length > 0) return { denied: `cannot inject the Portcullis sidecar: ${problems.join('; ')}` };
     const template = this.template;
     if (!template) throw new Error('the sidecar template is not loaded');
-    const sidecar = template.sidecar({
-      namespace,
-      name: pod.metadata?.name || pod.metadata?.generateName || '',
-      serviceAccount: serviceAccountOf(pod),
-      cluster: this.cluster,
-      overrides,
-    });
+    const facts: PodFacts = { namespace, name: pod.metadata?.name || pod.metadata?.generateName || '', serviceAccount: serviceAccountOf(pod), cluster: this.cluster, overrides };
+
+    if ('injectedBefore' in trigger) {
+      const revision = statusRevision(trigger.injectedBefore);
+      const injectedWith = [template, this.previous].find((t) => t !== undefined && t.revision === revision);
+      if (!injectedWith) {
+        return { denied: `the Pod's ${STATUS_ANNOTATION} names sidecar template ${JSON.stringify(revision ?? trigger.injectedBefore)}, not one this injector has (${template.revision}): remove the annotation and the sidecar containers so it is injected again` };
+      }
+      const wrong = verifyInjected(pod, injectedWith.sidecar(facts), this.config.nativeSidecar);
+      return wrong ? { denied: wrong } : { injected: false, reason: trigger.reason };
+    }
+
+    const sidecar = template.sidecar(facts);
     const patch = injectionPatch(pod, sidecar, { nativeSidecar: this.config.nativeSidecar, revision: template.revision });
     if (typeof patch === 'string') return { denied: patch };
     return { injected: true, reason: trigger.reason, ...patch };
@@ -95,7 +104,10 @@ export class Injector {
 
   private async reload(): Promise<void> {
     try {
-      this.template = await this.load();
+      const next = await this.load();
+      if (next.revision === this.template?.revision) return;
+      this.previous = this.template;
+      this.template = next;
       this.log.info({ revision: this.template.revision }, 'sidecar template reloaded');
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'sidecar template not reloaded; keeping the previous one');

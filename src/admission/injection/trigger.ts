@@ -8,23 +8,33 @@ export const STATUS_ANNOTATION = 'sidecar.portcullis.io/status';
 /** Namespaces of the control plane itself: a sidecar there could cut the cluster off from its own API. */
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-public'];
 
-export type Trigger = { inject: true; reason: string } | { inject: false; reason: string } | { invalid: string };
+export type Trigger =
+  | { inject: true; reason: string }
+  | { inject: false; reason: string }
+  /** Injection is asked for and the Pod says it already happened: the injector checks that claim. */
+  | { inject: false; reason: string; injectedBefore: string }
+  | { invalid: string };
 
 /**
  * Whether a new Pod gets the sidecar. Precedence, first match wins:
  *   1. never: kube-system, kube-public and configured namespaces; hostNetwork Pods (redirecting the
- *      node's traffic would break the node); Pods already injected (status annotation)
+ *      node's traffic would break the node)
  *   2. the Pod label sidecar.portcullis.io/inject: "true" injects, "false" does not, whatever the namespace says
  *   3. the namespace label portcullis.io/injection=enabled injects; anything else does not
+ * A Pod that would be injected but carries the status annotation (a reinvocation, a copy of a running Pod,
+ * or an author's claim) is not injected twice: the injector checks it holds the sidecar instead.
  */
 export function injectionTrigger(pod: Pod, namespace: string, ns: NamespaceInfo | null, excluded: readonly string[]): Trigger {
   if (SYSTEM_NAMESPACES.includes(namespace) || excluded.includes(namespace)) return { inject: false, reason: `namespace ${namespace} is never injected` };
   if (pod.spec.hostNetwork === true) return { inject: false, reason: 'hostNetwork Pods are never injected' };
-  if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined) return { inject: false, reason: `already injected (${STATUS_ANNOTATION} is set)` };
   const label = pod.metadata?.labels?.[POD_LABEL];
-  if (label === 'true') return { inject: true, reason: `Pod label ${POD_LABEL}=true` };
   if (label === 'false') return { inject: false, reason: `Pod label ${POD_LABEL}=false` };
-  if (label !== undefined) return { invalid: `label ${POD_LABEL} must be "true" or "false", got ${JSON.stringify(label)}` };
-  if (ns?.labels[NAMESPACE_LABEL] === 'enabled') return { inject: true, reason: `namespace label ${NAMESPACE_LABEL}=enabled` };
-  return { inject: false, reason: `neither the namespace (${NAMESPACE_LABEL}=enabled) nor the Pod (${POD_LABEL}=true) asks for injection` };
+  if (label !== undefined && label !== 'true') return { invalid: `label ${POD_LABEL} must be "true" or "false", got ${JSON.stringify(label)}` };
+  if (label === undefined && ns?.labels[NAMESPACE_LABEL] !== 'enabled') {
+    return { inject: false, reason: `neither the namespace (${NAMESPACE_LABEL}=enabled) nor the Pod (${POD_LABEL}=true) asks for injection` };
+  }
+  const reason = label === 'true' ? `Pod label ${POD_LABEL}=true` : `namespace label ${NAMESPACE_LABEL}=enabled`;
+  const status = pod.metadata?.annotations?.[STATUS_ANNOTATION];
+  if (status !== undefined) return { inject: false, reason: `already injected (${STATUS_ANNOTATION} is set)`, injectedBefore: status };
+  return { inject: true, reason };
 }
