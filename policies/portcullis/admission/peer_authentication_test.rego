@@ -110,3 +110,12 @@ test_updates_keeping_the_mesh_wide_scope_or_outside_it_allowed if {
 	clean(in_root_namespace(update(mesh_wide_strict, object.union(mesh_wide_strict, {"spec": {"selector": {"matchLabels": {}}}}))))
 	clean(update(peer_authentication({"mtls": {"mode": "STRICT"}}), object.union(peer_authentication({"mtls": {"mode": "STRICT"}}), {"spec": {"selector": {"matchLabels": {"app": "a"}}}})))
 }
+
+# Giving the mesh-wide policy an owner is a metadata-only update and passes, but it is no way to
+# delete it: the garbage collector's DELETE is refused, as it is not in deletableBy by default.
+test_an_owner_cannot_get_the_mesh_wide_policy_deleted if {
+	owned := object.union(mesh_wide_strict, {"metadata": {"ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "mine", "uid": "u"}]}})
+	clean(in_root_namespace(update(mesh_wide_strict, owned)))
+	only(root_delete(owned, "system:serviceaccount:kube-system:generic-garbage-collector"), "peer-authentication-strict")
+	only(root_delete(owned, "system:kube-controller-manager"), "peer-authentication-strict")
+}
