@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  ApiException,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -21,6 +20,7 @@ import { InformerFacts } from '../../src/kube/facts.js';
 import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
+import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
 import { ROOT } from '../helpers/paths.js';
 import { startHarness } from '../admission/service.js';
 
@@ -63,26 +63,7 @@ async function manifest(file: string, path: string): Promise<WebhookConfiguratio
   return doc;
 }
 
-const pod = (name: string, edit: (p: V1Pod) => void = () => {}): V1Pod => {
-  const p: V1Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, labels: { app: 'web', version: 'v1' } },
-    spec: {
-      serviceAccountName: 'web',
-      automountServiceAccountToken: false,
-      containers: [{ name: 'web', image: 'registry.example.com/web:1.4.2', securityContext: { allowPrivilegeEscalation: false } }],
-    },
-  };
-  edit(p);
-  return p;
-};
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (err: unknown) => (err instanceof ApiException ? { code: err.code, body: typeof err.body === 'string' ? err.body : JSON.stringify(err.body) } : { code: 0, body: String(err) }),
-  );
-const proxies = (p: V1Pod) => (p.spec?.containers ?? []).filter((c) => c.name === 'portcullis-proxy').length;
+const pod = compliantPod;
 
 const validating = await registerWebhook(kc, await manifest('validating.yaml', '/validate'), {
   until: async () =>

@@ -6,12 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import t from 'tap';
 import { parse as parseYaml } from 'yaml';
 import { InformerFacts } from '../../src/kube/facts.js';
 import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
 import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
+import { compliantPod, proxies } from '../helpers/kube-pods.js';
 import { ROOT } from '../helpers/paths.js';
 import { fixture, patchOf, podReview, startHarness } from '../admission/service.js';
 
@@ -58,11 +59,7 @@ t.test('a Pod created through the API server in a namespace the informer never s
     w.namespaceSelector = { matchLabels: { [testLabel]: id } };
   }
   const probe = await namespace('probe', { 'portcullis.io/injection': 'enabled' });
-  const pod = (name: string): V1Pod => ({
-    metadata: { name, labels: { app: 'web', version: 'v1' } },
-    spec: { serviceAccountName: 'web', automountServiceAccountToken: false, containers: [{ name: 'web', image: 'registry.example.com/web:1.4.2' }] },
-  });
-  const proxies = (p: V1Pod) => (p.spec?.containers ?? []).filter((c) => c.name === 'portcullis-proxy').length;
+  const pod = compliantPod;
   const mutating = await registerWebhook(kc, doc, { until: async () => proxies(await core.createNamespacedPod({ namespace: probe, dryRun: 'All', body: pod('probe') })) === 1 });
   t.teardown(() => mutating.remove());
 

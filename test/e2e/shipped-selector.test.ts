@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiException, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import t from 'tap';
 import { parse as parseYaml } from 'yaml';
 import { loadKubeConfig, startControlPlane } from '../helpers/controlplane.js';
 import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
+import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
 import { ROOT } from '../helpers/paths.js';
 import { startHarness } from '../admission/service.js';
 
@@ -34,27 +35,8 @@ for (const namespace of [mesh, plain, 'portcullis-system', 'kube-system', 'kube-
 const h = await startHarness({ namespaces: [{ name: mesh, labels: { 'portcullis.io/injection': 'enabled' } }, { name: plain }] });
 t.teardown(() => h.close());
 
-const pod = (name: string, edit: (p: V1Pod) => void = () => {}): V1Pod => {
-  const p: V1Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, labels: { app: 'web', version: 'v1' } },
-    spec: {
-      serviceAccountName: 'web',
-      automountServiceAccountToken: false,
-      containers: [{ name: 'web', image: 'registry.example.com/web:1.4.2', securityContext: { allowPrivilegeEscalation: false } }],
-    },
-  };
-  edit(p);
-  return p;
-};
+const pod = compliantPod;
 const privileged = (name: string) => pod(name, (p) => (p.spec!.containers[0]!.securityContext = { privileged: true }));
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (err: unknown) => (err instanceof ApiException ? { code: err.code, body: typeof err.body === 'string' ? err.body : JSON.stringify(err.body) } : { code: 0, body: String(err) }),
-  );
-const proxies = (p: V1Pod) => (p.spec?.containers ?? []).filter((c) => c.name === 'portcullis-proxy').length;
 
 async function shipped(file: string, path: string): Promise<WebhookConfiguration> {
   const doc = parseYaml(await readFile(join(ROOT, 'webhooks', file), 'utf8')) as WebhookConfiguration;
