@@ -68,7 +68,9 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   }
 
   const gate = workers && config.inlineWhenIdle ? new InlineGate() : undefined;
-  const decideHere = (webhook: Webhook, body: Uint8Array, read?: NamespaceRead) => decide(webhook, body, { ...inline, snapshot: ctx.engine.current() }, read);
+  /** On a worker while the main thread is busy, else here. */
+  const decideSomewhere = (webhook: Webhook, body: Uint8Array, read?: NamespaceRead) =>
+    workers && !gate?.inline ? workers.decide(webhook, body, read) : decide(webhook, body, { ...inline, snapshot: ctx.engine.current() }, read);
   /** The rare second pass: the informers had not seen the review's namespace, so it is read from the API server first. */
   const decideAfterRead = async (webhook: Webhook, unknown: UnknownNamespace): Promise<Decision> => {
     const read: NamespaceRead = {};
@@ -79,13 +81,13 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       read.error = describe(err);
       ctx.log.warn({ namespace: unknown.namespace, err: read.error }, 'namespace unknown to the informer and not readable: the review fails closed');
     }
-    const again = workers && !gate?.inline ? await workers.decide(webhook, unknown.body, read) : decideHere(webhook, unknown.body, read);
+    const again = await decideSomewhere(webhook, unknown.body, read);
     if (again.kind === 'unknown-namespace') throw new Error(`namespace ${unknown.namespace} still unknown after reading it`);
     return again;
   };
   const handle = (webhook: Webhook) => async (req: FastifyRequest, reply: FastifyReply) => {
     const body = req.body as Buffer;
-    let decision = workers && !gate?.inline ? await workers.decide(webhook, body) : decideHere(webhook, body);
+    let decision = await decideSomewhere(webhook, body);
     if (decision.kind === 'unknown-namespace') decision = await decideAfterRead(webhook, decision);
     if (decision.kind === 'malformed') return malformed(webhook, req, reply, decision);
     if (decision.internalError) ctx.log.error({ err: decision.internalError, uid: decision.request.uid, webhook }, 'admission decision failed');

@@ -49,7 +49,7 @@ violation contains {
 	not default_deny_deleter
 }
 
-default_deny_deleter if object.get(input.request, ["userInfo", "username"], "") in default_deny_deleters
+default_deny_deleter if request_user in default_deny_deleters
 
 # A malformed value that is not a list still counts as an entry, so it cannot slip through.
 owner_references(obj) := refs if {

@@ -82,7 +82,7 @@ violation contains {
 	operation == "DELETE"
 	peer_authentication
 	old_mesh_wide_peer_authentication
-	not object.get(input.request, ["userInfo", "username"], "") in mesh_wide_peer_authentication_deleters
+	not request_user in mesh_wide_peer_authentication_deleters
 }
 
 violation contains {

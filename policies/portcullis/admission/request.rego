@@ -60,4 +60,7 @@ spec_changed if {
 	spec != object.get(old_object, "spec", null)
 }
 
+# Who sends the request: the deletableBy lists of the protected objects name users.
+request_user := object.get(input.request, ["userInfo", "username"], "")
+
 quote(s) := concat("", ["\"", s, "\""])

@@ -5,8 +5,9 @@
 # includeOutboundIPRanges, which would leave out everything it does not name, must be "*" or absent
 # (anything else needs an exemption from this rule).
 #
-# Values are read as the injector reads them (src/admission/injection/annotations.ts):
-# comma-separated, items trimmed, empty items dropped, ports as numbers ("080" is 80).
+# Values are comma-separated with items trimmed, as the injector reads them
+# (src/admission/injection/annotations.ts, which also refuses empty items and leading zeros); ports
+# compare as numbers, so an allowlist may hold 8080 or "8080".
 package portcullis.admission
 
 import rego.v1
@@ -47,7 +48,7 @@ annotation_field(name) := concat("", [
 	template_prefix, "metadata.annotations[", quote(concat("", [traffic_annotation_prefix, name])), "]",
 ])
 
-# Ports compare as numbers, as the injector normalises them; allowlist entries may be numbers or text.
+# Allowlist entries may be numbers or text.
 port_number(p) := p if is_number(p)
 
 port_number(p) := to_number(digits) if {

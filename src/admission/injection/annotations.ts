@@ -54,38 +54,15 @@ const QUANTITY = /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|
 const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 
-/** A quantity taken apart: its value is mantissa × 10^exp10 × 2^exp2; the decimal exponent as written, whatever its size. */
-function parseQuantity(q: string): { mantissa: string; exp10: string; exp2: number } | undefined {
-  const m = QUANTITY.exec(q);
-  if (!m) return undefined;
-  const [, mantissa = '', suffix = ''] = m;
-  const exp2 = BINARY[suffix];
-  return exp2 !== undefined ? { mantissa, exp10: '0', exp2 } : { mantissa, exp10: String(DECIMAL[suffix] ?? suffix.slice(1)), exp2: 0 };
-}
-
 /** The value of a Kubernetes resource quantity ("250m", "1.5Gi", "1e3"), or NaN when it is not one. */
 export function quantityValue(q: string): number {
-  const p = parseQuantity(q);
+  const m = QUANTITY.exec(q);
+  if (!m) return NaN;
+  const [, mantissa = '', suffix = ''] = m;
+  const exp2 = BINARY[suffix];
+  if (exp2 !== undefined) return Number(mantissa) * 2 ** exp2;
   // Parsed as one decimal number: "1000u" is exactly the double 0.001 is, and 1e400 is Infinity.
-  return p ? Number(`${p.mantissa}e${p.exp10}`) * 2 ** p.exp2 : NaN;
-}
-
-/**
- * Whether a quantity is a whole number, decided on its digits rather than a float: "1.5Gi" and "0.3k" are,
- * "0.5", "100m" and "1.1Gi" are not. Only called on values already bounded, so the numbers stay small.
- */
-function whole(q: string): boolean {
-  const { mantissa, exp10, exp2 } = parseQuantity(q) as NonNullable<ReturnType<typeof parseQuantity>>;
-  const [int = '', frac = ''] = mantissa.split('.');
-  const digits = (int + frac).replace(/^0+/, '');
-  const significant = digits.replace(/0+$/, '');
-  if (significant === '') return true;
-  // value = significant × 10^shift × 2^exp2, and significant has no factor 10
-  const shift = Number(exp10) - frac.length + (digits.length - significant.length);
-  if (shift >= 0) return true;
-  // 10^-shift needs as many factors 2 as 5; significant cannot have both, so 2^exp2 must bring them.
-  if (-shift > exp2) return false;
-  return (BigInt(significant) << BigInt(exp2)) % 10n ** BigInt(-shift) === 0n;
+  return Number(`${mantissa}e${DECIMAL[suffix] ?? suffix.slice(1)}`);
 }
 
 function positive(v: string): number {
@@ -105,7 +82,8 @@ function cpu(v: string): string {
 function memory(v: string): string {
   const value = positive(v);
   if (value > MEMORY.max) throw new Error(`must be at most ${MEMORY.maxText}`);
-  if (!whole(v)) throw new Error('must be a whole number of bytes (e.g. 128Mi, 1G, 1e9; not 0.5 or 100m)');
+  // Whole byte counts up to 64Gi are exact doubles, and parsing rounds correctly, so a fraction stays one.
+  if (!Number.isInteger(value)) throw new Error('must be a whole number of bytes (e.g. 128Mi, 1G, 1e9; not 0.5 or 100m)');
   return v;
 }
 

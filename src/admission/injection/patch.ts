@@ -15,15 +15,21 @@ export interface InjectionStatus {
 }
 
 /**
+ * Where the sidecar's containers go in the Pod: the init containers first, then the proxies appended to
+ * the containers, or (native sidecar) right after those init containers with restartPolicy: Always.
+ */
+export function placement(sidecar: Sidecar, nativeSidecar: boolean): { initContainers: NamedItem[]; containers: NamedItem[] } {
+  if (!nativeSidecar) return { initContainers: sidecar.initContainers, containers: sidecar.containers };
+  return { initContainers: [...sidecar.initContainers, ...sidecar.containers.map((c) => ({ ...c, restartPolicy: 'Always' }))], containers: [] };
+}
+
+/**
  * The JSON Patch that adds the sidecar to the Pod as the API server sent it. Every operation is written
  * against the original object (lists that are missing are added whole, existing ones grow in place), so
  * the patch applies cleanly and touches nothing else. Returns a message instead when a name is taken.
  */
 export function injectionPatch(pod: Pod, sidecar: Sidecar, options: { nativeSidecar: boolean; revision: string }): { ops: PatchOp[]; status: InjectionStatus } | string {
-  const native = options.nativeSidecar;
-  const proxies = native ? sidecar.containers.map((c) => ({ ...c, restartPolicy: 'Always' })) : sidecar.containers;
-  const inits: NamedItem[] = native ? [...sidecar.initContainers, ...proxies] : sidecar.initContainers;
-  const containers: NamedItem[] = native ? [] : proxies;
+  const { initContainers: inits, containers } = placement(sidecar, options.nativeSidecar);
 
   const taken = new Set([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name));
   for (const c of [...inits, ...containers]) {
@@ -51,7 +57,7 @@ export function injectionPatch(pod: Pod, sidecar: Sidecar, options: { nativeSide
     initContainers: inits.map((c) => c.name),
     containers: containers.map((c) => c.name),
     volumes: sidecar.volumes.map((v) => v.name),
-    nativeSidecar: native,
+    nativeSidecar: options.nativeSidecar,
   };
   const annotations: Record<string, string> = { [STATUS_ANNOTATION]: JSON.stringify(status) };
   // kubectl logs/exec keep going to the application, not to the proxy appended after it.

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
+import { placement } from './patch.js';
 import type { Pod } from './pod.js';
-import type { NamedItem, Sidecar } from './sidecar.js';
+import type { Sidecar } from './sidecar.js';
 import { STATUS_ANNOTATION } from './trigger.js';
 
 /**
@@ -18,12 +19,9 @@ const COMPARED = ['image', 'command', 'args', 'securityContext', 'restartPolicy'
  * reinvoked after another webhook added env vars still matches.
  */
 export function verifyInjected(pod: Pod, sidecar: Sidecar, nativeSidecar: boolean): string | undefined {
-  const proxies = nativeSidecar ? sidecar.containers.map((c) => ({ ...c, restartPolicy: 'Always' })) : sidecar.containers;
-  const expected: Array<[list: 'initContainers' | 'containers', NamedItem]> = [
-    ...sidecar.initContainers.map((c) => ['initContainers', c] as ['initContainers', NamedItem]),
-    ...proxies.map((c) => [nativeSidecar ? 'initContainers' : 'containers', c] as ['initContainers' | 'containers', NamedItem]),
-  ];
+  const placed = placement(sidecar, nativeSidecar);
   const problems: string[] = [];
+  const expected = (['initContainers', 'containers'] as const).flatMap((list) => placed[list].map((want) => [list, want] as const));
   for (const [list, want] of expected) {
     const have = (pod.spec[list] ?? []).find((c) => c.name === want.name) as Record<string, unknown> | undefined;
     if (!have) {
