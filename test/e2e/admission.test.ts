@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import {
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
@@ -17,7 +16,7 @@ import {
 import t from 'tap';
 import { parse as parseYaml } from 'yaml';
 import { InformerFacts } from '../../src/kube/facts.js';
-import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
+import { loadKubeConfig, serviceAccountKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
 import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
@@ -225,16 +224,7 @@ t.test("a normal user cannot delete the namespace's default-deny AuthorizationPo
     namespace,
     body: { metadata: { name: 'developer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'policy-editor' }, subjects: [{ kind: 'ServiceAccount', name: 'developer', namespace }] },
   });
-  const token = await core.createNamespacedServiceAccountToken({ name: 'developer', namespace, body: { spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 600 } } });
-  const server = kc.getCurrentCluster();
-  const user = new KubeConfig();
-  user.loadFromOptions({
-    clusters: [{ name: 'test', server: server?.server ?? '', caData: server?.caData, caFile: server?.caFile, skipTLSVerify: false }],
-    users: [{ name: 'developer', token: token.status?.token }],
-    contexts: [{ name: 'developer', cluster: 'test', user: 'developer' }],
-    currentContext: 'developer',
-  });
-  const asDeveloper = user.makeApiClient(CustomObjectsApi);
+  const asDeveloper = (await serviceAccountKubeConfig(kc, namespace, 'developer')).makeApiClient(CustomObjectsApi);
 
   const err = await refusal(asDeveloper.deleteNamespacedCustomObject({ ...policies, name: 'default-deny' }));
   t.equal(err?.code, 403);

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { AdmissionregistrationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import pino from 'pino';
 import t from 'tap';
 import { parse as parseYaml } from 'yaml';
@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/server/config.js';
 import { frontDoors } from '../../src/server/front-doors.js';
 import { startKubernetesMode } from '../../src/server/kubernetes-mode.js';
 import { startService } from '../../src/server/service.js';
+import { serviceAccountKubeConfig } from '../helpers/controlplane.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { cluster, suffix, testNamespace, until } from '../kube/support.js';
 import { find, render, requireHelm } from './chart-render.js';
@@ -44,17 +45,9 @@ for (const doc of docs.filter((d) => wanted.includes(d.kind))) {
   if (!namespaced) t.teardown(() => objects.delete(body).then(() => undefined, () => undefined));
 }
 
-const token = await c.core.createNamespacedServiceAccountToken({ name: fullname, namespace: ns, body: { spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 } } });
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-rbac-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
-const admin = c.kc.getCurrentCluster();
-const sa = new KubeConfig();
-sa.loadFromOptions({
-  clusters: [{ name: 'test', server: admin?.server ?? '', caData: admin?.caData, caFile: admin?.caFile, skipTLSVerify: false }],
-  users: [{ name: 'portcullis', token: token.status?.token }],
-  contexts: [{ name: 'portcullis', cluster: 'test', user: 'portcullis' }],
-  currentContext: 'portcullis',
-});
+const sa = await serviceAccountKubeConfig(c.kc, ns, fullname, 3600);
 const kubeconfig = join(dir, 'kubeconfig');
 await writeFile(kubeconfig, sa.exportConfig());
 

@@ -23,7 +23,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { alive, PORT_ATTEMPTS, readState, SUPERVISOR_LOG, SUPERVISOR_PID, type SupervisorOptions } from './kube-state.js';
 
 export { ADMIN_USER } from './kube-state.js';
@@ -226,4 +226,18 @@ export function loadKubeConfig(plane: Pick<ControlPlaneInfo, 'kubeconfigPath'>):
   const kc = new KubeConfig();
   kc.loadFromFile(plane.kubeconfigPath);
   return kc;
+}
+
+/** A client of the same API server authenticated as a ServiceAccount, with a token the admin client requests for it. */
+export async function serviceAccountKubeConfig(kc: KubeConfig, namespace: string, name: string, expirationSeconds = 600): Promise<KubeConfig> {
+  const token = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds } } });
+  const cluster = kc.getCurrentCluster();
+  const sa = new KubeConfig();
+  sa.loadFromOptions({
+    clusters: [{ name: 'test', server: cluster?.server ?? '', caData: cluster?.caData, caFile: cluster?.caFile, skipTLSVerify: false }],
+    users: [{ name, token: token.status?.token }],
+    contexts: [{ name, cluster: 'test', user: name }],
+    currentContext: name,
+  });
+  return sa;
 }
