@@ -31,7 +31,10 @@ build() {
     if [ ! -x "$cached" ]; then
       echo "tools: building $name from tools/$dir with Go: $takes the first time on 2 cores (cached afterwards in $cache)" >&2
       local start=$SECONDS
-      (cd "$root/tools/$dir" && CGO_ENABLED=0 go build -trimpath "$@" -o "$cached.tmp" "$pkg")
+      (cd "$root/tools/$dir" && CGO_ENABLED=0 go build -trimpath "$@" -o "$cached.tmp" "$pkg") || {
+        echo "tools: could not build $name (Go's reason is above): it is built from the Go module proxy ($(go env GOPROXY)) with the Go that tools/$dir/go.mod asks for ($(awk '$1 == "go" { print $2; exit }' "$root/tools/$dir/go.mod")+; this is $(go env GOVERSION))" >&2
+        exit 1
+      }
       mv "$cached.tmp" "$cached"
       echo "tools: built $name in $((SECONDS - start))s" >&2
     fi

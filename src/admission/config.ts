@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 
 export const InjectionConfig = Type.Object(
   {
-    enabled: Type.Boolean({ default: true }),
+    enabled: Type.Boolean({ default: true, description: 'false: /mutate never injects (mutation policies still run)' }),
     templateFile: Type.Optional(
       Type.String({ description: 'YAML sidecar template (e.g. a mounted ConfigMap key) with {{ placeholders }}; re-read when it changes; the embedded template otherwise' }),
     ),
@@ -17,9 +17,9 @@ export type InjectionConfig = Static<typeof InjectionConfig>;
 
 export const AdmissionConfig = Type.Object(
   {
-    enabled: Type.Boolean({ default: true }),
-    host: Type.String({ default: '0.0.0.0' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8443 }),
+    enabled: Type.Boolean({ default: true, description: 'serve the admission webhook' }),
+    host: Type.String({ default: '0.0.0.0', description: 'address the HTTPS listener binds' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8443, description: 'HTTPS: POST /mutate, POST /validate, /healthz, /readyz' }),
     maxBodyBytes: Type.Integer({ minimum: 1024, default: 6 * 1024 * 1024, description: 'the API server sends at most ~3 MiB objects, twice for UPDATE' }),
     maxJsonDepth: Type.Integer({
       minimum: 32,
@@ -27,8 +27,8 @@ export const AdmissionConfig = Type.Object(
       default: 256,
       description: 'objects and arrays nested deeper in a review are refused (400) before it is parsed: Kubernetes objects nest a few dozen levels, and the audit masking and the policy walk them recursively',
     }),
-    violationsEntrypoint: Type.String({ default: 'portcullis/admission/violations' }),
-    patchesEntrypoint: Type.String({ default: 'portcullis/admission/patches' }),
+    violationsEntrypoint: Type.String({ default: 'portcullis/admission/violations', description: 'returns [{rule, msg, enforcement, details?}]; without it every review is refused (fail closed)' }),
+    patchesEntrypoint: Type.String({ default: 'portcullis/admission/patches', description: 'returns RFC 6902 operations applied after injection; optional' }),
     patchesActiveEntrypoint: Type.String({
       default: 'portcullis/admission/patches_active',
       description: 'a data-only boolean, evaluated once per policy snapshot: while a bundle provides it and it is false, the patches entrypoint is not evaluated',

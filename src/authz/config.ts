@@ -10,7 +10,7 @@ const Issuer = Type.Object(
     jwksFile: Type.Optional(Type.String({ description: 'JSON Web Key Set on disk, re-read when it changes' })),
     jwksUri: Type.Optional(Type.String({ pattern: '^https://', description: 'fetched over HTTPS and cached' })),
     secretFile: Type.Optional(Type.String({ description: 'shared secret for HS256/384/512 issuers (never combined with a JWKS)' })),
-    algorithms: Type.Array(Algorithm, { minItems: 1, default: ['RS256', 'ES256'] }),
+    algorithms: Type.Array(Algorithm, { minItems: 1, default: ['RS256', 'ES256'], description: 'accepted signature algorithms; never none, HS* only with secretFile' }),
     forwardClaims: Type.Record(Type.String(), Type.String(), { default: {}, description: 'claim → request header sent upstream when the request is allowed' }),
   },
   { additionalProperties: false },
@@ -19,15 +19,15 @@ export type IssuerConfig = Static<typeof Issuer>;
 
 const Jwt = Type.Object(
   {
-    issuers: Type.Array(Issuer, { default: [] }),
+    issuers: Type.Array(Issuer, { default: [], description: 'trusted token issuers; a token of any other issuer is not verified (input.mesh.jwt.error wrong_issuer)' }),
     header: Type.String({ default: 'authorization', description: 'header carrying the token; "authorization" expects the Bearer scheme' }),
-    maxTokenBytes: Type.Integer({ minimum: 64, default: 8192 }),
-    clockSkewSeconds: Type.Integer({ minimum: 0, default: 30 }),
+    maxTokenBytes: Type.Integer({ minimum: 64, default: 8192, description: 'a longer token is not parsed (error too_large)' }),
+    clockSkewSeconds: Type.Integer({ minimum: 0, default: 30, description: 'tolerance on exp and nbf' }),
     cacheSize: Type.Integer({ minimum: 0, default: 10000, description: 'verified tokens remembered (0 disables the cache)' }),
     cacheSeconds: Type.Integer({ minimum: 1, default: 60, description: 'longest a verified token is trusted without checking its key again' }),
     jwksCacheSeconds: Type.Integer({ minimum: 1, default: 300, description: 'age after which a JWKS is refreshed in the background' }),
     jwksMinRefreshSeconds: Type.Number({ minimum: 0, default: 10, description: 'at most one fetch per issuer in this interval, however many unknown kids arrive' }),
-    jwksTimeoutMs: Type.Integer({ minimum: 10, default: 2000 }),
+    jwksTimeoutMs: Type.Integer({ minimum: 10, default: 2000, description: 'a JWKS fetch that takes longer fails (error keys_unavailable)' }),
     jwksCaFile: Type.Optional(Type.String({ description: 'PEM bundle trusted for jwksUri in addition to the system roots' })),
   },
   { default: {}, additionalProperties: false },
@@ -36,12 +36,12 @@ export type JwtConfig = Static<typeof Jwt>;
 
 export const AuthzConfig = Type.Object(
   {
-    enabled: Type.Boolean({ default: true }),
+    enabled: Type.Boolean({ default: true, description: 'serve Envoy external authorization' }),
     grpc: Type.Object(
       {
         enabled: Type.Boolean({ default: true }),
         host: Type.String({ default: '0.0.0.0' }),
-        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9191 }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9191, description: 'envoy.service.auth.v3.Authorization/Check and grpc.health.v1.Health (plaintext HTTP/2)' }),
         maxMessageBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'largest CheckRequest accepted' }),
       },
       { default: {}, additionalProperties: false },
@@ -50,12 +50,12 @@ export const AuthzConfig = Type.Object(
       {
         enabled: Type.Boolean({ default: true }),
         host: Type.String({ default: '0.0.0.0' }),
-        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9192 }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9192, description: "the HTTP mode of Envoy's ext_authz filter, and nginx auth_request" }),
         pathPrefix: Type.String({ default: '', description: "Envoy's http_service path_prefix, removed from the path before evaluation" }),
         originalUriHeader: Type.String({ default: 'x-original-uri', description: 'nginx auth_request: header carrying the original request URI' }),
         originalMethodHeader: Type.String({ default: 'x-original-method', description: 'nginx auth_request: header carrying the original method' }),
-        maxHeaderBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 }),
-        keepAliveSeconds: Type.Number({ minimum: 0, default: 65 }),
+        maxHeaderBytes: Type.Integer({ minimum: 1024, default: 16 * 1024, description: 'larger request headers are refused with 431' }),
+        keepAliveSeconds: Type.Number({ minimum: 0, default: 65, description: 'an idle keep-alive connection is closed after this (longer than the proxies’ own idle timeouts)' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -72,7 +72,7 @@ export const AuthzConfig = Type.Object(
     ),
     geo: Type.Object(
       {
-        enabled: Type.Boolean({ default: true }),
+        enabled: Type.Boolean({ default: true, description: 'look up the country (and region) of the client address' }),
         database: Type.Optional(Type.String({ description: 'MaxMind-format country database; defaults to the CC0 one shipped with the package' })),
         xffNumTrustedHops: Type.Integer({ minimum: 0, default: 0, description: "as Envoy's xff_num_trusted_hops with use_remote_address: 0 ignores X-Forwarded-For" }),
         countryRegions: Type.Record(Type.String(), Type.String(), { default: {}, description: 'ISO country code → region name' }),
@@ -81,7 +81,7 @@ export const AuthzConfig = Type.Object(
     ),
     rateLimit: Type.Object(
       {
-        maxBuckets: Type.Integer({ minimum: 1, default: 100000 }),
+        maxBuckets: Type.Integer({ minimum: 1, default: 100000, description: 'rate-limit keys tracked at once; the least recently used is forgotten first' }),
         idleSeconds: Type.Integer({ minimum: 1, default: 600, description: 'a bucket untouched this long is forgotten' }),
       },
       { default: {}, additionalProperties: false },

@@ -7,7 +7,7 @@ export const KubernetesConfig = Type.Object(
     namespace: Type.Optional(Type.String({ description: 'namespace of the Service, Secret and Leases; POD_NAMESPACE or the service account namespace otherwise' })),
     identity: Type.Optional(Type.String({ description: 'this replica in Leases; POD_NAME or the host name otherwise' })),
     service: Type.String({ default: 'portcullis', description: 'the Service in front of the webhook: the serving certificate covers its DNS names' }),
-    clusterDomain: Type.String({ default: 'cluster.local' }),
+    clusterDomain: Type.String({ default: 'cluster.local', description: 'DNS suffix of Services, for the serving certificate names' }),
     webhooks: Type.Object(
       {
         mutating: Type.Array(Type.String(), { default: ['portcullis'], description: 'MutatingWebhookConfigurations whose caBundle is kept equal to the trust bundle (tls.mode secret)' }),
@@ -17,10 +17,10 @@ export const KubernetesConfig = Type.Object(
     ),
     leaderElection: Type.Object(
       {
-        leaseName: Type.String({ default: 'portcullis-leader' }),
-        leaseDurationSeconds: Type.Number({ minimum: 1, default: 15 }),
-        renewDeadlineSeconds: Type.Number({ minimum: 0.5, default: 10 }),
-        retryPeriodSeconds: Type.Number({ minimum: 0.1, default: 2 }),
+        leaseName: Type.String({ default: 'portcullis-leader', description: 'the Lease (in kubernetes.namespace) the replicas compete for; replica Leases are <leaseName>-replica-<identity>' }),
+        leaseDurationSeconds: Type.Number({ minimum: 1, default: 15, description: 'a holder whose record has not changed this long is taken over' }),
+        renewDeadlineSeconds: Type.Number({ minimum: 0.5, default: 10, description: 'the leader steps down when it could not renew for this long' }),
+        retryPeriodSeconds: Type.Number({ minimum: 0.1, default: 2, description: 'how often candidates try and the leader renews' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -38,7 +38,7 @@ export const KubernetesConfig = Type.Object(
       {
         enabled: Type.Boolean({ default: false, description: 'create the default-deny AuthorizationPolicy in every mesh namespace (label portcullis.io/injection=enabled)' }),
         name: Type.String({ default: 'default-deny', description: 'must equal data.portcullis.config.mesh.defaultDenyPolicy.name, which the admission rules protect' }),
-        injectionLabel: Type.String({ default: 'portcullis.io/injection' }),
+        injectionLabel: Type.String({ default: 'portcullis.io/injection', description: 'namespaces with this label set to enabled are mesh namespaces' }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -11,19 +11,25 @@ import { PolicyConfig } from '../policy/config.js';
 
 export const Config = Type.Object(
   {
-    mode: Type.Union([Type.Literal('standalone'), Type.Literal('kubernetes')], { default: 'standalone' }),
+    mode: Type.Union([Type.Literal('standalone'), Type.Literal('kubernetes')], {
+      default: 'standalone',
+      description: 'standalone: no cluster, facts from facts.file, dev certificates; kubernetes: informers, certificates in a Secret, leader election (the chart sets it)',
+    }),
     cluster: Type.Object(
-      { name: Type.String({ default: 'standalone' }), trustDomain: Type.String({ default: 'cluster.local' }) },
+      {
+        name: Type.String({ default: 'standalone', description: 'this cluster, given to the policies as input.context.cluster.name' }),
+        trustDomain: Type.String({ default: 'cluster.local', description: 'SPIFFE trust domain of this mesh: identities are spiffe://<trustDomain>/ns/<namespace>/sa/<service account>' }),
+      },
       { default: {}, additionalProperties: false },
     ),
     log: Type.Object(
-      { level: Type.String({ enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }) },
+      { level: Type.String({ enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: "the service's own log lines (pino JSON on stdout); audit events are not affected" }) },
       { default: {}, additionalProperties: false },
     ),
     admin: Type.Object(
       {
-        host: Type.String({ default: '0.0.0.0' }),
-        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
+        host: Type.String({ default: '0.0.0.0', description: 'address the admin listener binds' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090, description: 'probes, /metrics and the token-protected /api/v1 (plain HTTP: keep it inside the cluster network)' }),
         tokenFile: Type.Optional(Type.String({ description: 'bearer token for /api/v1; PORTCULLIS_ADMIN_TOKEN also works; standalone writes one under certs/ when neither is set' })),
       },
       { default: {}, additionalProperties: false },

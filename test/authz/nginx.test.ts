@@ -12,7 +12,7 @@ import { startAuthz } from './harness.js';
 import { AUDIENCE, ISSUER, sign, testKey } from './issuer.js';
 
 const NGINX = '/usr/sbin/nginx';
-if (!existsSync(NGINX)) throw new Error('nginx is not installed (apt-get install nginx-light; .ci/run does it)');
+if (!existsSync(NGINX)) throw new Error('nginx is not installed: `npm test` installs it first (scripts/test-setup.sh); run alone, apt-get install nginx-light');
 
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-nginx-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));

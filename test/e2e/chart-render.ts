@@ -16,7 +16,7 @@ export function requireHelm(): void {
   try {
     accessSync(HELM, constants.X_OK);
   } catch {
-    throw new Error(`helm is missing at ${HELM}: build it with \`bash scripts/tools.sh helm\``);
+    throw new Error(`helm is missing at ${HELM}: \`npm test\` builds it first; run alone, build it with \`bash scripts/tools.sh helm\``);
   }
 }
 

@@ -83,8 +83,8 @@ function requireBinaries(): void {
       accessSync(path, constants.X_OK);
     } catch {
       throw new Error(
-        `${name} is missing at ${path}: build the pinned control plane with \`bash scripts/tools.sh\` ` +
-          '(tools/kube and tools/etcd, from the Go module proxy; the first build takes several minutes)',
+        `${name} is missing at ${path}: \`npm test\` builds it first (scripts/test-setup.sh); run alone, ` +
+          'build it with `bash scripts/tools.sh test` (tools/kube and tools/etcd, from the Go module proxy; the first build takes minutes)',
       );
     }
   }

@@ -1,4 +1,4 @@
-# Verbatim copies of ../shared/fixtures/admission/*.json (AdmissionReview bodies), inlined because
+# Verbatim copies of test/fixtures/admission/*.json (AdmissionReview bodies), inlined because
 # JSON files under policies/ would be shipped in the bundle's data.
 package portcullis.admission_test
 

@@ -1,4 +1,4 @@
-# The Istio examples of ../shared/seed/README.seed.md as they would reach the webhook.
+# The Istio examples of the product description as they would reach the webhook.
 package portcullis.admission_test
 
 import rego.v1

@@ -1,4 +1,4 @@
-# The fixture CheckRequest (../shared/fixtures/authz/check-jwt-mtls.json) as opa-envoy-plugin
+# The fixture CheckRequest (test/fixtures/authz/check-jwt-mtls.json) as opa-envoy-plugin
 # renders it, plus the facts Portcullis gathers, against the shipped seed policies.
 package portcullis.authz_test
 
