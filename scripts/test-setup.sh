@@ -35,9 +35,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     fail "the tests need the Debian packages ${missing[*]}: run 'sudo apt-get install ${missing[*]}' once, or npm test as root"
   fi
   echo "test setup: installing ${missing[*]} with apt-get (Debian packages; about a minute)" >&2
-  "${sudo[@]}" apt-get update -qq >&2 || fail "apt-get update failed: the Debian mirror is needed once, to install ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
-    fail "apt-get could not install ${missing[*]}"
+  log=$(mktemp)
+  "${sudo[@]}" apt-get update -qq >"$log" 2>&1 ||
+    { cat "$log" >&2; fail "apt-get update failed: the Debian mirror is needed once, to install ${missing[*]}"; }
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1 ||
+    { cat "$log" >&2; fail "apt-get could not install ${missing[*]}"; }
+  rm -f "$log"
 fi
 
 bash "$root/scripts/tools.sh" test
