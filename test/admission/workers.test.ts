@@ -108,7 +108,8 @@ t.test('a worker that dies fails its decisions and is replaced', async (t) => {
   t.equal((await workers.decide('validate', body())).kind, 'decided', 'the replacement decides');
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+// Liveness, not speed: a replacement worker compiles the policies again, which takes seconds on a loaded machine.
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out');
