@@ -330,9 +330,10 @@ t.test('an API server that never becomes ready', async (t) => {
 
   t.test('because it keeps waiting: the start timeout ends it with its log', async (t) => {
     // Every etcd read of the readiness check times out at once, so /readyz never turns 200.
-    const err = await failedStart({ apiServerArgs: ['--etcd-readycheck-timeout=1ns'], startTimeoutMs: 5000 });
+    // 20 s: long enough for the API server to start and answer /readyz even on a loaded machine.
+    const err = await failedStart({ apiServerArgs: ['--etcd-readycheck-timeout=1ns'], startTimeoutMs: 20_000 });
     t.type(err, ControlPlaneError);
-    t.match(err.message, /kube-apiserver not ready after 5000ms \(last answer: 500 \[-\]etcd-readiness failed[^)]*\); last lines of .*kube-apiserver\.log:/);
+    t.match(err.message, /kube-apiserver not ready after 20000ms \(last answer: 500 \[-\]etcd-readiness failed[^)]*\); last lines of .*kube-apiserver\.log:/);
     t.match(err.message, /context deadline exceeded/, 'the log tail shows what it was waiting for');
     t.ok(err instanceof ControlPlaneError && (await gone([], err.dir)), 'temp dir removed');
   });

@@ -23,7 +23,7 @@ const webhookName = `rotation-${id}`;
 const config = {
   tls: {
     mode: 'secret',
-    secret: { name: 'portcullis-webhook-tls', rotationPeriod: '12s', earlyRotation: '6s', caRotationPeriod: '40s', caEarlyRotation: '28s', trustPropagation: '2s', extraNames: ['127.0.0.1'] },
+    secret: { name: 'portcullis-webhook-tls', rotationPeriod: '20s', earlyRotation: '12s', caRotationPeriod: '60s', caEarlyRotation: '44s', trustPropagation: '2s', extraNames: ['127.0.0.1'] },
   },
   kubernetes: {
     webhooks: { mutating: [], validating: [webhookName] },
@@ -196,7 +196,7 @@ t.test('renewals and a CA rollover under load: zero failed requests', async (t) 
       const s = await secretState();
       return s && caSerial(s.signer.cert) !== firstCa && s.trust.length === 1 && traffic.serials.size >= 3;
     },
-    90_000,
+    150_000,
     500,
   );
   clearInterval(watchBundle);
@@ -238,7 +238,7 @@ t.test('the leader leaves: readiness drops first, the Lease is released, the oth
   t.same(replicaLeases.items.map((l) => l.spec?.holderIdentity), [other.identity], 'the stopped replica removed its replica Lease');
 
   const servingBefore = (other.status().certificates as { serving: string }).serving;
-  await until('a renewal by the new leader', () => (other.status().certificates as { serving: string }).serving !== servingBefore, 30_000, 200);
+  await until('a renewal by the new leader', () => (other.status().certificates as { serving: string }).serving !== servingBefore, 45_000, 200);
   await until('clients see it', () => [...traffic.serials].some((s) => !before.has(s) && s !== servingBefore), 15_000, 200);
   await traffic.stop();
   t.same(traffic.failures, [], 'no request failed across the hand-over');
