@@ -2,6 +2,8 @@ package portcullis.admission_test
 
 import rego.v1
 
+import data.portcullis.admission
+
 authorization_policy(spec) := istio("AuthorizationPolicy", "payments-access", spec)
 
 caller := {"source": {"principals": ["cluster.local/ns/web/sa/frontend"]}}
@@ -85,7 +87,7 @@ clean_rule(rule) if clean(create(authorization_policy({"rules": [rule]})))
 
 test_wildcard_only_operations_allow_everything if {
 	every op in [
-		{"paths": ["*"]}, {"paths": ["/*"]}, {"methods": ["*"]}, {"hosts": ["*"]}, {"ports": ["*"]},
+		{"paths": ["*"]}, {"paths": ["/*"]}, {"methods": ["*"]}, {"hosts": ["*"]},
 		{"methods": ["GET", "*"]}, {"paths": ["*"], "methods": ["*"], "hosts": ["*"]},
 		{"notPaths": ["/admin/*"]}, {"paths": ["*"], "notMethods": ["DELETE"]},
 	] {
@@ -215,4 +217,108 @@ test_new_allow_all_shapes_allowed_in_deny_policies if {
 	] {
 		clean(create(authorization_policy({"action": "DENY", "rules": [rule]})))
 	}
+}
+
+# Istio turns each namespace value into the regex .*/ns/<value, * as .*>/.* on spiffe://<td>/ns/<N>/sa/<S>:
+# a value whose .* can run over "/sa" matches every caller.
+test_namespace_patterns_istio_reads_as_every_caller if {
+	every ns in ["*", "**", "*a", "*sa", "*/sa", "*a*", "*s*", "**sa", "*/*"] {
+		allow_all_fields({"from": [{"source": {"namespaces": [ns]}}]}) == {"spec.rules[0].from[0].source.namespaces"}
+		allow_all_fields({"when": [{"key": "source.namespace", "values": [ns]}]}) == {"spec.rules[0]"}
+	}
+	every ns in ["web", "web-*", "*-prod", "*b", "*sa/x", "a*", "*ns"] {
+		clean_rule({"from": [{"source": {"namespaces": [ns]}}]})
+		clean_rule({"when": [{"key": "source.namespace", "values": [ns]}]})
+	}
+}
+
+test_ip_ranges_covering_everything_together_denied if {
+	every blocks in [
+		["0.0.0.0/1", "128.0.0.0/1"], ["::/1", "8000::/1"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "10.0.0.0/8"],
+		["128.0.0.0/1", "64.0.0.0/2", "32.0.0.0/3", "0.0.0.0/3"], ["0::/1", "8000::/2", "c000::/2"],
+	] {
+		allow_all_fields({"from": [{"source": {"ipBlocks": blocks}}]}) == {"spec.rules[0].from[0].source.ipBlocks"}
+		allow_all_fields({"from": [{"source": {"remoteIpBlocks": blocks}}]}) == {"spec.rules[0].from[0].source.remoteIpBlocks"}
+		allow_all_fields({"when": [{"key": "source.ip", "values": blocks}]}) == {"spec.rules[0]"}
+		allow_all_fields({"when": [{"key": "remote.ip", "values": blocks}]}) == {"spec.rules[0]"}
+		allow_all_fields({"to": [{"operation": {"methods": ["*"]}}], "when": [{"key": "destination.ip", "values": blocks}]}) == {"spec.rules[0]"}
+	}
+	inp := create(authorization_policy({"rules": [{"from": [{"source": {"ipBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}}]}]}))
+	messages(inp, "authorization-policy-no-allow-all") == {"AuthorizationPolicy spec.rules[0].from[0].source.ipBlocks ranges together cover every address (0.0.0.0/1, 128.0.0.0/1), which admits any caller: list the calling address ranges (a /0 range is every address)"}
+}
+
+test_ip_ranges_across_sources_denied if {
+	rule := {"from": [{"source": {"ipBlocks": ["0.0.0.0/1"]}}, {"source": {"ipBlocks": ["128.0.0.0/1"]}}]}
+	inp := create(authorization_policy({"rules": [rule]}))
+	only(inp, "authorization-policy-no-allow-all")
+	messages(inp, "authorization-policy-no-allow-all") == {"AuthorizationPolicy spec.rules[0] matches every request, so this ALLOW policy allows everything: add from.source (principals or namespaces), to.operation or when conditions to it, or remove it (an ALLOW policy without rules allows nothing) (the ipBlocks of spec.rules[0].from[0], spec.rules[0].from[1] together cover every address; wildcards and not* fields do not narrow a rule: list who and what is allowed, and put exceptions in a DENY policy)"}
+	clean_rule({"from": [{"source": {"ipBlocks": ["0.0.0.0/1"]}}, {"source": {"ipBlocks": ["128.0.0.0/1"], "principals": ["cluster.local/ns/web/sa/x"]}}]})
+	clean_rule({"from": [{"source": {"ipBlocks": ["0.0.0.0/1"]}}, {"source": {"remoteIpBlocks": ["128.0.0.0/1"]}}]})
+}
+
+test_ip_ranges_leaving_a_gap_allowed if {
+	every blocks in [
+		["0.0.0.0/1", "128.0.0.0/2"], ["0.0.0.0/1", "::/1"], ["10.0.0.0/8", "0.0.0.0/1"], ["128.0.0.0/1", "64.0.0.0/2", "32.0.0.0/3"],
+		["0.0.0.0/1", "128.0.0.0/1/2"], ["0.0.0.0/1", "300.0.0.0/1"], ["fe80::1%eth0/0"],
+	] {
+		clean_rule({"from": [{"source": {"ipBlocks": blocks}}]})
+		clean_rule({"when": [{"key": "source.ip", "values": blocks}]})
+	}
+}
+
+test_ports_methods_hosts_and_paths_as_istio_matches_them if {
+	every op in [
+		{"methods": ["G*", "P*", "D*", "H*", "O*", "T*", "C*"]}, {"methods": ["*T", "*E", "*D", "*S", "*H"]},
+		{"methods": ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]},
+		{"paths": ["/{**}"]}, {"paths": ["/{*}/{**}"]}, {"paths": ["/api", "/{**}"]},
+	] {
+		allow_all_fields({"to": [{"operation": op}]}) == {"spec.rules[0]"}
+	}
+	every op in [
+		{"methods": ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE"]}, {"methods": ["get"]},
+		{"paths": ["/{*}"]}, {"paths": ["/api/{**}"]}, {"paths": ["{**}"]}, {"paths": ["/**"]}, {"paths": ["*/"]},
+		{"hosts": ["*.example.com"]}, {"ports": ["*"]},
+	] {
+		clean_rule({"to": [{"operation": op}]})
+	}
+}
+
+# Only a list of all 65535 ports covers every port; the counting, on a few values.
+test_ports_are_counted_as_istio_reads_them if {
+	admission.port_numbers(["1", "080", "80", "65535", "0", "65536", "x", "+1", "1e3", ""]) == {1, 80, 65535}
+	not admission.operation_field_open("ports", ["1", "2"])
+	not admission.condition_values_open("destination.port", [format_int(p, 10) | some p in numbers.range(1, 65534)])
+}
+
+test_conditions_without_values_or_on_every_request_allow_everything if {
+	every when in [
+		[{"key": "request.auth.claims[groups]"}], [{"key": "request.headers[x-tenant]", "values": []}],
+		[{"key": "request.auth.claims[groups]", "notValues": ["guest"]}], [{"key": "request.headers[:authority]", "values": ["*"]}],
+		[{"key": "request.headers[Host]", "values": ["*"]}], [{"key": "request.headers[x-request-id]", "values": ["*"]}],
+		[{"key": "source.trustDomain", "values": ["cluster.local"]}], [{"key": "connection.sni", "values": ["*"]}],
+	] {
+		allow_all_fields({"when": when}) == {"spec.rules[0]"}
+	}
+	every when in [
+		[{"key": "source.serviceAccount", "values": ["web/frontend"]}], [{"key": "request.auth.audiences", "values": ["*"]}],
+		[{"key": "connection.sni", "values": ["*.example.com"]}], [{"key": "destination.port", "values": ["8080"]}],
+		[{"key": "destination.ip", "values": ["10.0.0.0/8"]}], [{"key": "request.headers[x-tenant]", "values": ["*"]}],
+	] {
+		clean_rule({"when": when})
+	}
+}
+
+test_trust_domains_name_no_caller_and_service_accounts_do if {
+	allow_all_fields({"from": [{"source": {"trustDomains": ["cluster.local"]}}]}) == {"spec.rules[0]"}
+	allow_all_fields({"from": [{"source": {"trustDomains": ["*"], "notServiceAccounts": ["web/legacy"]}}]}) == {"spec.rules[0]"}
+	clean_rule({"from": [{"source": {"trustDomains": ["cluster.local"], "namespaces": ["web"]}}]})
+	clean_rule({"from": [{"source": {"serviceAccounts": ["web/frontend", "backend"]}}]})
+}
+
+test_proto_spellings_and_action_numbers_judged_alike if {
+	allow_all_fields({"from": [{"source": {"ip_blocks": ["0.0.0.0/0"]}}]}) == {"spec.rules[0].from[0].source.ipBlocks"}
+	allow_all_fields({"from": [{"source": {"not_namespaces": ["x"]}}]}) == {"spec.rules[0]"}
+	only(create(authorization_policy({"action": 0, "rules": [{}]})), "authorization-policy-no-allow-all")
+	clean(create(authorization_policy({"action": 1, "rules": [{}]})))
+	clean_rule({"from": [{"source": {"request_principals": ["*"]}}]})
 }

@@ -14,24 +14,25 @@ default_deny_target if {
 	object_name == default_deny_policy_name
 }
 
-workload_scoped(policy_spec) if count(object.get(policy_spec, ["selector", "matchLabels"], {})) > 0
+workload_scoped(policy_spec) if count(istio_get(istio_get(policy_spec, "selector", {}), "matchLabels", {})) > 0
 
-workload_scoped(policy_spec) if policy_spec.targetRef
+workload_scoped(policy_spec) if istio_get(policy_spec, "targetRef", null) != null
 
-workload_scoped(policy_spec) if count(policy_spec.targetRefs) > 0
+workload_scoped(policy_spec) if count(istio_get(policy_spec, "targetRefs", [])) > 0
 
 # Istio's two deny-all spellings: an ALLOW policy with no rules, or a DENY rule that matches all.
 deny_all(policy_spec) if {
 	not workload_scoped(policy_spec)
-	object.get(policy_spec, "action", "ALLOW") == "ALLOW"
-	count(object.get(policy_spec, "rules", [])) == 0
+	istio_enum("spec.action", istio_get(policy_spec, "action", "ALLOW")) == "ALLOW"
+	count(istio_get(policy_spec, "rules", [])) == 0
 }
 
 deny_all(policy_spec) if {
 	not workload_scoped(policy_spec)
-	policy_spec.action == "DENY"
-	some rule in policy_spec.rules
-	rule_ok(rule)
+	istio_enum("spec.action", istio_get(policy_spec, "action", "ALLOW")) == "DENY"
+	some rule in entries(policy_spec, "rules")
+	is_object(rule)
+	not malformed_rule(rule)
 	not constrained(rule)
 }
 

@@ -16,7 +16,7 @@ inherited_mtls_modes := {"UNSET", ""}
 
 mesh_wide(policy_spec) if {
 	request_namespace == root_namespace
-	count(object.get(policy_spec, ["selector", "matchLabels"], {})) == 0
+	count(istio_get(istio_get(policy_spec, "selector", {}), "matchLabels", {})) == 0
 }
 
 mesh_wide_peer_authentication if mesh_wide(spec)
@@ -26,17 +26,20 @@ old_mesh_wide_peer_authentication if mesh_wide(object.get(old_object, "spec", {}
 violation contains {
 	"rule": "peer-authentication-strict",
 	"msg": concat("", [
-		"PeerAuthentication spec.mtls.mode is ", mode,
+		"PeerAuthentication spec.mtls.mode is ", text(mode),
 		": set spec.mtls.mode to STRICT so every workload only accepts mutual TLS",
 	]),
 	"details": {"field": "spec.mtls.mode", "mode": mode},
 } if {
 	peer_authentication
 	spec_changed
-	mode := object.get(spec, ["mtls", "mode"], "UNSET")
+	mode := mtls_mode(istio_get(spec, "mtls", {}), "spec.mtls.mode")
 	mode != "STRICT"
 	not mode in inherited_mtls_modes
 }
+
+# A mode as its name (3 is STRICT); unset (absent or null) is UNSET.
+mtls_mode(settings, pattern) := istio_enum(pattern, istio_get(settings, "mode", "UNSET"))
 
 violation contains {
 	"rule": "peer-authentication-strict",
@@ -49,21 +52,21 @@ violation contains {
 	peer_authentication
 	spec_changed
 	mesh_wide_peer_authentication
-	object.get(spec, ["mtls", "mode"], "UNSET") in inherited_mtls_modes
+	mtls_mode(istio_get(spec, "mtls", {}), "spec.mtls.mode") in inherited_mtls_modes
 }
 
 violation contains {
 	"rule": "peer-authentication-strict",
 	"msg": concat("", [
-		"PeerAuthentication ", field, " is ", mode, " for port ", port,
+		"PeerAuthentication ", field, " is ", text(mode), " for port ", text(port),
 		": set it to STRICT, or remove the port entry so the port inherits spec.mtls.mode",
 	]),
 	"details": {"field": field, "port": port, "mode": mode},
 } if {
 	peer_authentication
 	spec_changed
-	some port, settings in spec.portLevelMtls
-	mode := object.get(settings, "mode", "UNSET")
+	some port, settings in istio_get(spec, "portLevelMtls", {})
+	mode := mtls_mode(settings, "spec.portLevelMtls.{}.mode")
 	mode != "STRICT"
 	not mode in inherited_mtls_modes
 	field := concat("", ["spec.portLevelMtls[", quote(port), "].mode"])

@@ -18,7 +18,10 @@ test_permissive_denied if {
 
 test_disable_denied if only(create(peer_authentication({"mtls": {"mode": "DISABLE"}})), "peer-authentication-strict")
 
-test_misspelled_mode_denied if only(create(peer_authentication({"mtls": {"mode": "strict"}})), "peer-authentication-strict")
+test_misspelled_mode_denied if {
+	inp := create(peer_authentication({"mtls": {"mode": "strict"}}))
+	rules(inp) == {"object-schema", "peer-authentication-strict"}
+}
 
 test_absent_or_unset_mode_inherits_outside_root_namespace if {
 	clean(create(peer_authentication({})))

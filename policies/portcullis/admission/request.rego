@@ -62,5 +62,3 @@ spec_changed if {
 
 # Who sends the request: the deletableBy lists of the protected objects name users.
 request_user := object.get(input.request, ["userInfo", "username"], "")
-
-quote(s) := concat("", ["\"", s, "\""])

@@ -32,8 +32,8 @@ violation contains {
 } if {
 	request_authentication
 	spec_changed
-	some i, jwt_rule in spec.jwtRules
-	issuer := object.get(jwt_rule, "issuer", "")
+	some i, jwt_rule in entries(spec, "jwtRules")
+	issuer := istio_get(jwt_rule, "issuer", "")
 	not issuer in allowed_jwt_issuer_names
 	field := concat("", ["spec.jwtRules[", format_int(i, 10), "].issuer"])
 }
@@ -52,11 +52,17 @@ violation contains {
 } if {
 	request_authentication
 	spec_changed
-	some i, jwt_rule in spec.jwtRules
-	uri := jwt_rule.jwksUri
+	some i, jwt_rule in entries(spec, "jwtRules")
+	uri := istio_get(jwt_rule, "jwksUri", "")
 	uri != ""
-	not startswith(lower(uri), "https://")
+	not https_url(uri)
 	field := concat("", ["spec.jwtRules[", format_int(i, 10), "].jwksUri"])
+}
+
+# Only a string can be an https URL; anything else is reported as not one (and by object-schema).
+https_url(uri) if {
+	is_string(uri)
+	startswith(lower(uri), "https://")
 }
 
 # The signing keys must be the issuer's: a trusted issuer name with keys from anywhere else lets
@@ -76,6 +82,7 @@ jwks_uri_allowed(issuer, uri) if {
 	some e in jwt_issuer_entries
 	e.issuer == issuer
 	not e.jwksUris
+	is_string(uri)
 	startswith(lower(uri), concat("", [lower(url_origin(issuer)), "/"]))
 }
 
@@ -114,12 +121,12 @@ violation contains {
 } if {
 	request_authentication
 	spec_changed
-	some i, jwt_rule in spec.jwtRules
-	issuer := object.get(jwt_rule, "issuer", "")
+	some i, jwt_rule in entries(spec, "jwtRules")
+	issuer := istio_get(jwt_rule, "issuer", "")
 	issuer in allowed_jwt_issuer_names
-	uri := jwt_rule.jwksUri
+	uri := istio_get(jwt_rule, "jwksUri", "")
 	uri != ""
-	startswith(lower(uri), "https://")
+	https_url(uri)
 	not jwks_uri_allowed(issuer, uri)
 	field := concat("", ["spec.jwtRules[", format_int(i, 10), "].jwksUri"])
 }
@@ -136,10 +143,10 @@ violation contains {
 } if {
 	request_authentication
 	spec_changed
-	some i, jwt_rule in spec.jwtRules
-	issuer := object.get(jwt_rule, "issuer", "")
+	some i, jwt_rule in entries(spec, "jwtRules")
+	issuer := istio_get(jwt_rule, "issuer", "")
 	issuer in allowed_jwt_issuer_names
-	jwks := jwt_rule.jwks
+	jwks := istio_get(jwt_rule, "jwks", "")
 	jwks != ""
 	not inline_jwks_allowed(issuer)
 	field := concat("", ["spec.jwtRules[", format_int(i, 10), "].jwks"])

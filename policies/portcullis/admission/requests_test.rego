@@ -25,6 +25,11 @@ kinds := {
 	"AuthorizationPolicy": ["security.istio.io", "v1"],
 	"RequestAuthentication": ["security.istio.io", "v1"],
 	"DestinationRule": ["networking.istio.io", "v1"],
+	"VirtualService": ["networking.istio.io", "v1"],
+	"EnvoyFilter": ["networking.istio.io", "v1alpha3"],
+	"ProxyConfig": ["networking.istio.io", "v1beta1"],
+	"WasmPlugin": ["extensions.istio.io", "v1alpha1"],
+	"TrafficExtension": ["extensions.istio.io", "v1alpha1"],
 }
 
 request(operation, obj, old) := {
@@ -101,7 +106,7 @@ deployment_with(pod_spec) := {
 }
 
 istio(kind, name, spec) := {
-	"apiVersion": concat("/", [kinds[kind][0], "v1"]),
+	"apiVersion": concat("/", kinds[kind]),
 	"kind": kind,
 	"metadata": {"name": name, "namespace": "team"},
 	"spec": spec,
