@@ -7,14 +7,15 @@ import rego.v1
 violation contains {
 	"rule": "image-registry-allowlist",
 	"msg": concat("", [
-		"container ", quote(c.name), " uses image ", quote(c.image), " from ", repo,
+		"container ", container_label(c), " uses image ", quote(c.image), " from ", repo,
 		", which is not an allowed registry: change ", field, " to an image from ",
 		concat(", ", allowed_image_registries),
 	]),
-	"details": {"container": c.name, "image": c.image, "field": field},
+	"details": {"container": object.get(c, "name", null), "image": c.image, "field": field},
 } if {
 	some [list, i] in container_refs
 	c := pod_spec[list][i]
+	is_string(c.image)
 	not image_prefix_allowed(c.image)
 	repo := image_repository(c.image)
 	not registry_allowed(repo)
@@ -37,10 +38,10 @@ registry_allowed(repo) if {
 violation contains {
 	"rule": "image-tag-pinned",
 	"msg": concat("", [
-		"container ", quote(c.name), " uses image ", quote(c.image), problem, ": set ", field,
+		"container ", container_label(c), " uses image ", quote(c.image), problem, ": set ", field,
 		" to a version tag or a digest (", image_name(c.image), ":1.2.3 or ", image_name(c.image), "@sha256:...)",
 	]),
-	"details": {"container": c.name, "image": c.image, "field": field},
+	"details": {"container": object.get(c, "name", null), "image": c.image, "field": field},
 } if {
 	some [list, i] in container_refs
 	c := pod_spec[list][i]

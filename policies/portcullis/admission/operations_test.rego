@@ -45,10 +45,13 @@ test_update_without_old_object_checked_like_create if {
 	rules(inp) == {"no-host-namespaces", "no-privileged", "image-registry-allowlist", "image-tag-pinned"}
 }
 
-test_request_without_object_or_context_is_harmless if {
-	clean({"request": {"kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE", "object": null}})
-	clean({"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": "not an object"}})
-	only({"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"kind": "Pod"}}}, "required-labels")
+# A judged kind without an object to judge fails closed; a request of no kind has nothing to judge.
+test_request_without_object_or_context_is_refused if {
+	only({"request": {"kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE", "object": null}}, "object-schema")
+	only({"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": "not an object"}}, "object-schema")
+	only({"request": {"kind": {"kind": "Pod"}, "operation": "UPDATE"}}, "object-schema")
+	rules({"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"kind": "Pod"}}}) == {"object-schema", "required-labels"}
+	clean({"request": {"kind": {"kind": "Pod"}, "operation": "DELETE", "object": null}})
 	clean({})
 }
 

@@ -65,8 +65,16 @@ container_lists := ["initContainers", "containers", "ephemeralContainers"]
 container_refs contains [list, i] if {
 	pod_spec_changed
 	some list in container_lists
-	some i, _ in object.get(pod_spec, list, [])
+	containers := object.get(pod_spec, list, [])
+	is_array(containers)
+	some i, c in containers
+	is_object(c)
 }
+
+# A container in a message: its name, or that it has none a message could show (object-schema says why).
+container_label(c) := quote(c.name) if is_string(c.name)
+
+else := "without a valid name"
 
 container_field(list, i) := concat("", [template_prefix, "spec.", list, "[", format_int(i, 10), "]"])
 

@@ -7,10 +7,10 @@ import rego.v1
 violation contains {
 	"rule": "no-privileged",
 	"msg": concat("", [
-		"container ", quote(c.name), " runs privileged: remove ", field,
+		"container ", container_label(c), " runs privileged: remove ", field,
 		" or set it to false",
 	]),
-	"details": {"container": c.name, "field": field},
+	"details": {"container": object.get(c, "name", null), "field": field},
 } if {
 	some [list, i] in container_refs
 	c := pod_spec[list][i]
@@ -37,10 +37,10 @@ violation contains {
 violation contains {
 	"rule": "capabilities-allowlist",
 	"msg": concat("", [
-		"container ", quote(c.name), " adds capability ", cap, " in ", field,
+		"container ", container_label(c), " adds capability ", text(cap), " in ", field,
 		": remove it", capability_hint(list, c),
 	]),
-	"details": {"container": c.name, "capability": cap, "field": field},
+	"details": {"container": object.get(c, "name", null), "capability": cap, "field": field},
 } if {
 	some [list, i] in container_refs
 	c := pod_spec[list][i]
@@ -50,7 +50,7 @@ violation contains {
 }
 
 # Compared by name, not spelling, so "CAP_SYS_ADMIN" or "sys_admin" cannot slip past an allowlist entry.
-capability_name(cap) := trim_prefix(upper(cap), "CAP_")
+capability_name(cap) := trim_prefix(upper(cap), "CAP_") if is_string(cap)
 
 capability_allowed(_, _, cap) if {
 	some allowed in allowed_capabilities

@@ -7,7 +7,10 @@ import rego.v1
 # Istio's protocol selection prefixes; the name is "<protocol>" or "<protocol>-<suffix>".
 port_protocols := {"http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "mongo", "mysql", "redis", "udp"}
 
-port_protocol_declared(p) if count(p.appProtocol) > 0
+port_protocol_declared(p) if {
+	is_string(p.appProtocol)
+	count(p.appProtocol) > 0
+}
 
 port_protocol_declared(p) if lower(p.name) in port_protocols
 
@@ -24,7 +27,10 @@ violation contains {
 } if {
 	group_kind == "/Service"
 	spec_changed
-	some i, p in spec.ports
+	ports := object.get(spec, "ports", [])
+	is_array(ports)
+	some i, p in ports
+	is_object(p)
 	not port_protocol_declared(p)
 }
 
@@ -33,9 +39,11 @@ port_label(p) := format_int(p.port, 10) if is_number(p.port)
 else := "?"
 
 port_problem(p) := concat("", ["is named ", quote(p.name), " without a protocol prefix"]) if {
+	is_string(p.name)
 	count(p.name) > 0
 } else := "has no name and no appProtocol"
 
-port_example(p) := concat("", ["http-", p.name]) if count(p.name) > 0
-
-else := "http-web"
+port_example(p) := concat("", ["http-", p.name]) if {
+	is_string(p.name)
+	count(p.name) > 0
+} else := "http-web"
