@@ -59,6 +59,9 @@ allowed_excluded_outbound_ports := object.get(config, ["allowlists", "excludedOu
 
 allowed_excluded_outbound_ip_ranges := object.get(config, ["allowlists", "excludedOutboundIPRanges"], [])
 
+# Namespaces (names or globs) per kind where Istio kinds that change the proxy may be created; none by default.
+allowed_proxy_extensions := object.get(config, ["allowlists", "proxyExtensions"], {})
+
 required_pod_labels := object.get(config, "requiredPodLabels", ["app", "version"])
 
 exemptions := object.get(config, "exemptions", {})

@@ -31,6 +31,7 @@ test_rego_defaults_match_shipped_data if {
 			"excludedInboundPorts": admission.allowed_excluded_inbound_ports,
 			"excludedOutboundPorts": admission.allowed_excluded_outbound_ports,
 			"excludedOutboundIPRanges": admission.allowed_excluded_outbound_ip_ranges,
+			"proxyExtensions": admission.allowed_proxy_extensions,
 		},
 		"requiredPodLabels": admission.required_pod_labels,
 	} with data.portcullis.config as {}
