@@ -19,9 +19,6 @@ istio_schema_judged if {
 	spec_changed
 }
 
-# The spec as sent; an absent spec is an empty one (Istio's reading), so required fields are still checked.
-istio_spec := object.get(new_object, "spec", {})
-
 istio_children(nodes) := [[array.concat(path, [key]), child, v] |
 	some [path, pattern, value] in nodes
 	entry := istio_kind.nodes[pattern]
@@ -45,7 +42,8 @@ istio_child_pattern(entry, pattern, _, value) := concat(".", [pattern, "{}"]) if
 	is_object(value)
 }
 
-istio_level_0 := [[[], "spec", istio_spec]] if istio_schema_judged
+# An absent spec is an empty one (Istio's reading), so its required fields are still checked.
+istio_level_0 := [[[], "spec", spec]] if istio_schema_judged
 
 istio_level_1 := istio_children(istio_level_0)
 

@@ -21,6 +21,57 @@ violation contains {
 	not is_object(object.get(input.request, "object", null))
 }
 
+# The object's own metadata, for every judged kind: rules read its name, labels, annotations and owners.
+object_metadata_fields := [
+	[["metadata"], "object"],
+	[["metadata", "name"], "string"],
+	[["metadata", "generateName"], "string"],
+	[["metadata", "namespace"], "string"],
+	[["metadata", "labels"], "object"],
+	[["metadata", "annotations"], "object"],
+	[["metadata", "ownerReferences"], "array"],
+]
+
+metadata_changed if {
+	operation == "CREATE"
+	new_object
+}
+
+metadata_changed if {
+	operation == "UPDATE"
+	new_object
+	object.get(new_object, "metadata", null) != object.get(old_object, "metadata", null)
+}
+
+violation contains kube_type_violation(kind_name, field, value, expected) if {
+	group_kind in judged_kinds
+	metadata_changed
+	some [path, expected] in object_metadata_fields
+	value := object.get(new_object, path, null)
+	not kube_type_ok(expected, value)
+	field := kube_field_name("", path)
+}
+
+violation contains kube_type_violation(kind_name, field, value, "string") if {
+	group_kind in judged_kinds
+	group_kind != "/Pod"
+	metadata_changed
+	some map_name in ["labels", "annotations"]
+	some key, value in object.get(new_object, ["metadata", map_name], {})
+	not is_string(value)
+	field := concat("", ["metadata.", map_name, "[", quote(key), "]"])
+}
+
+violation contains kube_type_violation(kind_name, field, value, "object") if {
+	group_kind in judged_kinds
+	metadata_changed
+	refs := object.get(new_object, ["metadata", "ownerReferences"], [])
+	is_array(refs)
+	some i, value in refs
+	not is_object(value)
+	field := concat("", ["metadata.ownerReferences[", format_int(i, 10), "]"])
+}
+
 # Where the pod template and its spec are, as the author wrote them, before any rule trusts their type.
 raw_pod_template := object.get(new_object, template_path, null)
 
@@ -115,9 +166,16 @@ violation contains kube_type_violation(kind_name, field, value, expected) if {
 	pod_shape_changed
 	is_object(raw_pod_template)
 	some [path, expected] in pod_template_fields
+	not pod_metadata_checked_above(path)
 	value := object.get(raw_pod_template, path, null)
 	not kube_type_ok(expected, value)
 	field := kube_field_name(pod_template_field, path)
+}
+
+# A Pod's own metadata is its template's: checked once, with the object's.
+pod_metadata_checked_above(path) if {
+	group_kind == "/Pod"
+	path[0] == "metadata"
 }
 
 # Label and annotation values are strings; a number there is no label the rules could read.

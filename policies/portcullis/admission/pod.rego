@@ -78,11 +78,14 @@ else := "without a valid name"
 
 container_field(list, i) := concat("", [template_prefix, "spec.", list, "[", format_int(i, 10), "]"])
 
+# null is "not set"; a value that is not a string counts as not set too (object-schema reports it).
 pod_service_account := sa if {
 	sa := pod_spec.serviceAccountName
+	is_string(sa)
 	sa != ""
 } else := sa if {
 	sa := pod_spec.serviceAccount
+	is_string(sa)
 	sa != ""
 } else := "default" if {
 	pod_spec

@@ -46,7 +46,13 @@ namespace_labels := object.get(input, ["context", "namespace", "labels"], {})
 
 mesh_namespace if namespace_labels[injection_label] == "enabled"
 
-spec := object.get(new_object, "spec", {})
+# An absent spec, or null (Kubernetes' and Istio's "not set"), is an empty one.
+spec := s if {
+	s := new_object.spec
+	s != null
+} else := {} if {
+	new_object
+}
 
 # On UPDATE a rule only looks at the spec when the spec changed: metadata-only updates such as a
 # finalizer removal during deletion must never be blocked by an older, grandfathered spec.
