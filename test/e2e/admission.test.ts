@@ -48,7 +48,14 @@ for (let i = 0; facts.namespace(namespace)?.labels['portcullis.io/injection'] !=
 }
 
 // Decisions on two worker threads (every one handed over), as a busy multi-core Pod runs them; the namespaces reach them from the informer.
-const h = await startHarness({ facts, config: { admission: { workers: 2, inlineWhenIdle: false }, policy: { data: { portcullis: { config: { enforcement: { 'required-labels': 'warn' } } } } } } });
+// WasmPlugins are allowlisted in this namespace (and only they): the allowlist works end to end.
+const h = await startHarness({
+  facts,
+  config: {
+    admission: { workers: 2, inlineWhenIdle: false },
+    policy: { data: { portcullis: { config: { enforcement: { 'required-labels': 'warn' }, allowlists: { proxyExtensions: { WasmPlugin: [namespace] } } } } } },
+  },
+});
 t.teardown(() => h.close());
 
 /** A manifest of webhooks/, sent to this process and limited to this test's namespace (the plane is shared). */
@@ -241,3 +248,24 @@ t.test("a normal user cannot delete the namespace's default-deny AuthorizationPo
   t.equal((await refusal(custom.getNamespacedCustomObject({ ...policies, name: 'allow-web' })))?.code, 404, 'the same user deletes any other policy');
 });
 
+
+t.test('Istio kinds that change the proxy, and Istio\'s other spellings, are refused through the API server', async (t) => {
+  const create = (group: string, version: string, plural: string, kind: string, spec: Record<string, unknown>, name = `x-${plural}`) =>
+    refusal(custom.createNamespacedCustomObject({ group, version, namespace, plural, body: { apiVersion: `${group}/${version}`, kind, metadata: { name }, spec } }));
+  const removeRbac = { configPatches: [{ applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.rbac' } } } } }, patch: { operation: 'REMOVE' } }] };
+  const refused = [
+    ['EnvoyFilter', await create('networking.istio.io', 'v1alpha3', 'envoyfilters', 'EnvoyFilter', removeRbac), /proxy-extension-allowlist: EnvoyFilter patches the Envoy configuration/],
+    ['TrafficExtension', await create('extensions.istio.io', 'v1alpha1', 'trafficextensions', 'TrafficExtension', { phase: 'STATS', lua: { inlineCode: 'function envoy_on_request(h) end' } }), /proxy-extension-allowlist: TrafficExtension runs Wasm or Lua/],
+    ['ProxyConfig', await create('networking.istio.io', 'v1beta1', 'proxyconfigs', 'ProxyConfig', { environment_variables: { ISTIO_META_TLS_SERVER_ROOT_CERT: '/etc/x/root.pem' } }), /proxy-extension-allowlist: ProxyConfig spec.environmentVariables sets ISTIO_META_TLS_SERVER_ROOT_CERT/],
+    ['port_level_mtls', await create('security.istio.io', 'v1', 'peerauthentications', 'PeerAuthentication', { selector: { matchLabels: { app: 'web' } }, port_level_mtls: { '8080': { mode: 2 } } }), /peer-authentication-strict: PeerAuthentication spec.portLevelMtls\[\\?"8080\\?"\]\.mode is PERMISSIVE/],
+    ['namespaces *sa', await create('security.istio.io', 'v1beta1', 'authorizationpolicies', 'AuthorizationPolicy', { rules: [{ from: [{ source: { namespaces: ['*sa'] } }] }] }), /authorization-policy-no-allow-all: AuthorizationPolicy spec\.rules\[0\]\.from\[0\]\.source\.namespaces contains \\?"\*sa\\?", which admits any caller/],
+    ['action deny', await create('security.istio.io', 'v1', 'authorizationpolicies', 'AuthorizationPolicy', { action: 'deny', rules: [{}] }), /object-schema: AuthorizationPolicy spec\.action is \\?"deny\\?", but Istio reads it as one of ALLOW, AUDIT, CUSTOM, DENY/],
+  ] as const;
+  for (const [what, err, message] of refused) {
+    t.equal(err?.code, 403, `${what}: refused`);
+    t.match(err?.body, message, `${what}: by its rule`);
+  }
+  t.equal(await create('extensions.istio.io', 'v1alpha1', 'wasmplugins', 'WasmPlugin', { url: 'oci://registry.example.com/plugins/headers:1.0.0', phase: 'STATS' }), undefined, 'a WasmPlugin where an operator allowlisted it is created');
+  t.equal(await create('networking.istio.io', 'v1beta1', 'proxyconfigs', 'ProxyConfig', { concurrency: 2 }, 'tuning'), undefined, 'a ProxyConfig that only tunes the proxy is created');
+  t.equal(await create('security.istio.io', 'v1', 'peerauthentications', 'PeerAuthentication', { mtls: { mode: 3 } }, 'strict-by-number'), undefined, 'STRICT as its number is created');
+});
