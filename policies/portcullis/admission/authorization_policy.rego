@@ -21,8 +21,6 @@ authorization_policy if group_kind == "security.istio.io/AuthorizationPolicy"
 
 policy_action := istio_enum("spec.action", istio_get(spec, "action", "ALLOW"))
 
-policy_rules := istio_get(spec, "rules", [])
-
 # The entries of a list field; anything that is not a list is refused by object-schema and read as empty.
 entries(obj, name) := [e | l := istio_get(obj, name, []); is_array(l); some e in l]
 
@@ -61,14 +59,14 @@ rule_part_patterns := {"from": "spec.rules.[].from.[]", "to": "spec.rules.[].to.
 
 malformed_rule(rule) if {
 	some key, _ in rule
-	not istio_kind.nodes["spec.rules.[]"].f[key]
+	not istio_node("spec.rules.[]").f[key]
 }
 
 malformed_rule(rule) if {
 	some part, pattern in rule_part_patterns
 	some e in entries(rule, part)
 	some key, _ in e
-	not istio_kind.nodes[pattern].f[key]
+	not istio_node(pattern).f[key]
 }
 
 # Fields that pick callers; the others (not*, trustDomains) only exclude callers or name a whole trust

@@ -125,3 +125,15 @@ test_owners_of_other_policies_or_outside_the_mesh_allowed if {
 	clean(create_in_mesh(with_owners(payments, [config_map_owner])))
 	clean(review("UPDATE", with_owners(default_deny, [config_map_owner]), default_deny, plain_namespace))
 }
+
+test_deny_rules_narrowed_by_to_or_when_are_no_deny_all if {
+	every spec in [
+		{"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin"]}}]}]},
+		{"action": "DENY", "rules": [{"when": [{"key": "source.namespace", "values": ["evil"]}]}]},
+		{"action": 1, "rules": [{"from": [{"source": {"not_namespaces": ["web"]}}]}]},
+	] {
+		inp := review("UPDATE", object.union(default_deny, {"spec": spec}), default_deny, mesh_namespace)
+		"authorization-policy-default-deny" in rules(inp)
+	}
+	clean(review("UPDATE", object.union(default_deny, {"spec": {"action": 1, "rules": [{"from": [{"source": {}}], "to": []}]}}), default_deny, mesh_namespace))
+}

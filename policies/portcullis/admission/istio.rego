@@ -9,14 +9,18 @@ package portcullis.admission
 
 import rego.v1
 
-default istio_schemas := {}
+# The schema of the request's kind, when it is an Istio kind some rule judges, read node by node: the
+# whole document is large, and OPA (unlike the WASM engine) would convert it for every evaluation.
+istio_kind_nodes := data.portcullis.istio.kinds[group_kind].nodes
 
-istio_schemas := data.portcullis.istio
+istio_kind if istio_kind_nodes.spec.t
 
-istio_proto_names := object.get(istio_schemas, "protoNames", {})
+istio_node(pattern) := istio_kind_nodes[pattern]
 
-# The schema of the request's kind, when it is an Istio kind some rule judges.
-istio_kind := istio_schemas.kinds[group_kind]
+# Read once per decision: every field lookup consults it.
+default istio_proto_names := {}
+
+istio_proto_names := data.portcullis.istio.protoNames
 
 # The value of field `name` (its JSON name) as Istio reads it, undefined when it is not set.
 istio_field(obj, name) := v if {
@@ -35,6 +39,6 @@ istio_get(obj, name, fallback) := v if {
 # comparing names treats an unknown number or a wrong type as a value that is not allowed.
 istio_enum(pattern, v) := name if {
 	is_number(v)
-	some name, n in istio_kind.nodes[pattern].e
+	some name, n in istio_node(pattern).e
 	n == v
 } else := v

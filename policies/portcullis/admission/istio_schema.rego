@@ -21,28 +21,28 @@ istio_schema_judged if {
 
 istio_children(nodes) := [[array.concat(path, [key]), child, v] |
 	some [path, pattern, value] in nodes
-	entry := istio_kind.nodes[pattern]
+	entry := istio_node(pattern)
+	container := istio_container(entry, type_name(value))
 	some key, v in value
-	child := istio_child_pattern(entry, pattern, key, value)
+	child := istio_child_pattern(container, pattern, entry, key)
 ]
 
-istio_child_pattern(entry, pattern, key, value) := concat(".", [pattern, entry.f[key]]) if {
+# The kind of container a node is, when its value is one: its children are fields, items or map values.
+istio_container(entry, "object") := "fields" if {
 	entry.t == "object"
-	is_object(value)
 	not entry.open
 }
 
-istio_child_pattern(entry, pattern, _, value) := concat(".", [pattern, "[]"]) if {
-	entry.t == "array"
-	is_array(value)
-}
+istio_container(entry, "array") := "items" if entry.t == "array"
 
-istio_child_pattern(entry, pattern, _, value) := concat(".", [pattern, "{}"]) if {
-	entry.t == "map"
-	is_object(value)
-}
+istio_container(entry, "object") := "values" if entry.t == "map"
 
-# An absent spec is an empty one (Istio's reading), so its required fields are still checked.
+istio_child_pattern("fields", pattern, entry, key) := concat(".", [pattern, entry.f[key]])
+
+istio_child_pattern("items", pattern, _, _) := concat(".", [pattern, "[]"])
+
+istio_child_pattern("values", pattern, _, _) := concat(".", [pattern, "{}"])
+
 istio_level_0 := [[[], "spec", spec]] if istio_schema_judged
 
 istio_level_1 := istio_children(istio_level_0)
@@ -163,7 +163,7 @@ violation contains {
 	"details": {"field": field, "expected": istio_expected(entry)},
 } if {
 	some [path, pattern, v] in istio_nodes
-	entry := istio_kind.nodes[pattern]
+	entry := istio_node(pattern)
 	not istio_type_ok(entry, pattern, v)
 	field := istio_field_name(path, pattern)
 }
@@ -183,7 +183,7 @@ violation contains {
 	"details": {"field": field, "unknownFields": sort([k | some k in unknown])},
 } if {
 	some [path, pattern, v] in istio_nodes
-	entry := istio_kind.nodes[pattern]
+	entry := istio_node(pattern)
 	entry.t == "object"
 	not entry.open
 	is_object(v)
@@ -246,10 +246,12 @@ violation contains {
 	"details": {"field": field, "duplicateFields": spellings},
 } if {
 	some [path, pattern, v] in istio_nodes
-	entry := istio_kind.nodes[pattern]
-	entry.t == "object"
 	is_object(v)
-	some name in istio_known_fields(entry)
+	entry := istio_node(pattern)
+	entry.t == "object"
+	names := [entry.f[k] | some k, _ in v]
+	count(names) > count({n | some n in names})
+	some name in {n | some n in names}
 	spellings := sort([k | some k, _ in v; entry.f[k] == name])
 	count(spellings) > 1
 	field := istio_field_name(path, pattern)
@@ -261,7 +263,7 @@ violation contains {
 	"details": {"field": field, "missing": name},
 } if {
 	some [path, pattern, v] in istio_nodes
-	entry := istio_kind.nodes[pattern]
+	entry := istio_node(pattern)
 	some name in entry.r
 	not istio_set(v, name)
 	field := istio_field_name(path, pattern)
@@ -280,7 +282,7 @@ violation contains {
 	"details": {"field": field, "key": key},
 } if {
 	some [path, pattern, v] in istio_nodes
-	entry := istio_kind.nodes[pattern]
+	entry := istio_node(pattern)
 	entry.t == "map"
 	entry.k != "string"
 	is_object(v)
