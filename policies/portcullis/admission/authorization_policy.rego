@@ -356,7 +356,11 @@ wildcard_namespace(v) if {
 # rule holding it, but it is reported all the same, since it says "any caller".
 wildcard_ip_block("*")
 
-wildcard_ip_block(block) if ip_ranges_cover_everything([block])
+wildcard_ip_block(block) if {
+	is_string(block)
+	ip_prefix(block)[1] == 0
+	ip_ranges_cover_everything([block])
+}
 
 wildcard_value("principals", value) if wildcard_principal(value)
 

@@ -13,12 +13,45 @@ import rego.v1
 
 ip_ranges_cover_everything(values) if {
 	some family in ["4", "6"]
+	ip_family_may_be_covered(family, values)
 	ip_family_covered(family, {key |
 		some value in values
 		key := ip_range_key(value)
 		startswith(key, concat("", [family, ":"]))
 	})
 }
+
+# Parsing addresses is the costly part, and most lists are far too small to cover a family: ranges of
+# prefix length p hold 2^-p of the space, so unless these shares add up to the whole (for IPv6 a range
+# longer than /62 counts as a /62: an overestimate), they cannot cover it. Shares are fractions, so that
+# thousands of ranges add up without overflowing the WASM engine's integers.
+ip_family_may_be_covered(family, values) if {
+	unit := ip_family_sizes[family][1]
+	whole := bits.lsh(1, unit)
+	sum([share |
+		some value in values
+		is_string(value)
+		[f, length] := ip_prefix(value)
+		f == family
+		share := bits.lsh(1, max([0, unit - length])) / whole
+	]) >= 1
+}
+
+ip_family_sizes := {"4": [32, 32], "6": [128, 62]}
+
+# [family, prefix length] as written, before the address is parsed.
+ip_prefix(value) := [ip_family_of(parts[0]), to_number(parts[1])] if {
+	parts := split(value, "/")
+	count(parts) == 2
+	regex.match(`^[0-9]{1,3}$`, parts[1])
+} else := [family, ip_family_sizes[family][0]] if {
+	not contains(value, "/")
+	family := ip_family_of(value)
+}
+
+ip_family_of(address) := "6" if contains(address, ":")
+
+else := "4"
 
 ip_family_covered(family, keys) if concat("", [family, ":"]) in keys
 

@@ -48,7 +48,7 @@ violation contains kube_type_violation(kind_name, field, value, expected) if {
 	metadata_changed
 	some [path, expected] in object_metadata_fields
 	value := object.get(new_object, path, null)
-	not kube_type_ok(expected, value)
+	not type_name(value) in kube_json_types[expected]
 	field := kube_field_name("", path)
 }
 
@@ -118,19 +118,24 @@ container_fields := [
 	[["securityContext", "capabilities", "add"], "array"],
 ]
 
-kube_type_ok(_, null)
+# The JSON types (type_name) each expected type takes; null is "not set". One lookup per field: these
+# checks run on every Pod.
+kube_json_types := {
+	"object": {"object", "null"},
+	"array": {"array", "null"},
+	"string": {"string", "null"},
+	"boolean": {"boolean", "null"},
+	"integer": {"number", "null"},
+}
 
-kube_type_ok("object", v) if is_object(v)
+kube_type_ok(expected, v) if {
+	type_name(v) in kube_json_types[expected]
+	not kube_fraction(expected, v)
+}
 
-kube_type_ok("array", v) if is_array(v)
-
-kube_type_ok("string", v) if is_string(v)
-
-kube_type_ok("boolean", v) if is_boolean(v)
-
-kube_type_ok("integer", v) if {
+kube_fraction("integer", v) if {
 	is_number(v)
-	v == floor(v)
+	v != floor(v)
 }
 
 kube_expected := {"object": "an object", "array": "a list", "string": "a string", "boolean": "true or false", "integer": "a whole number"}
@@ -168,7 +173,7 @@ violation contains kube_type_violation(kind_name, field, value, expected) if {
 	some [path, expected] in pod_template_fields
 	not pod_metadata_checked_above(path)
 	value := object.get(raw_pod_template, path, null)
-	not kube_type_ok(expected, value)
+	not type_name(value) in kube_json_types[expected]
 	field := kube_field_name(pod_template_field, path)
 }
 
@@ -208,7 +213,7 @@ violation contains kube_type_violation(kind_name, field, value, expected) if {
 	is_object(c)
 	some [path, expected] in container_fields
 	value := object.get(c, path, null)
-	not kube_type_ok(expected, value)
+	not type_name(value) in kube_json_types[expected]
 	field := concat(".", array.concat([raw_container_field(list, i)], path))
 }
 
