@@ -78,3 +78,11 @@ test_object_name_sources if {
 	admission.object_name == "app-1" with input as object.union(delete_in_mesh(pod), {"request": {"name": ""}})
 	admission.object_name == "" with input as {"request": {"operation": "CONNECT"}}
 }
+
+# An absent or null spec is an empty one, but an update that leaves it as it was changes no spec.
+test_update_keeping_a_null_spec_is_metadata_only if {
+	mesh_wide := object.union(istio("PeerAuthentication", "default", null), {"metadata": {"namespace": "istio-system"}})
+	inp := object.union(update(mesh_wide, object.union(mesh_wide, {"metadata": {"labels": {"x": "y"}}})), {"request": {"namespace": "istio-system"}})
+	clean(inp)
+	only(object.union(create(mesh_wide), {"request": {"namespace": "istio-system"}}), "peer-authentication-strict")
+}

@@ -63,7 +63,7 @@ spec_changed if {
 
 spec_changed if {
 	operation == "UPDATE"
-	spec != object.get(old_object, "spec", null)
+	object.get(new_object, "spec", null) != object.get(old_object, "spec", null)
 }
 
 # Who sends the request: the deletableBy lists of the protected objects name users.
