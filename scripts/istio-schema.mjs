@@ -20,7 +20,7 @@ const out = join(root, 'policies', 'portcullis', 'istio', 'data.json');
 const pin = join(root, 'tools', 'istio-api');
 
 // Every Istio kind a rule judges, with the proto message of its spec.
-export const KINDS = {
+const KINDS = {
   'security.istio.io/AuthorizationPolicy': ['security/v1beta1/authorization_policy.proto', 'istio.security.v1beta1.AuthorizationPolicy'],
   'security.istio.io/PeerAuthentication': ['security/v1beta1/peer_authentication.proto', 'istio.security.v1beta1.PeerAuthentication'],
   'security.istio.io/RequestAuthentication': ['security/v1beta1/request_authentication.proto', 'istio.security.v1beta1.RequestAuthentication'],
