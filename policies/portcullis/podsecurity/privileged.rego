@@ -1,0 +1,15 @@
+# privileged (baseline): privileged containers turn off most of the kernel's isolation.
+# Fields: securityContext.privileged of every container. Allowed: absent, false.
+package portcullis.podsecurity
+
+import rego.v1
+
+privileged_v1_0 := {f |
+	some [c, base] in containers
+	[field, value] := read(c, ["securityContext", "privileged"], base)
+	not value in {null, false}
+	f := object.union(
+		container_finding(c, field, sets(subject(c), field, value, "remove it or set it to false")),
+		floor_tag("no-privileged", value),
+	)
+}

@@ -1,0 +1,144 @@
+# Every check of the Pod Security Standards as k8s.io/pod-security-admission v0.37.2 registers them
+# (policy/check_*.go, policy/registry.go): the check's level, the reason the plugin gives for it, and its
+# variants, each in force from a minor version until the next one. A restricted variant may override
+# baseline checks: at restricted they are replaced by it. A change of the Standard adds a variant, never
+# edits one. Variants are named <snake_id>_v1_<minor> and listed again in findings_of below, because Rego
+# cannot call a rule by a name held in data.
+package portcullis.podsecurity
+
+import rego.v1
+
+checks := {
+	"hostNamespaces": {"level": "baseline", "reason": "host namespaces", "versions": [
+		{"since": 0, "variant": "host_namespaces_v1_0"},
+	]},
+	"privileged": {"level": "baseline", "reason": "privileged", "versions": [
+		{"since": 0, "variant": "privileged_v1_0"},
+	]},
+	"capabilities_baseline": {"level": "baseline", "reason": "non-default capabilities", "versions": [
+		{"since": 0, "variant": "capabilities_baseline_v1_0"},
+	]},
+	"hostPathVolumes": {"level": "baseline", "reason": "hostPath volumes", "versions": [
+		{"since": 0, "variant": "host_path_volumes_v1_0"},
+	]},
+	"hostPorts": {"level": "baseline", "reason": "hostPort", "versions": [
+		{"since": 0, "variant": "host_ports_v1_0"},
+	]},
+	"hostProbesAndHostLifecycle": {"level": "baseline", "reason": "probe or lifecycle host", "versions": [
+		{"since": 34, "variant": "host_probes_and_host_lifecycle_v1_34"},
+	]},
+	"appArmorProfile": {"level": "baseline", "reason": "forbidden AppArmor profile", "versions": [
+		{"since": 0, "variant": "app_armor_profile_v1_0"},
+	]},
+	"seLinuxOptions": {"level": "baseline", "reason": "seLinuxOptions", "versions": [
+		{"since": 0, "variant": "se_linux_options_v1_0"},
+		{"since": 31, "variant": "se_linux_options_v1_31"},
+	]},
+	"procMount": {"level": "baseline", "reason": "procMount", "versions": [
+		{"since": 0, "variant": "proc_mount_v1_0"},
+		{"since": 35, "variant": "proc_mount_v1_35"},
+	]},
+	"seccompProfile_baseline": {"level": "baseline", "reason": "seccompProfile", "versions": [
+		{"since": 0, "variant": "seccomp_profile_baseline_v1_0"},
+		{"since": 19, "variant": "seccomp_profile_baseline_v1_19"},
+	]},
+	"sysctls": {"level": "baseline", "reason": "forbidden sysctls", "versions": [
+		{"since": 0, "variant": "sysctls_v1_0"},
+		{"since": 27, "variant": "sysctls_v1_27"},
+		{"since": 29, "variant": "sysctls_v1_29"},
+		{"since": 32, "variant": "sysctls_v1_32"},
+		{"since": 37, "variant": "sysctls_v1_37"},
+	]},
+	"windowsHostProcess": {"level": "baseline", "reason": "hostProcess", "versions": [
+		{"since": 0, "variant": "windows_host_process_v1_0"},
+	]},
+	"restrictedVolumes": {"level": "restricted", "reason": "restricted volume types", "versions": [
+		{"since": 0, "variant": "restricted_volumes_v1_0", "overrides": ["hostPathVolumes"]},
+	]},
+	"allowPrivilegeEscalation": {"level": "restricted", "reason": "allowPrivilegeEscalation != false", "versions": [
+		{"since": 8, "variant": "allow_privilege_escalation_v1_8"},
+		{"since": 25, "variant": "allow_privilege_escalation_v1_25"},
+	]},
+	"runAsNonRoot": {"level": "restricted", "reason": "runAsNonRoot != true", "versions": [
+		{"since": 0, "variant": "run_as_non_root_v1_0"},
+		{"since": 35, "variant": "run_as_non_root_v1_35"},
+	]},
+	"runAsUser": {"level": "restricted", "reason": "runAsUser=0", "versions": [
+		{"since": 23, "variant": "run_as_user_v1_23"},
+		{"since": 35, "variant": "run_as_user_v1_35"},
+	]},
+	"seccompProfile_restricted": {"level": "restricted", "reason": "seccompProfile", "versions": [
+		{"since": 19, "variant": "seccomp_profile_restricted_v1_19", "overrides": ["seccompProfile_baseline"]},
+		{"since": 25, "variant": "seccomp_profile_restricted_v1_25", "overrides": ["seccompProfile_baseline"]},
+	]},
+	"capabilities_restricted": {"level": "restricted", "reason": "unrestricted capabilities", "versions": [
+		{"since": 22, "variant": "capabilities_restricted_v1_22", "overrides": ["capabilities_baseline"]},
+		{"since": 25, "variant": "capabilities_restricted_v1_25", "overrides": ["capabilities_baseline"]},
+	]},
+	"procMount_restricted": {"level": "restricted", "reason": "procMount", "versions": [
+		{"since": 35, "variant": "proc_mount_v1_0", "overrides": ["procMount"]},
+	]},
+}
+
+# The newest version any check knows: "latest", and any newer version, mean this one.
+latest_minor := max([v.since | some check in checks; some v in check.versions])
+
+findings_of("host_namespaces_v1_0") := host_namespaces_v1_0
+
+findings_of("privileged_v1_0") := privileged_v1_0
+
+findings_of("capabilities_baseline_v1_0") := capabilities_baseline_v1_0
+
+findings_of("host_path_volumes_v1_0") := host_path_volumes_v1_0
+
+findings_of("host_ports_v1_0") := host_ports_v1_0
+
+findings_of("host_probes_and_host_lifecycle_v1_34") := host_probes_and_host_lifecycle_v1_34
+
+findings_of("app_armor_profile_v1_0") := app_armor_profile_v1_0
+
+findings_of("se_linux_options_v1_0") := se_linux_options_v1_0
+
+findings_of("se_linux_options_v1_31") := se_linux_options_v1_31
+
+findings_of("proc_mount_v1_0") := proc_mount_v1_0
+
+findings_of("proc_mount_v1_35") := proc_mount_v1_35
+
+findings_of("seccomp_profile_baseline_v1_0") := seccomp_profile_baseline_v1_0
+
+findings_of("seccomp_profile_baseline_v1_19") := seccomp_profile_baseline_v1_19
+
+findings_of("sysctls_v1_0") := sysctls_v1_0
+
+findings_of("sysctls_v1_27") := sysctls_v1_27
+
+findings_of("sysctls_v1_29") := sysctls_v1_29
+
+findings_of("sysctls_v1_32") := sysctls_v1_32
+
+findings_of("sysctls_v1_37") := sysctls_v1_37
+
+findings_of("windows_host_process_v1_0") := windows_host_process_v1_0
+
+findings_of("restricted_volumes_v1_0") := restricted_volumes_v1_0
+
+findings_of("allow_privilege_escalation_v1_8") := allow_privilege_escalation_v1_8
+
+findings_of("allow_privilege_escalation_v1_25") := allow_privilege_escalation_v1_25
+
+findings_of("run_as_non_root_v1_0") := run_as_non_root_v1_0
+
+findings_of("run_as_non_root_v1_35") := run_as_non_root_v1_35
+
+findings_of("run_as_user_v1_23") := run_as_user_v1_23
+
+findings_of("run_as_user_v1_35") := run_as_user_v1_35
+
+findings_of("seccomp_profile_restricted_v1_19") := seccomp_profile_restricted_v1_19
+
+findings_of("seccomp_profile_restricted_v1_25") := seccomp_profile_restricted_v1_25
+
+findings_of("capabilities_restricted_v1_22") := capabilities_restricted_v1_22
+
+findings_of("capabilities_restricted_v1_25") := capabilities_restricted_v1_25
