@@ -6,7 +6,7 @@ import data.portcullis.admission
 
 test_shipped_data_is_complete if {
 	c := data.portcullis.config
-	object.keys(c) == {"cluster", "enforcement", "exemptions", "allowlists", "requiredPodLabels", "mesh", "mutations"}
+	object.keys(c) == {"cluster", "enforcement", "exemptions", "podSecurity", "allowlists", "requiredPodLabels", "mesh", "mutations"}
 	c.mesh.proxy.containerName == "portcullis-proxy"
 	c.mesh.init.containerName == "portcullis-init"
 	c.mesh.injectionLabel == "portcullis.io/injection"

@@ -13,7 +13,7 @@ default_capabilities := {
 	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 }
 
-capabilities_baseline_v1_0 := {f |
+capabilities_baseline_v1_0 := malformed_additions | {f |
 	some [c, base] in containers
 	some [field, cap] in added_capabilities(c, base)
 	not cap in default_capabilities
@@ -29,4 +29,12 @@ capabilities_baseline_v1_0 := {f |
 
 added_capabilities(c, base) := list_entries(field, add) if {
 	[field, add] := read(c, ["securityContext", "capabilities", "add"], base)
+}
+
+# capabilities.add (or what holds it) that is not a list.
+malformed_additions := {f |
+	some [c, base] in containers
+	[field, add] := read(c, ["securityContext", "capabilities", "add"], base)
+	not_a_list(add)
+	f := container_finding(c, field, sets(subject(c), field, add, "it must be a list of capability names"))
 }

@@ -9,7 +9,7 @@ package portcullis.podsecurity
 
 import rego.v1
 
-capabilities_restricted_v1_22 := missing_drop_all | restricted_additions
+capabilities_restricted_v1_22 := (missing_drop_all | malformed_additions) | restricted_additions
 
 missing_drop_all := {f |
 	some [c, base] in containers

@@ -14,7 +14,7 @@ volume_subject(v) := concat(" ", ["volume", show(object.get(v, "name", null))]) 
 
 volume_subject(v) := concat(" ", ["volume", show(v)]) if not is_object(v)
 
-host_path_volumes_v1_0 := {f |
+host_path_volumes_v1_0 := malformed_volumes | {f |
 	some [v, base] in volumes
 	[field, value] := host_path(v, base)
 	value != null
@@ -26,3 +26,9 @@ host_path_volumes_v1_0 := {f |
 host_path(v, base) := read(v, ["hostPath"], base) if is_object(v)
 
 host_path(v, base) := [base, v] if not is_object(v)
+
+malformed_volumes := {f |
+	[field, list] := read(spec, ["volumes"], spec_field)
+	not_a_list(list)
+	f := finding(field, sets(kind_name, field, list, "it must be a list of volumes"))
+}

@@ -43,10 +43,10 @@ injection_asked if {
 }
 
 mesh_capability(c, cap) if {
-	c == genuine_init_container
 	is_string(cap)
 	some allowed in admission.init_capabilities
 	admission.capability_name(allowed) == admission.capability_name(cap)
+	c == genuine_init_container
 }
 
 floor_tag(rule, true) := {"floor": rule}

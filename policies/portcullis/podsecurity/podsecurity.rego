@@ -61,14 +61,19 @@ security_annotations(a) := {k: v |
 
 level_of := {"baseline": 1, "restricted": 2}
 
-# [id, variant] of every check in force at a level rank and minor version: the checks of that level and
-# those below it, each in the variant of the newest version not after minor, less the baseline checks that
-# a restricted variant in force overrides (the plugin's OverrideCheckIDs).
-in_force(rank, minor) := {[id, entry.variant] |
+# [id, variant] of every check in force at a level and version ({rank, minor}): the checks of that level
+# and those below it, each in the variant of the newest version not after minor, less the baseline checks
+# that a restricted variant in force overrides (the plugin's OverrideCheckIDs).
+in_force(lv) := set() if lv.rank == 0
+
+in_force(lv) := {[id, entry.variant] |
 	some id, check in checks
-	level_of[check.level] <= rank
-	entry := entry_at(check, minor)
-	not overridden(id, rank, minor)
+	level_of[check.level] <= lv.rank
+	entry := entry_at(check, lv.minor)
+	not id in dropped
+} if {
+	lv.rank > 0
+	dropped := overridden(lv)
 }
 
 entry_at(check, minor) := entries[count(entries) - 1] if {
@@ -76,21 +81,24 @@ entry_at(check, minor) := entries[count(entries) - 1] if {
 	count(entries) > 0
 }
 
-overridden(id, 2, minor) if {
+overridden(lv) := {id |
+	lv.rank == 2
 	some check in checks
 	check.level == "restricted"
-	id in object.get(entry_at(check, minor), "overrides", [])
+	some id in object.get(entry_at(check, lv.minor), "overrides", [])
 }
 
-mode_checks(mode) := in_force(policy[mode].rank, policy[mode].minor) if policy[mode].rank > 0
+enforce_checks := in_force(policy.enforce)
 
-mode_checks(mode) := set() if policy[mode].rank == 0
+warn_checks := in_force(policy.warn)
+
+audit_checks := in_force(policy.audit)
 
 # Each [id, variant] under the strongest mode it is in force in.
 by_mode := {
-	"enforce": mode_checks("enforce"),
-	"warn": mode_checks("warn") - mode_checks("enforce"),
-	"audit": (mode_checks("audit") - mode_checks("warn")) - mode_checks("enforce"),
+	"enforce": enforce_checks,
+	"warn": warn_checks - enforce_checks,
+	"audit": (audit_checks - warn_checks) - enforce_checks,
 }
 
 stronger_modes := {"enforce": [], "warn": ["enforce"], "audit": ["enforce", "warn"]}

@@ -11,7 +11,7 @@ allowed_volume_sources := {
 	"persistentVolumeClaim", "projected", "secret",
 }
 
-restricted_volumes_v1_0 := {f |
+restricted_volumes_v1_0 := malformed_volumes | {f |
 	some [v, field] in volumes
 	not allowed_volume(v)
 	f := finding(field, concat("", [

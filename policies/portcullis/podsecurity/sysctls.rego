@@ -46,12 +46,19 @@ sysctl_names := [[field, name] |
 
 sysctl_name(entry, field) := read(entry, ["name"], field) if is_object(entry)
 
-sysctl_name(entry, field) := [field, entry] if not is_object(entry)
+# An entry that is not an object is refused whole, even when it spells a safe name.
+sysctl_name(entry, field) := [field, {"name": entry}] if not is_object(entry)
 
 # The message does not list the safe set, which differs between versions: the same finding under two
 # versions is then one finding, reported once in the strongest mode.
-forbidden_sysctls(safe) := {f |
+forbidden_sysctls(safe) := malformed_sysctls | {f |
 	some [field, name] in sysctl_names
 	not name in safe
 	f := finding(field, sets(kind_name, field, name, "only the safe sysctls of the Pod Security Standards may be set"))
+}
+
+malformed_sysctls := {f |
+	[field, list] := read(spec, ["securityContext", "sysctls"], spec_field)
+	not_a_list(list)
+	f := finding(field, sets(kind_name, field, list, "it must be a list of sysctls"))
 }

@@ -41,16 +41,26 @@ containers := [[c, concat("", [spec_field, ".", list, "[", format_int(i, 10), "]
 	is_object(c)
 ]
 
-# [field, value] of what lies at path under obj, whose own field is field. A missing or null step reads as
-# null. A step that should hold an object but holds anything else is returned itself, with its field: the
-# check judges that value and, as it is never an allowed one, refuses it instead of reading it as absent.
-read(obj, path, field) := [concat(".", array.concat([field], array.slice(path, 0, n))), v] if {
-	count(path) > 1
-	some n in numbers.range(1, count(path) - 1)
-	v := object.get(obj, array.slice(path, 0, n), null)
-	v != null
-	not is_object(v)
-} else := [concat(".", array.concat([field], path)), object.get(obj, path, null)]
+# [field, value] of what lies at path (one to four keys) under obj, whose own field is field. A missing or
+# null step reads as null. A step that should hold an object but holds anything else is returned itself,
+# with its field: the check judges that value and, as it is never an allowed one, refuses it instead of
+# reading it as absent.
+read(obj, [a], field) := step([field, obj], a)
+
+read(obj, [a, b], field) := step(step([field, obj], a), b)
+
+read(obj, [a, b, c], field) := step(step(step([field, obj], a), b), c)
+
+read(obj, [a, b, c, d], field) := step(step(step(step([field, obj], a), b), c), d)
+
+step([field, value], key) := [concat(".", [field, key]), object.get(value, key, null)] if is_object(value)
+
+step([field, null], key) := [concat(".", [field, key]), null]
+
+step([field, value], _) := [field, value] if {
+	value != null
+	not is_object(value)
+}
 
 # A value as messages show it: strings quoted, everything else as JSON.
 show(v) := concat("", ["\"", v, "\""]) if is_string(v)
@@ -74,16 +84,21 @@ windows_pod if object.get(spec, ["os", "name"], null) == "windows"
 # The user-namespace relaxations of 1.35 apply only to an explicit boolean false.
 user_namespace_pod if object.get(spec, "hostUsers", null) == false
 
-# [field, entry] of each entry of a list. Null is an empty list; any other value that is not a list is one
-# entry of its own, so that a check refuses it.
+# [field, entry] of each entry of a list; nothing for anything else (see not_a_list).
 list_entries(field, list) := [[concat("", [field, "[", format_int(i, 10), "]"]), x] | some i, x in list] if is_array(list)
 
-list_entries(_, null) := []
+list_entries(_, list) := [] if not is_array(list)
 
-list_entries(field, value) := [[field, value]] if {
+# A list field holding something else, which the checks refuse as a whole.
+not_a_list(value) if {
 	value != null
 	not is_array(value)
 }
+
+# "<who> must set <field> to <expected>" when absent, else "<who> sets <field> to <value>: set it to <expected>".
+must_be(who, field, null, expected) := concat("", [who, " must set ", field, " to ", show(expected)])
+
+must_be(who, field, value, expected) := sets(who, field, value, concat(" ", ["set it to", show(expected)])) if value != null
 
 # [object, field, who, container] of the Pod (container null) and of every container: what holds a
 # securityContext.
@@ -95,8 +110,3 @@ security_context_holders := array.concat(
 holder_finding(null, field, msg) := finding(field, msg)
 
 holder_finding(c, field, msg) := container_finding(c, field, msg) if c != null
-
-# "<who> must set <field> to <expected>" when absent, else "<who> sets <field> to <value>: set it to <expected>".
-must_be(who, field, null, expected) := concat("", [who, " must set ", field, " to ", show(expected)])
-
-must_be(who, field, value, expected) := sets(who, field, value, concat(" ", ["set it to", show(expected)])) if value != null
