@@ -8,8 +8,9 @@ import rego.v1
 
 allow_privilege_escalation_v1_8 := {f |
 	some [c, base] in containers
-	[field, value] := read(c, ["securityContext", "allowPrivilegeEscalation"], base)
+	value := object.get(c, ["securityContext", "allowPrivilegeEscalation"], null)
 	value != false
+	field := concat(".", [base, "securityContext.allowPrivilegeEscalation"])
 	f := container_finding(c, field, must_be(subject(c), field, value, false))
 }
 

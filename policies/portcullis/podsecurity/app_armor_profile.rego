@@ -12,12 +12,12 @@ app_armor_annotation_prefix := "container.apparmor.security.beta.kubernetes.io/"
 
 app_armor_types := {"RuntimeDefault", "Localhost"}
 
-app_armor_profile_v1_0 := app_armor_fields | app_armor_annotations
+app_armor_profile_v1_0 := (malformed_findings(malformed_security_contexts) | app_armor_fields) | app_armor_annotations
 
 app_armor_fields := {f |
-	some [obj, base, who, c] in security_context_holders
-	some [field, value] in bad_profile_type(obj, base, "appArmorProfile", app_armor_types)
-	f := holder_finding(c, field, sets(who, field, value, "use RuntimeDefault or Localhost"))
+	some [obj, base, c] in security_context_holders
+	some [field, value] in bad_profile_type(obj.securityContext.appArmorProfile, base, "appArmorProfile", app_armor_types)
+	f := holder_finding(c, field, sets(holder_name(c), field, value, "use RuntimeDefault or Localhost"))
 }
 
 app_armor_annotations := {f |
@@ -28,23 +28,21 @@ app_armor_annotations := {f |
 	f := finding(field, sets(kind_name, field, value, "use runtime/default or localhost/<profile>"))
 }
 
-app_armor_annotation_allowed(v) if v in {"", "runtime/default"}
+app_armor_annotation_allowed("")
+
+app_armor_annotation_allowed("runtime/default")
 
 app_armor_annotation_allowed(v) if {
 	is_string(v)
 	startswith(v, "localhost/")
 }
 
-# [[field, value]] when obj's securityContext holds a profile (seccompProfile, appArmorProfile) whose type is
-# not one of types (a profile without a type has none), else [].
-bad_profile_type(obj, base, profile, types) := [] if {
-	[_, value] := read(obj, ["securityContext", profile], base)
-	value == null
-} else := [[field, value]] if {
-	[field, value] := read(obj, ["securityContext", profile], base)
-	not is_object(value)
-} else := [[concat(".", [field, "type"]), type]] if {
-	[field, value] := read(obj, ["securityContext", profile], base)
-	type := object.get(value, "type", null)
+# [[field, value]] when a securityContext's profile (seccompProfile, appArmorProfile) is not an object, or its
+# type is not one of types (a profile without a type has none).
+bad_profile_type(profile, base, key, _) := [[concat("", [base, ".securityContext.", key]), profile]] if malformed(profile)
+
+bad_profile_type(profile, base, key, types) := [[concat("", [base, ".securityContext.", key, ".type"]), type]] if {
+	is_object(profile)
+	type := object.get(profile, "type", null)
 	not type in types
-} else := []
+}

@@ -1,9 +1,9 @@
 # capabilities_baseline (baseline): containers may add only capabilities of the container runtimes'
 # default set, and never NET_RAW. Fields: securityContext.capabilities.add of every container.
 # Allowed: absent, empty, entries spelled exactly as one of default_capabilities.
-# The one exception is the injected init container, verified to be the injector's (genuine_init_container),
-# which may add the mesh's own capabilities (data mesh.init.capabilities: NET_ADMIN, NET_RAW) to redirect
-# the Pod's traffic to the proxy.
+# The one exception is the injected init container, verified to be the injector's (mesh.rego), which may
+# add the mesh's own capabilities (data mesh.init.capabilities: NET_ADMIN, NET_RAW) to redirect the Pod's
+# traffic to the proxy.
 package portcullis.podsecurity
 
 import rego.v1
@@ -13,11 +13,13 @@ default_capabilities := {
 	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 }
 
-capabilities_baseline_v1_0 := malformed_additions | {f |
+capabilities_baseline_v1_0 := malformed_capabilities | {f |
 	some [c, base] in containers
-	some [field, cap] in added_capabilities(c, base)
+	is_array(c.securityContext.capabilities.add)
+	some i, cap in c.securityContext.capabilities.add
 	not cap in default_capabilities
 	not mesh_capability(c, cap)
+	field := concat("", [base, ".securityContext.capabilities.add[", format_int(i, 10), "]"])
 	f := object.union(
 		container_finding(c, field, concat("", [
 			subject(c), " adds capability ", show(cap), " in ", field,
@@ -27,14 +29,20 @@ capabilities_baseline_v1_0 := malformed_additions | {f |
 	)
 }
 
-added_capabilities(c, base) := list_entries(field, add) if {
-	[field, add] := read(c, ["securityContext", "capabilities", "add"], base)
+# securityContext, capabilities or capabilities.add of the wrong type (both capabilities checks).
+malformed_capabilities := malformed_findings(malformed_container_security_contexts) | {f |
+	some [c, base] in containers
+	some [path, value, fix] in malformed_capability_fields(c)
+	field := concat(".", [base, path])
+	f := container_finding(c, field, sets(subject(c), field, value, fix))
 }
 
-# capabilities.add (or what holds it) that is not a list.
-malformed_additions := {f |
-	some [c, base] in containers
-	[field, add] := read(c, ["securityContext", "capabilities", "add"], base)
-	not_a_list(add)
-	f := container_finding(c, field, sets(subject(c), field, add, "it must be a list of capability names"))
-}
+malformed_capability_fields(c) := [["securityContext.capabilities", caps, "it must be an object"]] if {
+	caps := c.securityContext.capabilities
+	malformed(caps)
+} else := [[concat(".", ["securityContext.capabilities", key]), list, "it must be a list of capability names"] |
+	some key in ["add", "drop"]
+	list := c.securityContext.capabilities[key]
+	list != null
+	not is_array(list)
+]

@@ -9,12 +9,13 @@ package portcullis.podsecurity
 
 import rego.v1
 
-capabilities_restricted_v1_22 := (missing_drop_all | malformed_additions) | restricted_additions
+capabilities_restricted_v1_22 := (malformed_capabilities | missing_drop_all) | restricted_additions
 
 missing_drop_all := {f |
 	some [c, base] in containers
-	[field, drop] := read(c, ["securityContext", "capabilities", "drop"], base)
+	drop := object.get(c, ["securityContext", "capabilities", "drop"], null)
 	not drops_all(drop)
+	field := concat(".", [base, "securityContext.capabilities.drop"])
 	f := container_finding(c, field, drop_all_message(c, field, drop))
 }
 
@@ -29,9 +30,11 @@ drop_all_message(c, field, drop) := sets(subject(c), field, drop, "include \"ALL
 
 restricted_additions := {f |
 	some [c, base] in containers
-	some [field, cap] in added_capabilities(c, base)
+	is_array(c.securityContext.capabilities.add)
+	some i, cap in c.securityContext.capabilities.add
 	cap != "NET_BIND_SERVICE"
 	not mesh_capability(c, cap)
+	field := concat("", [base, ".securityContext.capabilities.add[", format_int(i, 10), "]"])
 	f := object.union(
 		container_finding(c, field, concat("", [
 			subject(c), " adds capability ", show(cap), " in ", field, ": remove it (only NET_BIND_SERVICE may be added)",

@@ -108,11 +108,12 @@ refused(obj, level) := refused_by(obj, enforcing(level))
 refused_at(obj, level, version) := refused_by(obj, enforcing_version(level, version))
 
 # Where each check is reported for obj under labels: {check: {field, ...}}.
-fields_by(obj, labels) := {check_id(v): {w.details.field | some w in pod_security(review(obj, labels)); w.rule == v.rule} |
+fields_by(obj, labels) := {check_id(v): {field | some w in pod_security(review(obj, labels)); w.rule == v.rule; some field in w.details.fields} |
 	some v in pod_security(review(obj, labels))
 }
 
-messages_of(obj, level) := {v.msg | some v in pod_security(review(obj, enforcing(level)))}
+# The messages of the findings: one violation per check lists its findings' messages joined by "; ".
+messages_of(obj, level) := {msg | some v in pod_security(review(obj, enforcing(level))); some msg in split(v.msg, "; ")}
 
 # Table rows [name, object, level, refused check ids]: every row as stated, the failing row named in a
 # trace when one does not hold.

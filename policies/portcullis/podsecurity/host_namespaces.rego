@@ -4,13 +4,13 @@ package portcullis.podsecurity
 
 import rego.v1
 
-host_namespace_fields := {"hostNetwork": "network", "hostPID": "PID", "hostIPC": "IPC"}
-
 host_namespaces_v1_0 := {f |
-	some name, what in host_namespace_fields
-	[field, value] := read(spec, [name], spec_field)
-	not value in {null, false}
+	some [name, what] in [["hostNetwork", "network"], ["hostPID", "PID"], ["hostIPC", "IPC"]]
+	value := object.get(spec, name, null)
+	value != null
+	value != false
+	field := concat(".", [spec_field, name])
 	f := object.union(finding(field, sets(kind_name, field, value, concat("", [
-		"the Pod would share the node's ", what, " namespace; remove it or set it to false",
+		"remove it or set it to false (the Pod would share the node's ", what, " namespace)",
 	]))), floor_tag("no-host-namespaces", value))
 }

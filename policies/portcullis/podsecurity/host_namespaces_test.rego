@@ -23,10 +23,10 @@ test_host_namespaces if {
 
 test_host_namespaces_message if {
 	pod := tweak(baseline_pod, [{"op": "add", "path": "/spec/hostNetwork", "value": true}])
-	messages_of(pod, "baseline") == {"Pod sets spec.hostNetwork to true: the Pod would share the node's network namespace; remove it or set it to false"}
+	messages_of(pod, "baseline") == {"Pod sets spec.hostNetwork to true: remove it or set it to false (the Pod would share the node's network namespace)"}
 	[v] := pod_security(review(deployment(pod), enforcing("baseline")))
-	v.msg == "Deployment sets spec.template.spec.hostNetwork to true: the Pod would share the node's network namespace; remove it or set it to false"
-	v.details == {"field": "spec.template.spec.hostNetwork", "reason": "host namespaces", "level": "baseline:latest"}
+	v.msg == "Deployment sets spec.template.spec.hostNetwork to true: remove it or set it to false (the Pod would share the node's network namespace)"
+	v.details == {"field": "spec.template.spec.hostNetwork", "fields": ["spec.template.spec.hostNetwork"], "count": 1, "reason": "host namespaces", "level": "baseline:latest"}
 }
 
 # no-host-namespaces denies hostNetwork: true at every level, so the Standard does not say it again; a

@@ -4,23 +4,26 @@ package portcullis.podsecurity
 
 import rego.v1
 
-host_ports_v1_0 := malformed_ports | {f |
+host_ports_v1_0 := {f |
 	some [c, base] in containers
-	[ports_field, ports] := read(c, ["ports"], base)
-	some [port_field, port] in list_entries(ports_field, ports)
-	some f in host_port(c, port, port_field)
+	some [path, value, fix] in bad_ports(c.ports)
+	field := concat(".", [base, path])
+	f := container_finding(c, field, sets(subject(c), field, value, fix))
 }
 
-host_port(c, port, port_field) := [container_finding(c, field, sets(subject(c), field, value, "remove it or set it to 0, and reach the Pod through a Service")) |
-	[field, value] := read(port, ["hostPort"], port_field)
-	not value in {null, 0}
-] if is_object(port)
+bad_ports(ports) := [["ports", ports, "it must be a list of ports"]] if {
+	ports != null
+	not is_array(ports)
+}
 
-host_port(c, port, field) := [container_finding(c, field, sets(subject(c), field, port, "it must be a port object"))] if not is_object(port)
+bad_ports(ports) := [bad |
+	some i, port in ports
+	some bad in bad_port(concat("", ["ports[", format_int(i, 10), "]"]), port)
+] if is_array(ports)
 
-malformed_ports := {f |
-	some [c, base] in containers
-	[field, ports] := read(c, ["ports"], base)
-	not_a_list(ports)
-	f := container_finding(c, field, sets(subject(c), field, ports, "it must be a list of ports"))
+bad_port(path, port) := [[path, port, "it must be a port object"]] if not is_object(port)
+
+bad_port(path, port) := [[concat(".", [path, "hostPort"]), port.hostPort, "remove it or set it to 0, and reach the Pod through a Service"]] if {
+	port.hostPort != 0
+	port.hostPort != null
 }

@@ -13,8 +13,6 @@ import rego.v1
 
 import data.portcullis.admission
 
-label_prefix := "pod-security.kubernetes.io/"
-
 level_rank := {"privileged": 0, "baseline": 1, "restricted": 2}
 
 level_names := ["privileged", "baseline", "restricted"]
@@ -24,79 +22,74 @@ labels := l if {
 	is_object(l)
 } else := {}
 
-label(key) := labels[concat("", [label_prefix, key])]
+enforce_label := labels["pod-security.kubernetes.io/enforce"]
 
-# The minor version a "latest" or "v1.N" value selects; undefined for anything else.
-minor("latest") := latest_minor
+enforce_version_label := labels["pod-security.kubernetes.io/enforce-version"]
 
-minor(v) := min([to_number(n), latest_minor]) if {
+warn_label := labels["pod-security.kubernetes.io/warn"]
+
+warn_version_label := labels["pod-security.kubernetes.io/warn-version"]
+
+audit_label := labels["pod-security.kubernetes.io/audit"]
+
+audit_version_label := labels["pod-security.kubernetes.io/audit-version"]
+
+# [minor, name] of a "latest" or "v1.N" value; anything else is latest.
+version(v) := [latest_minor, "latest"] if v == "latest"
+else := [min([to_number(substring(v, 3, -1)), latest_minor]), v] if {
 	is_string(v)
 	regex.match(`^v1\.(0|[1-9][0-9]*)$`, v)
-	n := substring(v, 3, -1)
 }
-
-version_name(v) := v if minor(v)
-
-version_name(v) := "latest" if not minor(v)
-
-version_minor(v) := m if m := minor(v)
-
-version_minor(v) := latest_minor if not minor(v)
+else := [latest_minor, "latest"]
 
 floor_rank := r if r := level_rank[label_floor] else := 0
 
 # Enforce: the label (never below the floor), else data; an invalid value is restricted.
-enforce_label_valid if level_rank[label("enforce")]
+enforce_label_valid if level_rank[enforce_label]
 
-enforce_rank := max([level_rank[label("enforce")], floor_rank]) if enforce_label_valid
-else := 2 if label("enforce")
+enforce_rank := max([level_rank[enforce_label], floor_rank]) if enforce_label_valid
+else := 2 if enforce_label
 else := r if r := level_rank[unlabelled.enforce]
 else := 2
 
-enforce_version := label("enforce-version") if label("enforce-version")
+enforce_version := enforce_version_label if enforce_version_label
 else := unlabelled["enforce-version"]
 
 # Warn and audit: an invalid value switches the mode off, as in the plugin.
 base_warn_rank := r if r := level_rank[unlabelled.warn] else := 0
 
 warn_follows_enforce if {
-	not label("warn")
+	not warn_label
 	enforce_label_valid
 	enforce_rank > base_warn_rank
 }
 
 warn_rank := r if {
-	label("warn")
-	r := level_rank[label("warn")]
-} else := 0 if label("warn")
+	warn_label
+	r := level_rank[warn_label]
+} else := 0 if warn_label
 else := enforce_rank if warn_follows_enforce
 else := base_warn_rank
 
-warn_version := label("warn-version") if label("warn-version")
+warn_version := warn_version_label if warn_version_label
 else := enforce_version if warn_follows_enforce
 else := unlabelled["warn-version"]
 
 audit_rank := r if {
-	label("audit")
-	r := level_rank[label("audit")]
-} else := 0 if label("audit")
+	audit_label
+	r := level_rank[audit_label]
+} else := 0 if audit_label
 else := r if r := level_rank[unlabelled.audit]
 else := 0
 
-audit_version := label("audit-version") if label("audit-version")
+audit_version := audit_version_label if audit_version_label
 else := unlabelled["audit-version"]
 
-policy := {mode: level_version(rank, version) |
-	some [mode, rank, version] in [
-		["enforce", enforce_rank, enforce_version],
-		["warn", warn_rank, warn_version],
-		["audit", audit_rank, audit_version],
-	]
+policy := {
+	"enforce": level_version(enforce_rank, version(enforce_version)),
+	"warn": level_version(warn_rank, version(warn_version)),
+	"audit": level_version(audit_rank, version(audit_version)),
 }
 
 # {rank, minor, name}; name as the plugin prints it in its messages ("baseline:latest").
-level_version(rank, version) := {
-	"rank": rank,
-	"minor": version_minor(version),
-	"name": concat(":", [level_names[rank], version_name(version)]),
-}
+level_version(rank, [minor, name]) := {"rank": rank, "minor": minor, "name": concat(":", [level_names[rank], name])}

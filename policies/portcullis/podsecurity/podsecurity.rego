@@ -59,34 +59,16 @@ security_annotations(a) := {k: v |
 	startswith(k, p)
 }
 
-level_of := {"baseline": 1, "restricted": 2}
+# {id: variant} of every check in force at a level and version ({rank, minor}), looked up in the table built
+# from the registry (registry.rego checks_in_force, table/data.json): computing it for every review would
+# cost as much as the checks themselves.
+in_force(lv) := {} if lv.rank == 0
 
-# [id, variant] of every check in force at a level and version ({rank, minor}): the checks of that level
-# and those below it, each in the variant of the newest version not after minor, less the baseline checks
-# that a restricted variant in force overrides (the plugin's OverrideCheckIDs).
-in_force(lv) := set() if lv.rank == 0
+in_force(lv) := in_force_table.inForce[level_names[lv.rank]][format_int(breakpoint(lv.minor), 10)] if lv.rank > 0
 
-in_force(lv) := {[id, entry.variant] |
-	some id, check in checks
-	level_of[check.level] <= lv.rank
-	entry := entry_at(check, lv.minor)
-	not id in dropped
-} if {
-	lv.rank > 0
-	dropped := overridden(lv)
-}
+in_force_table := data.portcullis.podsecurity.table
 
-entry_at(check, minor) := entries[count(entries) - 1] if {
-	entries := [e | some e in check.versions; e.since <= minor]
-	count(entries) > 0
-}
-
-overridden(lv) := {id |
-	lv.rank == 2
-	some check in checks
-	check.level == "restricted"
-	some id in object.get(entry_at(check, lv.minor), "overrides", [])
-}
+breakpoint(minor) := max([b | some b in in_force_table.breakpoints; b <= minor])
 
 enforce_checks := in_force(policy.enforce)
 
@@ -94,50 +76,82 @@ warn_checks := in_force(policy.warn)
 
 audit_checks := in_force(policy.audit)
 
-# Each [id, variant] under the strongest mode it is in force in.
-by_mode := {
-	"enforce": enforce_checks,
-	"warn": warn_checks - enforce_checks,
-	"audit": (audit_checks - warn_checks) - enforce_checks,
-}
-
-stronger_modes := {"enforce": [], "warn": ["enforce"], "audit": ["enforce", "warn"]}
-
 enforcements := {"enforce": "deny", "warn": "warn", "audit": "dryrun"}
 
+# [mode, {id: variant} in force in it and in no stronger mode], strongest first.
+by_mode := [["enforce", enforce_checks], ["warn", warn_only], ["audit", audit_only]]
+
+warn_only := {} if policy.warn == policy.enforce
+else := {id: variant | some id, variant in warn_checks; not enforce_checks[id] == variant}
+
+audit_only := {} if policy.audit == policy.warn
+else := {} if policy.audit == policy.enforce
+else := {id: variant | some id, variant in audit_checks; not warn_checks[id] == variant; not enforce_checks[id] == variant}
+
+# A weaker mode does not report again what a stronger one found through another variant of the same check
+# (sysctls of two versions) or through the check it overrides or is overridden by (procMount_restricted at
+# warn repeating procMount at enforce): [family, message] of what the stronger modes found, for the families
+# they share with the weaker one.
+families := {"procMount_restricted": "procMount", "seccompProfile_restricted": "seccompProfile_baseline"}
+
+family(id) := object.get(families, id, id)
+
+families_of(checks_of_mode) := {family(id) | some id, _ in checks_of_mode}
+
+shared := {
+	"warn": families_of(warn_only) & families_of(enforce_checks),
+	"audit": families_of(audit_only) & (families_of(enforce_checks) | families_of(warn_only)),
+}
+
+found(stronger, wanted) := {[fam, f.msg] |
+	some checks_of_mode in stronger
+	some id, variant in checks_of_mode
+	fam := family(id)
+	fam in wanted
+	some f in findings_of(variant)
+}
+
+found_before := {
+	"warn": found([enforce_checks], shared.warn),
+	"audit": found([enforce_checks, warn_only], shared.audit),
+}
+
+repeated(mode, id, f) if {
+	mode != "enforce"
+	fam := family(id)
+	fam in shared[mode]
+	[fam, f.msg] in found_before[mode]
+}
+
+# One violation per check and mode, as the plugin reports one reason per check: its message lists the
+# first listed_findings findings, each naming its field, so a Pod with thousands of containers still gets a
+# bounded answer (details.count says how many there were).
 violations := {v |
 	applies
-	some mode, pairs in by_mode
-	some [id, variant] in pairs
-	some f in findings_of(variant)
-	not found_in_stronger_mode(mode, id, f)
-	not floor_reported(f)
-	v := {
-		"rule": concat(":", ["pod-security", id]),
-		"msg": f.msg,
-		"enforcement": enforcements[mode],
-		"details": object.union(object.remove(f, ["msg", "floor"]), {"reason": checks[id].reason, "level": policy[mode].name}),
-	}
+	some [mode, checks_of_mode] in by_mode
+	some id, variant in checks_of_mode
+	found := findings_of(variant)
+	count(found) > 0
+	kept := sort([[f.field, f.msg] | some f in found; not repeated(mode, id, f); not floor_reported(f)])
+	count(kept) > 0
+	v := violation(mode, id, kept)
 }
 
-# Another variant of the same check, or of the check it overrides or is overridden by, finds the same thing
-# in a stronger mode (procMount_restricted at warn repeating procMount at enforce).
-found_in_stronger_mode(mode, id, f) if {
-	some stronger in stronger_modes[mode]
-	some [other_id, other] in by_mode[stronger]
-	related(id, other_id)
-	f in findings_of(other)
-}
+listed_findings := 10
 
-related(id, id)
+violation(mode, id, kept) := {
+	"rule": concat(":", ["pod-security", id]),
+	"msg": concat("; ", array.concat([msg | some [_, msg] in listed], more(count(kept)))),
+	"enforcement": enforcements[mode],
+	"details": {
+		"reason": in_force_table.reasons[id],
+		"level": policy[mode].name,
+		"field": kept[0][0],
+		"fields": [field | some [field, _] in listed],
+		"count": count(kept),
+	},
+} if listed := array.slice(kept, 0, listed_findings)
 
-related(id, other_id) if [id, other_id] in overriding
+more(n) := [] if n <= listed_findings
 
-related(id, other_id) if [other_id, id] in overriding
-
-# [restricted check, baseline check it overrides]
-overriding := {[id, overridden_id] |
-	some id, check in checks
-	some entry in check.versions
-	some overridden_id in object.get(entry, "overrides", [])
-}
+more(n) := [concat("", ["and ", format_int(n - listed_findings, 10), " more"])] if n > listed_findings

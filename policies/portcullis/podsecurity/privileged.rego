@@ -4,10 +4,12 @@ package portcullis.podsecurity
 
 import rego.v1
 
-privileged_v1_0 := {f |
+privileged_v1_0 := malformed_findings(malformed_container_security_contexts) | {f |
 	some [c, base] in containers
-	[field, value] := read(c, ["securityContext", "privileged"], base)
-	not value in {null, false}
+	value := c.securityContext.privileged
+	value != false
+	value != null
+	field := concat(".", [base, "securityContext.privileged"])
 	f := object.union(
 		container_finding(c, field, sets(subject(c), field, value, "remove it or set it to false")),
 		floor_tag("no-privileged", value),

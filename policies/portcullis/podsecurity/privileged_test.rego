@@ -33,7 +33,7 @@ test_privileged_message if {
 	pod := tweak(baseline_pod, [{"op": "add", "path": "/spec/containers/0/securityContext", "value": {"privileged": "yes"}}])
 	[v] := pod_security(review(pod, enforcing("baseline")))
 	v.msg == "container \"app\" sets spec.containers[0].securityContext.privileged to \"yes\": remove it or set it to false"
-	v.details == {"container": "app", "field": "spec.containers[0].securityContext.privileged", "reason": "privileged", "level": "baseline:latest"}
+	v.details == {"field": "spec.containers[0].securityContext.privileged", "fields": ["spec.containers[0].securityContext.privileged"], "count": 1, "reason": "privileged", "level": "baseline:latest"}
 }
 
 test_privileged_left_to_the_floor_rule if {

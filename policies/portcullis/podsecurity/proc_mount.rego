@@ -7,10 +7,12 @@ package portcullis.podsecurity
 
 import rego.v1
 
-proc_mount_v1_0 := {f |
+proc_mount_v1_0 := malformed_findings(malformed_container_security_contexts) | {f |
 	some [c, base] in containers
-	[field, value] := read(c, ["securityContext", "procMount"], base)
-	not value in {null, "Default"}
+	value := c.securityContext.procMount
+	value != null
+	value != "Default"
+	field := concat(".", [base, "securityContext.procMount"])
 	f := container_finding(c, field, sets(subject(c), field, value, "remove it or set it to Default"))
 }
 

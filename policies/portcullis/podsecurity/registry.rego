@@ -80,8 +80,43 @@ checks := {
 	]},
 }
 
-# The newest version any check knows: "latest", and any newer version, mean this one.
-latest_minor := max([v.since | some check in checks; some v in check.versions])
+# The newest version any check knows: "latest", and any newer version, mean this one (registry_test checks it
+# against the registry).
+latest_minor := 37
+
+level_ranks := {"baseline": 1, "restricted": 2}
+
+# [id, variant] of every check in force at a level rank and minor version: the checks of that level and
+# those below it, each in the variant of the newest version not after minor, less the baseline checks that
+# a restricted variant in force overrides (the plugin's OverrideCheckIDs).
+checks_in_force(rank, minor) := {[id, entry.variant] |
+	some id, check in checks
+	level_ranks[check.level] <= rank
+	entry := entry_at(check, minor)
+	not id in overridden(rank, minor)
+}
+
+entry_at(check, minor) := entries[count(entries) - 1] if {
+	entries := [e | some e in check.versions; e.since <= minor]
+	count(entries) > 0
+}
+
+overridden(rank, minor) := {id |
+	rank == 2
+	some check in checks
+	check.level == "restricted"
+	some id in object.get(entry_at(check, minor), "overrides", [])
+}
+
+# What table/data.json holds: checks_in_force at every version where something changes. Regenerate it with
+# `node scripts/podsecurity-table.mjs` after a change to the registry; registry_test fails while it is stale.
+table_of_registry := {
+	"breakpoints": breakpoints,
+	"inForce": {level: {format_int(b, 10): {id: variant | some [id, variant] in checks_in_force(rank, b)} | some b in breakpoints} | some level, rank in level_ranks},
+	"reasons": {id: check.reason | some id, check in checks},
+}
+
+breakpoints := sort({v.since | some check in checks; some v in check.versions})
 
 findings_of("host_namespaces_v1_0") := host_namespaces_v1_0
 

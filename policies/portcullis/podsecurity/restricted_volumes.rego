@@ -12,7 +12,7 @@ allowed_volume_sources := {
 }
 
 restricted_volumes_v1_0 := malformed_volumes | {f |
-	some [v, field] in volumes
+	some [field, v] in volumes
 	not allowed_volume(v)
 	f := finding(field, concat("", [
 		volume_subject(v), " (", field, ") is of type ", show(volume_type(v)),

@@ -6,26 +6,28 @@ package portcullis.podsecurity
 
 import rego.v1
 
-run_as_non_root_v1_0 := pod_run_as_non_root | containers_run_as_non_root
+run_as_non_root_v1_0 := (malformed_findings(malformed_security_contexts) | pod_run_as_non_root) | containers_run_as_non_root
 
 pod_run_as_non_root := {f |
-	[field, value] := read(spec, ["securityContext", "runAsNonRoot"], spec_field)
-	not value in {null, true}
+	value := spec.securityContext.runAsNonRoot
+	value != null
+	value != true
+	field := concat(".", [spec_field, "securityContext.runAsNonRoot"])
 	f := finding(field, sets(kind_name, field, value, "set it to true"))
 }
 
-pod_runs_as_non_root if object.get(spec, ["securityContext", "runAsNonRoot"], null) == true
+pod_runs_as_non_root if spec.securityContext.runAsNonRoot == true
 
 containers_run_as_non_root := {f |
 	some [c, base] in containers
-	[field, value] := read(c, ["securityContext", "runAsNonRoot"], base)
-	not container_runs_as_non_root(value)
+	value := object.get(c, ["securityContext", "runAsNonRoot"], null)
+	value != true
+	not inherits_run_as_non_root(value)
+	field := concat(".", [base, "securityContext.runAsNonRoot"])
 	f := container_finding(c, field, run_as_non_root_message(c, field, value))
 }
 
-container_runs_as_non_root(true)
-
-container_runs_as_non_root(null) if pod_runs_as_non_root
+inherits_run_as_non_root(null) if pod_runs_as_non_root
 
 run_as_non_root_message(c, field, null) := concat("", [
 	subject(c), " must set ", field, " to true (or ", spec_field, ".securityContext.runAsNonRoot to true for every container)",

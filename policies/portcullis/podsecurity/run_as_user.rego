@@ -5,14 +5,14 @@ package portcullis.podsecurity
 
 import rego.v1
 
-run_as_user_v1_23 := {f |
-	some [obj, base, who, c] in security_context_holders
-	[field, value] := read(obj, ["securityContext", "runAsUser"], base)
+run_as_user_v1_23 := malformed_findings(malformed_security_contexts) | {f |
+	some [obj, base, c] in security_context_holders
+	value := obj.securityContext.runAsUser
+	value != null
 	not run_as_user_allowed(value)
-	f := holder_finding(c, field, sets(who, field, value, "run as a user other than root (0)"))
+	field := concat(".", [base, "securityContext.runAsUser"])
+	f := holder_finding(c, field, sets(holder_name(c), field, value, "run as a user other than root (0)"))
 }
-
-run_as_user_allowed(null)
 
 run_as_user_allowed(v) if {
 	is_number(v)

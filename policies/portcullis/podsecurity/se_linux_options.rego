@@ -14,26 +14,31 @@ se_linux_options_v1_0 := se_linux_options(se_linux_types_v1_0)
 
 se_linux_options_v1_31 := se_linux_options(se_linux_types_v1_31)
 
-se_linux_options(types) := {f |
-	some [obj, base, who, c] in security_context_holders
-	some [field, value, fix] in bad_se_linux_options(obj, base, types)
-	f := holder_finding(c, field, sets(who, field, value, fix))
+# The message does not list the allowed types, which differ between versions: the same finding under two
+# versions in force is one finding, reported once in the stronger mode.
+se_linux_options(types) := malformed_findings(malformed_security_contexts) | {f |
+	some [obj, base, c] in security_context_holders
+	options := obj.securityContext.seLinuxOptions
+	some [path, value, fix] in bad_se_linux_options(options, types)
+	field := concat("", [base, ".securityContext.seLinuxOptions", path])
+	f := holder_finding(c, field, sets(holder_name(c), field, value, fix))
 }
 
-bad_se_linux_options(obj, base, types) := [] if {
-	[_, value] := read(obj, ["securityContext", "seLinuxOptions"], base)
-	value == null
-} else := [[field, value, "remove it"]] if {
-	[field, value] := read(obj, ["securityContext", "seLinuxOptions"], base)
-	not is_object(value)
-} else := [[concat(".", [field, key]), value, fix] |
-	[field, options] := read(obj, ["securityContext", "seLinuxOptions"], base)
-	some [key, allowed, fix] in [
-		["type", types, concat("", ["remove it or use one of ", concat(", ", sort(types - {""}))])],
-		["user", {""}, "remove it"],
-		["role", {""}, "remove it"],
+bad_se_linux_options(options, _) := [["", options, "it must be an object"]] if malformed(options)
+
+bad_se_linux_options(options, types) := [[concat(".", ["", key]), value, fix] |
+	some [key, fix] in [
+		["type", "remove it or use a container type (container_t, container_init_t, container_kvm_t, container_engine_t from 1.31)"],
+		["user", "remove it"],
+		["role", "remove it"],
 	]
-	value := object.get(options, key, null)
+	value := options[key]
 	value != null
-	not value in allowed
-]
+	not se_linux_allowed(key, value, types)
+] if is_object(options)
+
+se_linux_allowed("type", value, types) if value in types
+
+se_linux_allowed("user", "", _)
+
+se_linux_allowed("role", "", _)

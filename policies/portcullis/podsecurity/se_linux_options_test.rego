@@ -37,5 +37,5 @@ test_se_linux_options_one_finding_per_field if {
 	fields_by(pod, enforcing("baseline")) == {"seLinuxOptions": {
 		"spec.securityContext.seLinuxOptions.type", "spec.securityContext.seLinuxOptions.user", "spec.securityContext.seLinuxOptions.role",
 	}}
-	"Pod sets spec.securityContext.seLinuxOptions.type to \"spc_t\": remove it or use one of container_engine_t, container_init_t, container_kvm_t, container_t" in messages_of(pod, "baseline")
+	"Pod sets spec.securityContext.seLinuxOptions.type to \"spc_t\": remove it or use a container type (container_t, container_init_t, container_kvm_t, container_engine_t from 1.31)" in messages_of(pod, "baseline")
 }

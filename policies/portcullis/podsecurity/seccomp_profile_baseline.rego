@@ -26,19 +26,21 @@ seccomp_profile_baseline_v1_0 := {f |
 
 seccomp_annotation_keys := {seccomp_pod_annotation} | {concat("", [seccomp_container_annotation_prefix, name]) |
 	some [c, _] in containers
+	is_string(c.name)
 	name := c.name
-	is_string(name)
 }
 
-seccomp_annotation_allowed(v) if v in {"runtime/default", "docker/default"}
+seccomp_annotation_allowed("runtime/default")
+
+seccomp_annotation_allowed("docker/default")
 
 seccomp_annotation_allowed(v) if {
 	is_string(v)
 	startswith(v, "localhost/")
 }
 
-seccomp_profile_baseline_v1_19 := {f |
-	some [obj, base, who, c] in security_context_holders
-	some [field, value] in bad_profile_type(obj, base, "seccompProfile", seccomp_types)
-	f := holder_finding(c, field, sets(who, field, value, "use RuntimeDefault or Localhost"))
+seccomp_profile_baseline_v1_19 := malformed_findings(malformed_security_contexts) | {f |
+	some [obj, base, c] in security_context_holders
+	some [field, value] in bad_profile_type(obj.securityContext.seccompProfile, base, "seccompProfile", seccomp_types)
+	f := holder_finding(c, field, sets(holder_name(c), field, value, "use RuntimeDefault or Localhost"))
 }

@@ -9,13 +9,13 @@ import rego.v1
 
 seccomp_profile_restricted_v1_19 := seccomp_profile_baseline_v1_19 | containers_without_seccomp
 
-pod_seccomp_allowed if object.get(spec, ["securityContext", "seccompProfile", "type"], null) in seccomp_types
+pod_seccomp_allowed if spec.securityContext.seccompProfile.type in seccomp_types
 
 containers_without_seccomp := {f |
 	not pod_seccomp_allowed
 	some [c, base] in containers
-	[field, value] := read(c, ["securityContext", "seccompProfile"], base)
-	value == null
+	object.get(c, ["securityContext", "seccompProfile"], null) == null
+	field := concat(".", [base, "securityContext.seccompProfile"])
 	f := container_finding(c, field, concat("", [
 		subject(c), " must set ", field, ".type to RuntimeDefault or Localhost (or ",
 		spec_field, ".securityContext.seccompProfile.type for every container)",

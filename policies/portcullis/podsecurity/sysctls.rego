@@ -27,38 +27,49 @@ safe_sysctls_v1_32 := safe_sysctls_v1_29 | {"net.ipv4.tcp_rmem", "net.ipv4.tcp_w
 
 safe_sysctls_v1_37 := safe_sysctls_v1_32 | {"net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"}
 
-sysctls_v1_0 := forbidden_sysctls(safe_sysctls_v1_0)
+sysctls_v1_0 := forbidden_sysctls(0)
 
-sysctls_v1_27 := forbidden_sysctls(safe_sysctls_v1_27)
+sysctls_v1_27 := forbidden_sysctls(27)
 
-sysctls_v1_29 := forbidden_sysctls(safe_sysctls_v1_29)
+sysctls_v1_29 := forbidden_sysctls(29)
 
-sysctls_v1_32 := forbidden_sysctls(safe_sysctls_v1_32)
+sysctls_v1_32 := forbidden_sysctls(32)
 
-sysctls_v1_37 := forbidden_sysctls(safe_sysctls_v1_37)
+sysctls_v1_37 := forbidden_sysctls(37)
 
-# [field, name] of every sysctl; an entry that is not an object stands for itself.
-sysctl_names := [[field, name] |
-	[list_field, list] := read(spec, ["securityContext", "sysctls"], spec_field)
-	some [entry_field, entry] in list_entries(list_field, list)
-	[field, name] := sysctl_name(entry, entry_field)
-]
+# Referred to only once a Pod has sysctls: building the sets costs more than most checks.
+safe_sysctls(0) := safe_sysctls_v1_0
 
-sysctl_name(entry, field) := read(entry, ["name"], field) if is_object(entry)
+safe_sysctls(27) := safe_sysctls_v1_27
 
-# An entry that is not an object is refused whole, even when it spells a safe name.
-sysctl_name(entry, field) := [field, {"name": entry}] if not is_object(entry)
+safe_sysctls(29) := safe_sysctls_v1_29
+
+safe_sysctls(32) := safe_sysctls_v1_32
+
+safe_sysctls(37) := safe_sysctls_v1_37
+
+sysctls_field := concat(".", [spec_field, "securityContext.sysctls"])
 
 # The message does not list the safe set, which differs between versions: the same finding under two
-# versions is then one finding, reported once in the strongest mode.
-forbidden_sysctls(safe) := malformed_sysctls | {f |
-	some [field, name] in sysctl_names
-	not name in safe
+# versions in force is one finding, reported once in the stronger mode.
+forbidden_sysctls(version) := malformed_sysctls | {f |
+	is_array(spec.securityContext.sysctls)
+	some i, entry in spec.securityContext.sysctls
+	entry_field := concat("", [sysctls_field, "[", format_int(i, 10), "]"])
+	some [field, name] in sysctl_name(entry, entry_field)
+	not name in safe_sysctls(version)
 	f := finding(field, sets(kind_name, field, name, "only the safe sysctls of the Pod Security Standards may be set"))
 }
 
-malformed_sysctls := {f |
-	[field, list] := read(spec, ["securityContext", "sysctls"], spec_field)
-	not_a_list(list)
-	f := finding(field, sets(kind_name, field, list, "it must be a list of sysctls"))
+# [[field, name]]; an entry that is not an object is refused whole, even when it spells a safe name.
+sysctl_name(entry, field) := [[concat(".", [field, "name"]), object.get(entry, "name", null)]] if is_object(entry)
+
+sysctl_name(entry, field) := [[field, {"name": entry}]] if not is_object(entry)
+
+# sysctls, or the securityContext holding them, of the wrong type.
+malformed_sysctls := malformed_findings(malformed_pod_security_context) | {f |
+	list := spec.securityContext.sysctls
+	list != null
+	not is_array(list)
+	f := finding(sysctls_field, sets(kind_name, sysctls_field, list, "it must be a list of sysctls"))
 }

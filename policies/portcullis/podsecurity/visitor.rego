@@ -41,26 +41,36 @@ containers := [[c, concat("", [spec_field, ".", list, "[", format_int(i, 10), "]
 	is_object(c)
 ]
 
-# [field, value] of what lies at path (one to four keys) under obj, whose own field is field. A missing or
-# null step reads as null. A step that should hold an object but holds anything else is returned itself,
-# with its field: the check judges that value and, as it is never an allowed one, refuses it instead of
-# reading it as absent.
-read(obj, [a], field) := step([field, obj], a)
-
-read(obj, [a, b], field) := step(step([field, obj], a), b)
-
-read(obj, [a, b, c], field) := step(step(step([field, obj], a), b), c)
-
-read(obj, [a, b, c, d], field) := step(step(step(step([field, obj], a), b), c), d)
-
-step([field, value], key) := [concat(".", [field, key]), object.get(value, key, null)] if is_object(value)
-
-step([field, null], key) := [concat(".", [field, key]), null]
-
-step([field, value], _) := [field, value] if {
-	value != null
-	not is_object(value)
+# Checks read fields with plain references, which are undefined where anything on the way is missing: cheap
+# for the many reads that find nothing. What lies on the way but is neither an object nor null would read
+# as absent too, so each check also reports such values, through malformed() and the lists below: a wrong
+# type is refused, never taken for "not set".
+malformed(x) if {
+	x != null
+	not is_object(x)
 }
+
+# [container, field, value] of every container's securityContext that is not an object.
+malformed_container_security_contexts := [[c, concat(".", [base, "securityContext"]), c.securityContext] |
+	some [c, base] in containers
+	malformed(c.securityContext)
+]
+
+# The same for the Pod's own securityContext.
+malformed_pod_security_context := [[null, concat(".", [spec_field, "securityContext"]), spec.securityContext] |
+	malformed(spec.securityContext)
+]
+
+malformed_security_contexts := array.concat(malformed_pod_security_context, malformed_container_security_contexts)
+
+# Findings for securityContexts that are not objects, for the checks that read them.
+malformed_findings(list) := {holder_finding(c, field, sets(holder_name(c), field, value, "it must be an object")) |
+	some [c, field, value] in list
+}
+
+holder_name(null) := kind_name
+
+holder_name(c) := subject(c) if c != null
 
 # A value as messages show it: strings quoted, everything else as JSON.
 show(v) := concat("", ["\"", v, "\""]) if is_string(v)
@@ -84,28 +94,14 @@ windows_pod if object.get(spec, ["os", "name"], null) == "windows"
 # The user-namespace relaxations of 1.35 apply only to an explicit boolean false.
 user_namespace_pod if object.get(spec, "hostUsers", null) == false
 
-# [field, entry] of each entry of a list; nothing for anything else (see not_a_list).
-list_entries(field, list) := [[concat("", [field, "[", format_int(i, 10), "]"]), x] | some i, x in list] if is_array(list)
-
-list_entries(_, list) := [] if not is_array(list)
-
-# A list field holding something else, which the checks refuse as a whole.
-not_a_list(value) if {
-	value != null
-	not is_array(value)
-}
-
 # "<who> must set <field> to <expected>" when absent, else "<who> sets <field> to <value>: set it to <expected>".
 must_be(who, field, null, expected) := concat("", [who, " must set ", field, " to ", show(expected)])
 
 must_be(who, field, value, expected) := sets(who, field, value, concat(" ", ["set it to", show(expected)])) if value != null
 
-# [object, field, who, container] of the Pod (container null) and of every container: what holds a
+# [object, field, container] of the Pod (container null) and of every container: what holds a
 # securityContext.
-security_context_holders := array.concat(
-	[[spec, spec_field, kind_name, null]],
-	[[c, base, subject(c), c] | some [c, base] in containers],
-)
+security_context_holders := array.concat([[spec, spec_field, null]], [[c, base, c] | some [c, base] in containers])
 
 holder_finding(null, field, msg) := finding(field, msg)
 

@@ -4,9 +4,17 @@ package portcullis.podsecurity
 
 import rego.v1
 
-windows_host_process_v1_0 := {f |
-	some [obj, base, who, c] in security_context_holders
-	[field, value] := read(obj, ["securityContext", "windowsOptions", "hostProcess"], base)
-	not value in {null, false}
-	f := holder_finding(c, field, sets(who, field, value, "remove it or set it to false"))
+windows_host_process_v1_0 := malformed_findings(malformed_security_contexts) | {f |
+	some [obj, base, c] in security_context_holders
+	options := obj.securityContext.windowsOptions
+	some [path, value, fix] in bad_host_process(options)
+	field := concat("", [base, ".securityContext.windowsOptions", path])
+	f := holder_finding(c, field, sets(holder_name(c), field, value, fix))
+}
+
+bad_host_process(options) := [["", options, "it must be an object"]] if malformed(options)
+
+bad_host_process(options) := [[".hostProcess", options.hostProcess, "remove it or set it to false"]] if {
+	options.hostProcess != false
+	options.hostProcess != null
 }
