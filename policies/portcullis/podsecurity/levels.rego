@@ -85,11 +85,26 @@ else := 0
 audit_version := audit_version_label if audit_version_label
 else := unlabelled["audit-version"]
 
-policy := {
+# A namespace without pod-security labels (most of them) gets what data says, without reading labels.
+policy := unlabelled_policy if not labelled
+else := {
 	"enforce": level_version(enforce_rank, version(enforce_version)),
 	"warn": level_version(warn_rank, version(warn_version)),
 	"audit": level_version(audit_rank, version(audit_version)),
 }
+
+labelled if {
+	some key, _ in labels
+	startswith(key, "pod-security.kubernetes.io/")
+}
+
+unlabelled_policy := {mode: level_version(rank, version(unlabelled[concat("-", [mode, "version"])])) |
+	some [mode, rank] in [["enforce", data_rank(unlabelled.enforce, 2)], ["warn", data_rank(unlabelled.warn, 0)], ["audit", data_rank(unlabelled.audit, 0)]]
+}
+
+data_rank(level, _) := level_rank[level]
+
+data_rank(level, invalid) := invalid if not level_rank[level]
 
 # {rank, minor, name}; name as the plugin prints it in its messages ("baseline:latest").
 level_version(rank, [minor, name]) := {"rank": rank, "minor": minor, "name": concat(":", [level_names[rank], name])}

@@ -9,8 +9,9 @@ import rego.v1
 import data.portcullis.admission
 
 # Judged: new Pods and pod templates; an update of a Pod that changes what runs (the plugin's
-# isSignificantPodUpdate: an image, an added ephemeral container) or its AppArmor or seccomp annotations;
-# an update of a workload that changes its pod template.
+# isSignificantPodUpdate: an image, an added ephemeral container; the API server refuses new AppArmor
+# annotations on a Pod, and seccomp annotations do nothing since 1.27); an update of a workload that changes
+# its pod template.
 applies if {
 	spec
 	admission.operation == "CREATE"
@@ -32,18 +33,11 @@ applies if {
 
 old_spec := object.get(admission.old_object, "spec", {})
 
-old_annotations := a if {
-	a := admission.old_object.metadata.annotations
-	is_object(a)
-} else := {}
-
 significant_pod_update if images(spec, "containers") != images(old_spec, "containers")
 
 significant_pod_update if images(spec, "initContainers") != images(old_spec, "initContainers")
 
 significant_pod_update if count(ephemeral_images(spec) - ephemeral_images(old_spec)) > 0
-
-significant_pod_update if security_annotations(annotations) != security_annotations(old_annotations)
 
 images(s, list) := [image_of(c) | some c in object.get(s, list, [])]
 
@@ -53,22 +47,17 @@ image_of(c) := c if not is_object(c)
 
 ephemeral_images(s) := {[object.get(c, "name", null), image_of(c)] | some c in object.get(s, "ephemeralContainers", []); is_object(c)}
 
-security_annotations(a) := {k: v |
-	some k, v in a
-	some p in [app_armor_annotation_prefix, seccomp_container_annotation_prefix, seccomp_pod_annotation]
-	startswith(k, p)
-}
-
 # {id: variant} of every check in force at a level and version ({rank, minor}), looked up in the table built
 # from the registry (registry.rego checks_in_force, table/data.json): computing it for every review would
 # cost as much as the checks themselves.
 in_force(lv) := {} if lv.rank == 0
 
-in_force(lv) := in_force_table.inForce[level_names[lv.rank]][format_int(breakpoint(lv.minor), 10)] if lv.rank > 0
+in_force(lv) := in_force_table.inForce[level_names[lv.rank]][breakpoint(lv.minor)] if lv.rank > 0
 
 in_force_table := data.portcullis.podsecurity.table
 
-breakpoint(minor) := max([b | some b in in_force_table.breakpoints; b <= minor])
+breakpoint(minor) := "37" if minor == latest_minor
+else := format_int(max([b | some b in in_force_table.breakpoints; b <= minor]), 10)
 
 enforce_checks := in_force(policy.enforce)
 
@@ -89,38 +78,19 @@ else := {} if policy.audit == policy.enforce
 else := {id: variant | some id, variant in audit_checks; not warn_checks[id] == variant; not enforce_checks[id] == variant}
 
 # A weaker mode does not report again what a stronger one found through another variant of the same check
-# (sysctls of two versions) or through the check it overrides or is overridden by (procMount_restricted at
-# warn repeating procMount at enforce): [family, message] of what the stronger modes found, for the families
-# they share with the weaker one.
-families := {"procMount_restricted": "procMount", "seccompProfile_restricted": "seccompProfile_baseline"}
-
-family(id) := object.get(families, id, id)
-
-families_of(checks_of_mode) := {family(id) | some id, _ in checks_of_mode}
-
-shared := {
-	"warn": families_of(warn_only) & families_of(enforce_checks),
-	"audit": families_of(audit_only) & (families_of(enforce_checks) | families_of(warn_only)),
+# (sysctls of two versions) or through its partner, the check it overrides or is overridden by
+# (procMount_restricted at warn repeating procMount at enforce).
+partners := {
+	"procMount": "procMount_restricted", "procMount_restricted": "procMount",
+	"seccompProfile_baseline": "seccompProfile_restricted", "seccompProfile_restricted": "seccompProfile_baseline",
 }
 
-found(stronger, wanted) := {[fam, f.msg] |
-	some checks_of_mode in stronger
-	some id, variant in checks_of_mode
-	fam := family(id)
-	fam in wanted
-	some f in findings_of(variant)
-}
+stronger_checks := {"enforce": [], "warn": [enforce_checks], "audit": [enforce_checks, warn_only]}
 
-found_before := {
-	"warn": found([enforce_checks], shared.warn),
-	"audit": found([enforce_checks, warn_only], shared.audit),
-}
-
-repeated(mode, id, f) if {
-	mode != "enforce"
-	fam := family(id)
-	fam in shared[mode]
-	[fam, f.msg] in found_before[mode]
+found_stronger(mode, id) := {f |
+	some checks_of_mode in stronger_checks[mode]
+	some key in [id, object.get(partners, id, id)]
+	some f in findings_of(checks_of_mode[key])
 }
 
 # One violation per check and mode, as the plugin reports one reason per check: its message lists the
@@ -132,7 +102,8 @@ violations := {v |
 	some id, variant in checks_of_mode
 	found := findings_of(variant)
 	count(found) > 0
-	kept := sort([[f.field, f.msg] | some f in found; not repeated(mode, id, f); not floor_reported(f)])
+	before := found_stronger(mode, id)
+	kept := sort([[f.field, f.msg] | some f in found; not f in before; not floor_reported(f)])
 	count(kept) > 0
 	v := violation(mode, id, kept)
 }

@@ -72,8 +72,8 @@ test_templates_are_refused_at_the_enforce_level if {
 	outcome(d, {}) == {["pod-security:runAsNonRoot", "warn", "restricted:latest"]}
 }
 
-# On update the plugin judges a Pod only when what runs changes (isSignificantPodUpdate); Portcullis
-# also when its AppArmor or seccomp annotations change. A workload is judged when its template changes.
+# On update the plugin judges a Pod only when what runs changes (isSignificantPodUpdate), and so does
+# Portcullis. A workload is judged when its template changes.
 test_updates if {
 	bad := with_volumes(baseline_pod, [{"name": "root", "hostPath": {"path": "/"}}])
 	labels := enforcing("baseline")
@@ -85,8 +85,6 @@ test_updates if {
 	{v.rule | some v in pod_security(update_review(bad, image, labels))} == {"pod-security:hostPathVolumes"}
 	debug := json.patch(bad, [{"op": "add", "path": "/spec/ephemeralContainers", "value": [container("debug")]}])
 	{v.rule | some v in pod_security(update_review(bad, debug, labels))} == {"pod-security:hostPathVolumes"}
-	unconfined := annotated(bad, {app_armor("app"): "unconfined"})
-	{v.rule | some v in pod_security(update_review(bad, unconfined, labels))} == {"pod-security:hostPathVolumes", "pod-security:appArmorProfile"}
 	scaled := json.patch(deployment(bad), [{"op": "add", "path": "/spec/replicas", "value": 5}])
 	pod_security(update_review(deployment(bad), scaled, labels)) == []
 	retemplated := json.patch(deployment(bad), [{"op": "add", "path": "/spec/template/metadata/labels/tier", "value": "web"}])
