@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { alive, PORT_ATTEMPTS, readState, SUPERVISOR_LOG, SUPERVISOR_PID, type SupervisorOptions } from './kube-state.js';
 
-export { ADMIN_USER } from './kube-state.js';
+export { ADMIN_USER, POD_SECURITY_EXEMPT_USER } from './kube-state.js';
 import { ROOT } from './paths.js';
 
 export const KUBE_BIN_DIR = join(ROOT, '.tools', 'bin');

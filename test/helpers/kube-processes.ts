@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAuthority, rsaKeyPair } from './kube-pki.js';
-import { ADMIN_USER, PORT_ATTEMPTS, type SupervisorOptions } from './kube-state.js';
+import { ADMIN_USER, POD_SECURITY_EXEMPT_USER, PORT_ATTEMPTS, type SupervisorOptions } from './kube-state.js';
 
 export interface LaunchOptions extends SupervisorOptions {
   dir: string;
@@ -224,7 +224,32 @@ function etcdArgs(dir: string, port: number): string[] {
   ];
 }
 
-function apiServerArgs(port: number, etcdPort: number, pki: Pki, extra: string[]): string[] {
+/**
+ * The PodSecurity admission plugin as the API server enables it by default (every level privileged unless a
+ * namespace's labels say otherwise), exempting one user (POD_SECURITY_EXEMPT_USER) for the differential test.
+ */
+async function writeAdmissionConfig(dir: string): Promise<string> {
+  const path = join(dir, 'admission-config.json');
+  const config = {
+    apiVersion: 'apiserver.config.k8s.io/v1',
+    kind: 'AdmissionConfiguration',
+    plugins: [
+      {
+        name: 'PodSecurity',
+        configuration: {
+          apiVersion: 'pod-security.admission.config.k8s.io/v1',
+          kind: 'PodSecurityConfiguration',
+          defaults: { enforce: 'privileged', 'enforce-version': 'latest', audit: 'privileged', 'audit-version': 'latest', warn: 'privileged', 'warn-version': 'latest' },
+          exemptions: { usernames: [POD_SECURITY_EXEMPT_USER], runtimeClasses: [], namespaces: [] },
+        },
+      },
+    ],
+  };
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}
+
+function apiServerArgs(port: number, etcdPort: number, pki: Pki, admissionConfig: string, extra: string[]): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
     '--bind-address=127.0.0.1',
@@ -243,13 +268,14 @@ function apiServerArgs(port: number, etcdPort: number, pki: Pki, extra: string[]
     // No controller-manager creates each namespace's default ServiceAccount, and this plugin would
     // refuse every Pod without one.
     '--disable-admission-plugins=ServiceAccount',
+    `--admission-control-config-file=${admissionConfig}`,
     '--allow-privileged=true',
     // Given again, a scalar flag overrides its value above; a list flag (--etcd-servers) appends to it.
     ...extra,
   ];
 }
 
-async function launchOnce(options: LaunchOptions, pki: Pki, first: boolean): Promise<LaunchedPlane> {
+async function launchOnce(options: LaunchOptions, pki: Pki, admissionConfig: string, first: boolean): Promise<LaunchedPlane> {
   const strict = options.strictPorts;
   const etcdPort = await choosePort('etcd', first ? options.etcdPort : undefined, strict);
   const apiPort = await choosePort('kube-apiserver', first ? options.apiServerPort : undefined, strict);
@@ -258,7 +284,7 @@ async function launchOnce(options: LaunchOptions, pki: Pki, first: boolean): Pro
   const etcd = start('etcd', join(options.binDir, 'etcd'), etcdArgs(options.dir, etcdPort), join(options.dir, 'etcd.log'));
   await waitReady(etcd, () => etcdHealthy(etcdPort), deadline, options.startTimeoutMs);
 
-  const args = apiServerArgs(apiPort, etcdPort, pki, options.apiServerArgs);
+  const args = apiServerArgs(apiPort, etcdPort, pki, admissionConfig, options.apiServerArgs);
   const apiServer = start('kube-apiserver', join(options.binDir, 'kube-apiserver'), args, join(options.dir, 'kube-apiserver.log'));
   const tls = { ca: pki.caPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
   await waitReady(apiServer, () => apiServerReady(apiPort, tls), deadline, options.startTimeoutMs);
@@ -272,9 +298,10 @@ async function launchOnce(options: LaunchOptions, pki: Pki, first: boolean): Pro
 /** Starts etcd, then the API server; on any failure stops what it started before throwing. */
 export async function launch(options: LaunchOptions): Promise<LaunchedPlane> {
   const pki = await writePki(options.dir);
+  const admissionConfig = await writeAdmissionConfig(options.dir);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launchOnce(options, pki, attempt === 1);
+      return await launchOnce(options, pki, admissionConfig, attempt === 1);
     } catch (err) {
       await terminateAll();
       const retry = err instanceof StartError && err.portTaken && !options.strictPorts && attempt < PORT_ATTEMPTS;

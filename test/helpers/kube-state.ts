@@ -31,6 +31,13 @@ export type SupervisorState = ReadyState | FailedState;
 export const ADMIN_USER = 'portcullis-test-admin';
 
 /**
+ * The one user the API server's PodSecurity admission plugin exempts (its AdmissionConfiguration): requests
+ * made as this user (the admin impersonates it) reach webhooks with the namespace's pod-security labels
+ * unjudged by the plugin, so a test can ask Portcullis and the plugin about the same object.
+ */
+export const POD_SECURITY_EXEMPT_USER = 'portcullis-test:pod-security-exempt';
+
+/**
  * Start attempts when the API server or etcd loses its automatically chosen port to another process
  * between our probe and its bind; clients scale their patience by it.
  */

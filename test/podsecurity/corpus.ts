@@ -31,6 +31,8 @@ export interface Case {
   minor: number;
   name: string;
   check: string;
+  /** The version the case was written for (its generator's): 0 for the minimal Pod. */
+  since: number;
   expect: 'pass' | 'fail';
   pod: V1Pod;
 }
@@ -379,7 +381,7 @@ const kebab = (id: string) => id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
  */
 export function cases(level: Level, minor: number): Case[] {
   const base = minimalPod(level, minor);
-  const out: Case[] = [{ level, minor, name: 'base', check: '', expect: 'pass', pod: base }];
+  const out: Case[] = [{ level, minor, name: 'base', check: '', since: 0, expect: 'pass', pod: base }];
   for (const g of GENERATORS) {
     if (g.since > minor || (g.level === 'restricted' && level === 'baseline') || g.skip?.(level, minor)) continue;
     for (const [expect, list] of [['pass', g.pass], ['fail', g.fail]] as const) {
@@ -391,7 +393,7 @@ export function cases(level: Level, minor: number): Case[] {
         const name = `${kebab(g.check)}-${expect}-${suffix}`;
         pod.metadata = { ...pod.metadata, name };
         if (expect === 'fail') (pod.metadata.annotations ??= {})[CHECK_ANNOTATION] = g.check;
-        out.push({ level, minor, name, check: g.check, expect, pod });
+        out.push({ level, minor, name, check: g.check, since: g.since, expect, pod });
       }
     }
   }
