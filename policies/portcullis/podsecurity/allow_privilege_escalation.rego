@@ -6,14 +6,14 @@ package portcullis.podsecurity
 
 import rego.v1
 
-allow_privilege_escalation_v1_8 := {f |
+allow_privilege_escalation_v1_8 := [f |
 	some [c, base] in containers
 	value := object.get(c, ["securityContext", "allowPrivilegeEscalation"], null)
 	value != false
 	field := concat(".", [base, "securityContext.allowPrivilegeEscalation"])
 	f := container_finding(c, field, must_be(subject(c), field, value, false))
-}
+]
 
-allow_privilege_escalation_v1_25 := set() if windows_pod
+allow_privilege_escalation_v1_25 := [] if windows_pod
 
 allow_privilege_escalation_v1_25 := allow_privilege_escalation_v1_8 if not windows_pod

@@ -12,21 +12,21 @@ app_armor_annotation_prefix := "container.apparmor.security.beta.kubernetes.io/"
 
 app_armor_types := {"RuntimeDefault", "Localhost"}
 
-app_armor_profile_v1_0 := (malformed_findings(malformed_security_contexts) | app_armor_fields) | app_armor_annotations
+app_armor_profile_v1_0 := array.concat(array.concat(malformed_findings(malformed_security_contexts), app_armor_fields), app_armor_annotations)
 
-app_armor_fields := {f |
+app_armor_fields := [f |
 	some [obj, base, c] in security_context_holders
 	some [field, value] in bad_profile_type(obj.securityContext.appArmorProfile, base, "appArmorProfile", app_armor_types)
 	f := holder_finding(c, field, sets(holder_name(c), field, value, "use RuntimeDefault or Localhost"))
-}
+]
 
-app_armor_annotations := {f |
+app_armor_annotations := [f |
 	some key, value in annotations
 	startswith(key, app_armor_annotation_prefix)
 	not app_armor_annotation_allowed(value)
 	field := annotation_field(key)
 	f := finding(field, sets(kind_name, field, value, "use runtime/default or localhost/<profile>"))
-}
+]
 
 app_armor_annotation_allowed("")
 

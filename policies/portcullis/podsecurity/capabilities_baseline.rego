@@ -13,7 +13,7 @@ default_capabilities := {
 	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 }
 
-capabilities_baseline_v1_0 := malformed_capabilities | {f |
+capabilities_baseline_v1_0 := array.concat(malformed_capabilities, [f |
 	some [c, base] in containers
 	is_array(c.securityContext.capabilities.add)
 	some i, cap in c.securityContext.capabilities.add
@@ -27,15 +27,15 @@ capabilities_baseline_v1_0 := malformed_capabilities | {f |
 		])),
 		capability_floor_tag(c, base, cap),
 	)
-}
+])
 
 # securityContext, capabilities or capabilities.add of the wrong type (both capabilities checks).
-malformed_capabilities := malformed_findings(malformed_container_security_contexts) | {f |
+malformed_capabilities := array.concat(malformed_findings(malformed_container_security_contexts), [f |
 	some [c, base] in containers
 	some [path, value, fix] in malformed_capability_fields(c)
 	field := concat(".", [base, path])
 	f := container_finding(c, field, sets(subject(c), field, value, fix))
-}
+])
 
 malformed_capability_fields(c) := [["securityContext.capabilities", caps, "it must be an object"]] if {
 	caps := c.securityContext.capabilities

@@ -9,15 +9,15 @@ package portcullis.podsecurity
 
 import rego.v1
 
-capabilities_restricted_v1_22 := (malformed_capabilities | missing_drop_all) | restricted_additions
+capabilities_restricted_v1_22 := array.concat(array.concat(malformed_capabilities, missing_drop_all), restricted_additions)
 
-missing_drop_all := {f |
+missing_drop_all := [f |
 	some [c, base] in containers
 	drop := object.get(c, ["securityContext", "capabilities", "drop"], null)
 	not drops_all(drop)
 	field := concat(".", [base, "securityContext.capabilities.drop"])
 	f := container_finding(c, field, drop_all_message(c, field, drop))
-}
+]
 
 drops_all(drop) if {
 	is_array(drop)
@@ -28,7 +28,7 @@ drop_all_message(c, field, null) := concat("", [subject(c), " must set ", field,
 
 drop_all_message(c, field, drop) := sets(subject(c), field, drop, "include \"ALL\"") if drop != null
 
-restricted_additions := {f |
+restricted_additions := [f |
 	some [c, base] in containers
 	is_array(c.securityContext.capabilities.add)
 	some i, cap in c.securityContext.capabilities.add
@@ -41,8 +41,8 @@ restricted_additions := {f |
 		])),
 		capability_floor_tag(c, base, cap),
 	)
-}
+]
 
-capabilities_restricted_v1_25 := set() if windows_pod
+capabilities_restricted_v1_25 := [] if windows_pod
 
 capabilities_restricted_v1_25 := capabilities_restricted_v1_22 if not windows_pod

@@ -4,7 +4,7 @@ package portcullis.podsecurity
 
 import rego.v1
 
-host_namespaces_v1_0 := {f |
+host_namespaces_v1_0 := [f |
 	some [name, what] in [["hostNetwork", "network"], ["hostPID", "PID"], ["hostIPC", "IPC"]]
 	value := object.get(spec, name, null)
 	value != null
@@ -13,4 +13,4 @@ host_namespaces_v1_0 := {f |
 	f := object.union(finding(field, sets(kind_name, field, value, concat("", [
 		"remove it or set it to false (the Pod would share the node's ", what, " namespace)",
 	]))), floor_tag("no-host-namespaces", value))
-}
+]

@@ -13,11 +13,11 @@ volume_subject(v) := concat(" ", ["volume", show(object.get(v, "name", null))]) 
 
 volume_subject(v) := concat(" ", ["volume", show(v)]) if not is_object(v)
 
-host_path_volumes_v1_0 := malformed_volumes | {f |
+host_path_volumes_v1_0 := array.concat(malformed_volumes, [f |
 	some [base, v] in volumes
 	some field in host_path_fields(v, base)
 	f := finding(field, concat("", [volume_subject(v), " mounts a path of the node (", field, "): use another volume type"]))
-}
+])
 
 host_path_fields(v, base) := [concat(".", [base, "hostPath"])] if {
 	v.hostPath != null
@@ -25,7 +25,7 @@ host_path_fields(v, base) := [concat(".", [base, "hostPath"])] if {
 
 host_path_fields(v, base) := [base] if malformed(v)
 
-malformed_volumes := {finding(volumes_field, sets(kind_name, volumes_field, spec.volumes, "it must be a list of volumes")) |
+malformed_volumes := [finding(volumes_field, sets(kind_name, volumes_field, spec.volumes, "it must be a list of volumes")) |
 	spec.volumes != null
 	not is_array(spec.volumes)
-}
+]

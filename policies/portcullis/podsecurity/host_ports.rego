@@ -4,12 +4,12 @@ package portcullis.podsecurity
 
 import rego.v1
 
-host_ports_v1_0 := {f |
+host_ports_v1_0 := [f |
 	some [c, base] in containers
 	some [path, value, fix] in bad_ports(c.ports)
 	field := concat(".", [base, path])
 	f := container_finding(c, field, sets(subject(c), field, value, fix))
-}
+]
 
 bad_ports(ports) := [["ports", ports, "it must be a list of ports"]] if {
 	ports != null

@@ -12,12 +12,12 @@ handlers(c) := array.concat(
 	[[concat(".", ["lifecycle", hook]), c.lifecycle[hook]] | some hook in ["postStart", "preStop"]],
 )
 
-host_probes_and_host_lifecycle_v1_34 := {f |
+host_probes_and_host_lifecycle_v1_34 := [f |
 	some [c, base] in containers
 	some [path, value, fix] in bad_hosts(c)
 	field := concat(".", [base, path])
 	f := container_finding(c, field, sets(subject(c), field, value, fix))
-}
+]
 
 bad_hosts(c) := array.concat(
 	[["lifecycle", c.lifecycle, "it must be an object"] | malformed(c.lifecycle)],

@@ -34,11 +34,17 @@ audit_label := labels["pod-security.kubernetes.io/audit"]
 
 audit_version_label := labels["pod-security.kubernetes.io/audit-version"]
 
-# [minor, name] of a "latest" or "v1.N" value; anything else is latest.
+# [minor, name] of a "latest" or "v1.N" value (N without leading zeros, as the plugin's ^v1\.(0|[1-9][0-9]*)$);
+# anything else is latest. No regex: compiling one costs more than the rest of the level.
 version(v) := [latest_minor, "latest"] if v == "latest"
-else := [min([to_number(substring(v, 3, -1)), latest_minor]), v] if {
+else := [min([n, latest_minor]), v] if {
 	is_string(v)
-	regex.match(`^v1\.(0|[1-9][0-9]*)$`, v)
+	startswith(v, "v1.")
+	digits := substring(v, 3, 12)
+	digits == substring(v, 3, -1)
+	n := to_number(digits)
+	n >= 0
+	format_int(n, 10) == digits
 }
 else := [latest_minor, "latest"]
 

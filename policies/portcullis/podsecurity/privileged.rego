@@ -4,7 +4,7 @@ package portcullis.podsecurity
 
 import rego.v1
 
-privileged_v1_0 := malformed_findings(malformed_container_security_contexts) | {f |
+privileged_v1_0 := array.concat(malformed_findings(malformed_container_security_contexts), [f |
 	some [c, base] in containers
 	value := c.securityContext.privileged
 	value != false
@@ -14,4 +14,4 @@ privileged_v1_0 := malformed_findings(malformed_container_security_contexts) | {
 		container_finding(c, field, sets(subject(c), field, value, "remove it or set it to false")),
 		floor_tag("no-privileged", value),
 	)
-}
+])

@@ -7,15 +7,15 @@ package portcullis.podsecurity
 
 import rego.v1
 
-proc_mount_v1_0 := malformed_findings(malformed_container_security_contexts) | {f |
+proc_mount_v1_0 := array.concat(malformed_findings(malformed_container_security_contexts), [f |
 	some [c, base] in containers
 	value := c.securityContext.procMount
 	value != null
 	value != "Default"
 	field := concat(".", [base, "securityContext.procMount"])
 	f := container_finding(c, field, sets(subject(c), field, value, "remove it or set it to Default"))
-}
+])
 
-proc_mount_v1_35 := set() if user_namespace_pod
+proc_mount_v1_35 := [] if user_namespace_pod
 
 proc_mount_v1_35 := proc_mount_v1_0 if not user_namespace_pod

@@ -42,7 +42,7 @@ after_previous(versions, i) if versions[i].since > versions[i - 1].since
 test_registry_variants_exist if {
 	every check in podsecurity.checks {
 		every entry in check.versions {
-			is_set(podsecurity.findings_of(entry.variant)) with input as review(baseline_pod, {})
+			is_array(podsecurity.findings_of(entry.variant)) with input as review(baseline_pod, {})
 		}
 	}
 }

@@ -11,14 +11,14 @@ allowed_volume_sources := {
 	"persistentVolumeClaim", "projected", "secret",
 }
 
-restricted_volumes_v1_0 := malformed_volumes | {f |
+restricted_volumes_v1_0 := array.concat(malformed_volumes, [f |
 	some [field, v] in volumes
 	not allowed_volume(v)
 	f := finding(field, concat("", [
 		volume_subject(v), " (", field, ") is of type ", show(volume_type(v)),
 		": only ", concat(", ", sort(allowed_volume_sources)), " volumes are allowed",
 	]))
-}
+])
 
 # Every source an allowed one and holding an object: a second, forbidden source beside an allowed one
 # is not hidden by it.

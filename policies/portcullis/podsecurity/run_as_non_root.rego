@@ -6,26 +6,26 @@ package portcullis.podsecurity
 
 import rego.v1
 
-run_as_non_root_v1_0 := (malformed_findings(malformed_security_contexts) | pod_run_as_non_root) | containers_run_as_non_root
+run_as_non_root_v1_0 := array.concat(array.concat(malformed_findings(malformed_security_contexts), pod_run_as_non_root), containers_run_as_non_root)
 
-pod_run_as_non_root := {f |
+pod_run_as_non_root := [f |
 	value := spec.securityContext.runAsNonRoot
 	value != null
 	value != true
 	field := concat(".", [spec_field, "securityContext.runAsNonRoot"])
 	f := finding(field, sets(kind_name, field, value, "set it to true"))
-}
+]
 
 pod_runs_as_non_root if spec.securityContext.runAsNonRoot == true
 
-containers_run_as_non_root := {f |
+containers_run_as_non_root := [f |
 	some [c, base] in containers
 	value := object.get(c, ["securityContext", "runAsNonRoot"], null)
 	value != true
 	not inherits_run_as_non_root(value)
 	field := concat(".", [base, "securityContext.runAsNonRoot"])
 	f := container_finding(c, field, run_as_non_root_message(c, field, value))
-}
+]
 
 inherits_run_as_non_root(null) if pod_runs_as_non_root
 
@@ -35,6 +35,6 @@ run_as_non_root_message(c, field, null) := concat("", [
 
 run_as_non_root_message(c, field, value) := sets(subject(c), field, value, "set it to true") if value != null
 
-run_as_non_root_v1_35 := set() if user_namespace_pod
+run_as_non_root_v1_35 := [] if user_namespace_pod
 
 run_as_non_root_v1_35 := run_as_non_root_v1_0 if not user_namespace_pod

@@ -16,13 +16,13 @@ se_linux_options_v1_31 := se_linux_options(se_linux_types_v1_31)
 
 # The message does not list the allowed types, which differ between versions: the same finding under two
 # versions in force is one finding, reported once in the stronger mode.
-se_linux_options(types) := malformed_findings(malformed_security_contexts) | {f |
+se_linux_options(types) := array.concat(malformed_findings(malformed_security_contexts), [f |
 	some [obj, base, c] in security_context_holders
 	options := obj.securityContext.seLinuxOptions
 	some [path, value, fix] in bad_se_linux_options(options, types)
 	field := concat("", [base, ".securityContext.seLinuxOptions", path])
 	f := holder_finding(c, field, sets(holder_name(c), field, value, fix))
-}
+])
 
 bad_se_linux_options(options, _) := [["", options, "it must be an object"]] if malformed(options)
 

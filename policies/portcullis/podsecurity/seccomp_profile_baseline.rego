@@ -16,13 +16,13 @@ seccomp_pod_annotation := "seccomp.security.alpha.kubernetes.io/pod"
 
 seccomp_container_annotation_prefix := "container.seccomp.security.alpha.kubernetes.io/"
 
-seccomp_profile_baseline_v1_0 := {f |
+seccomp_profile_baseline_v1_0 := [f |
 	some key in seccomp_annotation_keys
 	value := annotations[key]
 	not seccomp_annotation_allowed(value)
 	field := annotation_field(key)
 	f := finding(field, sets(kind_name, field, value, "use runtime/default or localhost/<profile>"))
-}
+]
 
 seccomp_annotation_keys := {seccomp_pod_annotation} | {concat("", [seccomp_container_annotation_prefix, name]) |
 	some [c, _] in containers
@@ -39,8 +39,8 @@ seccomp_annotation_allowed(v) if {
 	startswith(v, "localhost/")
 }
 
-seccomp_profile_baseline_v1_19 := malformed_findings(malformed_security_contexts) | {f |
+seccomp_profile_baseline_v1_19 := array.concat(malformed_findings(malformed_security_contexts), [f |
 	some [obj, base, c] in security_context_holders
 	some [field, value] in bad_profile_type(obj.securityContext.seccompProfile, base, "seccompProfile", seccomp_types)
 	f := holder_finding(c, field, sets(holder_name(c), field, value, "use RuntimeDefault or Localhost"))
-}
+])

@@ -7,11 +7,11 @@ package portcullis.podsecurity
 
 import rego.v1
 
-seccomp_profile_restricted_v1_19 := seccomp_profile_baseline_v1_19 | containers_without_seccomp
+seccomp_profile_restricted_v1_19 := array.concat(seccomp_profile_baseline_v1_19, containers_without_seccomp)
 
 pod_seccomp_allowed if spec.securityContext.seccompProfile.type in seccomp_types
 
-containers_without_seccomp := {f |
+containers_without_seccomp := [f |
 	not pod_seccomp_allowed
 	some [c, base] in containers
 	object.get(c, ["securityContext", "seccompProfile"], null) == null
@@ -20,8 +20,8 @@ containers_without_seccomp := {f |
 		subject(c), " must set ", field, ".type to RuntimeDefault or Localhost (or ",
 		spec_field, ".securityContext.seccompProfile.type for every container)",
 	]))
-}
+]
 
-seccomp_profile_restricted_v1_25 := set() if windows_pod
+seccomp_profile_restricted_v1_25 := [] if windows_pod
 
 seccomp_profile_restricted_v1_25 := seccomp_profile_restricted_v1_19 if not windows_pod

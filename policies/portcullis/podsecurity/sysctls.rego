@@ -52,14 +52,14 @@ sysctls_field := concat(".", [spec_field, "securityContext.sysctls"])
 
 # The message does not list the safe set, which differs between versions: the same finding under two
 # versions in force is one finding, reported once in the stronger mode.
-forbidden_sysctls(version) := malformed_sysctls | {f |
+forbidden_sysctls(version) := array.concat(malformed_sysctls, [f |
 	is_array(spec.securityContext.sysctls)
 	some i, entry in spec.securityContext.sysctls
 	entry_field := concat("", [sysctls_field, "[", format_int(i, 10), "]"])
 	some [field, name] in sysctl_name(entry, entry_field)
 	not name in safe_sysctls(version)
 	f := finding(field, sets(kind_name, field, name, "only the safe sysctls of the Pod Security Standards may be set"))
-}
+])
 
 # [[field, name]]; an entry that is not an object is refused whole, even when it spells a safe name.
 sysctl_name(entry, field) := [[concat(".", [field, "name"]), object.get(entry, "name", null)]] if is_object(entry)
@@ -67,9 +67,9 @@ sysctl_name(entry, field) := [[concat(".", [field, "name"]), object.get(entry, "
 sysctl_name(entry, field) := [[field, {"name": entry}]] if not is_object(entry)
 
 # sysctls, or the securityContext holding them, of the wrong type.
-malformed_sysctls := malformed_findings(malformed_pod_security_context) | {f |
+malformed_sysctls := array.concat(malformed_findings(malformed_pod_security_context), [f |
 	list := spec.securityContext.sysctls
 	list != null
 	not is_array(list)
 	f := finding(sysctls_field, sets(kind_name, sysctls_field, list, "it must be a list of sysctls"))
-}
+])

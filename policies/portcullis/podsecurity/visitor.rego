@@ -64,9 +64,9 @@ malformed_pod_security_context := [[null, concat(".", [spec_field, "securityCont
 malformed_security_contexts := array.concat(malformed_pod_security_context, malformed_container_security_contexts)
 
 # Findings for securityContexts that are not objects, for the checks that read them.
-malformed_findings(list) := {holder_finding(c, field, sets(holder_name(c), field, value, "it must be an object")) |
+malformed_findings(list) := [holder_finding(c, field, sets(holder_name(c), field, value, "it must be an object")) |
 	some [c, field, value] in list
-}
+]
 
 holder_name(null) := kind_name
 

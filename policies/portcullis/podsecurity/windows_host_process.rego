@@ -4,13 +4,13 @@ package portcullis.podsecurity
 
 import rego.v1
 
-windows_host_process_v1_0 := malformed_findings(malformed_security_contexts) | {f |
+windows_host_process_v1_0 := array.concat(malformed_findings(malformed_security_contexts), [f |
 	some [obj, base, c] in security_context_holders
 	options := obj.securityContext.windowsOptions
 	some [path, value, fix] in bad_host_process(options)
 	field := concat("", [base, ".securityContext.windowsOptions", path])
 	f := holder_finding(c, field, sets(holder_name(c), field, value, fix))
-}
+])
 
 bad_host_process(options) := [["", options, "it must be an object"]] if malformed(options)
 
