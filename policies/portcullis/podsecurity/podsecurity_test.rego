@@ -31,9 +31,9 @@ test_every_finding_has_its_details if {
 }
 
 test_data_overrides_and_exemptions if {
-	vs := pod_security(review(restricted_only, {psa("enforce"): "restricted"})) with data.portcullis.config.enforcement as {"pod-security:runAsNonRoot": "warn"}
+	vs := pod_security_answer(review(restricted_only, {psa("enforce"): "restricted"})) with data.portcullis.config.enforcement as {"pod-security:runAsNonRoot": "warn"}
 	{v.enforcement | some v in vs} == {"warn"}
-	typo := pod_security(review(restricted_only, {})) with data.portcullis.config.enforcement as {"pod-security:runAsNonRoot": "off"}
+	typo := pod_security_answer(review(restricted_only, {})) with data.portcullis.config.enforcement as {"pod-security:runAsNonRoot": "off"}
 	{v.enforcement | some v in typo} == {"warn"}
 	exempt := {"rules": {"pod-security:runAsNonRoot": {"namespaces": ["team"]}}}
 	[v | some v in admission.violations with input as review(restricted_only, {psa("enforce"): "restricted"}) with data.portcullis.config.exemptions as exempt] == []
