@@ -122,15 +122,7 @@ fields_by(obj, labels) := {check_id(v): {field | some w in pod_security(review(o
 # The messages of the findings: one violation per check lists its findings' messages joined by "; ".
 messages_of(obj, level) := {msg | some v in pod_security(review(obj, enforcing(level))); some msg in split(v.msg, "; ")}
 
-# Table rows [name, object, level, refused check ids]: every row as stated, the failing row named in a
-# trace when one does not hold.
-holds(rows) if {
-	every row in rows {
-		[_, obj, level, want] := row
-		refused(obj, level) == want
-	}
-}
-
+# The rows [name, object, level, refused check ids] that do not hold, with what was refused instead.
 failing_rows(rows) := [[name, refused(obj, level)] |
 	some [name, obj, level, want] in rows
 	refused(obj, level) != want

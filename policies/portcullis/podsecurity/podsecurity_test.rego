@@ -121,3 +121,23 @@ test_one_violation_per_check_with_ten_findings_listed if {
 	parts[10] == "and 2 more"
 	parts[0] == "container \"c0\" must set spec.containers[0].securityContext.allowPrivilegeEscalation to false"
 }
+
+# What is not an object where one belongs is refused, not read as absent.
+test_malformed_objects_refused if {
+	refused(with_sc(restricted_pod, "containers", 0, {"capabilities": ["ALL"]}), "restricted") == {"capabilities_restricted"}
+	"container \"app\" sets spec.containers[0].securityContext.capabilities to [\"ALL\"]: it must be an object" in messages_of(with_sc(baseline_pod, "containers", 0, {"capabilities": ["ALL"]}), "baseline")
+	probe_action := with_handler(baseline_pod, "containers", [{"op": "add", "path": "readinessProbe", "value": {"httpGet": "http://10.0.0.1/"}}])
+	messages_of(probe_action, "baseline") == {"container \"app\" sets spec.containers[0].readinessProbe.httpGet to \"http://10.0.0.1/\": it must be an object"}
+	odd_metadata := json.patch(baseline_pod, [{"op": "replace", "path": "/metadata", "value": "app-1"}])
+	refused(odd_metadata, "baseline") == set()
+	odd_labels := object.union(review(with_sc(restricted_pod, null, 0, {"runAsUser": 0}), {}), {"context": {"namespace": {"labels": "restricted"}}})
+	{v.enforcement | some v in pod_security(odd_labels)} == {"warn"}
+}
+
+test_init_container_image_update_judged if {
+	bad := with_volumes(baseline_pod, [{"name": "root", "hostPath": {"path": "/"}}])
+	image := json.patch(bad, [{"op": "replace", "path": "/spec/initContainers/0/image", "value": "registry.example.com/team/app:1.0.1"}])
+	{v.rule | some v in pod_security(update_review(bad, image, enforcing("baseline")))} == {"pod-security:hostPathVolumes"}
+	odd := json.patch(bad, [{"op": "replace", "path": "/spec/containers/0", "value": "app"}])
+	{v.rule | some v in pod_security(update_review(bad, odd, enforcing("baseline")))} == {"pod-security:hostPathVolumes"}
+}
