@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
+import { Document, isCollection, visit } from 'yaml';
 import { ROOT } from '../helpers/paths.js';
 
 export type Level = 'baseline' | 'restricted';
@@ -406,9 +406,20 @@ export function goldenFiles(level: Level, minor: number): Record<'pass' | 'fail'
   const text = (expect: 'pass' | 'fail') =>
     all
       .filter((c) => c.expect === expect)
-      .map((c) => stringify(c.pod, { sortMapEntries: true }))
+      .map((c) => compact(c.pod))
       .join('---\n');
   return { pass: text('pass'), fail: text('fail') };
+}
+
+/** One Pod as YAML, each container and each object below the spec's own fields on one line. */
+function compact(pod: V1Pod): string {
+  const doc = new Document(pod, { sortMapEntries: true });
+  visit(doc, {
+    Collection(_, node, path) {
+      if (path.filter((p) => isCollection(p)).length >= 3) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 export const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'podsecurity');
