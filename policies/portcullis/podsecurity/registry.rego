@@ -84,14 +84,12 @@ checks := {
 # against the registry).
 latest_minor := 37
 
-level_ranks := {"baseline": 1, "restricted": 2}
-
 # [id, variant] of every check in force at a level rank and minor version: the checks of that level and
 # those below it, each in the variant of the newest version not after minor, less the baseline checks that
 # a restricted variant in force overrides (the plugin's OverrideCheckIDs).
 checks_in_force(rank, minor) := {[id, entry.variant] |
 	some id, check in checks
-	level_ranks[check.level] <= rank
+	level_rank[check.level] <= rank
 	entry := entry_at(check, minor)
 	not id in overridden(rank, minor)
 }
@@ -112,7 +110,7 @@ overridden(rank, minor) := {id |
 # `node scripts/podsecurity-table.mjs` after a change to the registry; registry_test fails while it is stale.
 table_of_registry := {
 	"breakpoints": breakpoints,
-	"inForce": {level: {format_int(b, 10): {id: variant | some [id, variant] in checks_in_force(rank, b)} | some b in breakpoints} | some level, rank in level_ranks},
+	"inForce": {level: {format_int(b, 10): {id: variant | some [id, variant] in checks_in_force(rank, b)} | some b in breakpoints} | some level, rank in level_rank; rank > 0},
 	"reasons": {id: check.reason | some id, check in checks},
 }
 
