@@ -84,6 +84,8 @@ async function manifest(file: string, path: string): Promise<WebhookConfiguratio
   for (const w of doc.webhooks ?? []) {
     w.clientConfig = urlClientConfig(`https://127.0.0.1:${h.port}${path}`, h.ca);
     w.namespaceSelector = { matchLabels: { [testLabel]: id } };
+    // Verdicts, not latency, are tested here: a busy machine must not turn a slow answer into a refusal.
+    w.timeoutSeconds = 30;
   }
   return doc;
 }
