@@ -44,6 +44,19 @@ test_app_armor_profile_annotations if {
 	refused(annotated(baseline_pod, {app_armor("app"): "unconfined"}), "privileged") == set()
 }
 
+# The annotations are read whatever the spec holds: a spec of the wrong type (object-schema's) or none at all
+# does not hide them.
+test_app_armor_profile_annotations_without_a_spec if {
+	unconfined := annotated(baseline_pod, {app_armor("app"): "unconfined"})
+	every spec in ["x", null, []] {
+		refused(json.patch(unconfined, [{"op": "replace", "path": "/spec", "value": spec}]), "baseline") == {"appArmorProfile"}
+	}
+	refused(json.remove(unconfined, ["spec"]), "baseline") == {"appArmorProfile"}
+	fields_by(json.patch(deployment(unconfined), [{"op": "replace", "path": "/spec/template/spec", "value": "x"}]), enforcing("baseline")) == {"appArmorProfile": {
+		"spec.template.metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/app\"]",
+	}}
+}
+
 test_app_armor_profile_messages if {
 	pod := with_sc(annotated(baseline_pod, {app_armor("app"): "unconfined"}), "containers", 0, {"appArmorProfile": {"type": "Unconfined"}})
 	messages_of(pod, "baseline") == {

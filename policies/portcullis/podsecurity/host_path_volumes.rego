@@ -15,15 +15,16 @@ volume_subject(v) := concat(" ", ["volume", show(v)]) if not is_object(v)
 
 host_path_volumes_v1_0 := array.concat(malformed_volumes, [f |
 	some [base, v] in volumes
-	some field in host_path_fields(v, base)
-	f := finding(field, concat("", [volume_subject(v), " mounts a path of the node (", field, "): use another volume type"]))
+	some f in host_path_findings(v, base)
 ])
 
-host_path_fields(v, base) := [concat(".", [base, "hostPath"])] if {
+host_path_findings(v, base) := [finding(field, concat("", [volume_subject(v), " mounts a path of the node (", field, "): use another volume type"]))] if {
 	v.hostPath != null
+	field := concat(".", [base, "hostPath"])
 }
 
-host_path_fields(v, base) := [base] if malformed(v)
+# A list entry that is not an object, null included, is no volume Portcullis could judge.
+host_path_findings(v, base) := [finding(base, sets(kind_name, base, v, "it must be a volume object"))] if not is_object(v)
 
 malformed_volumes := [finding(volumes_field, sets(kind_name, volumes_field, spec.volumes, "it must be a list of volumes")) |
 	spec.volumes != null

@@ -14,6 +14,8 @@ test_host_path_volumes if {
 		["other volumes", with_volumes(baseline_pod, [{"name": "e", "emptyDir": {}}, {"name": "n", "nfs": {"server": "nfs", "path": "/"}}]), "baseline", set()],
 		["volumes not a list", with_volumes(baseline_pod, {"name": "root", "hostPath": {"path": "/"}}), "baseline", {"hostPathVolumes"}],
 		["a volume that is not an object", with_volumes(baseline_pod, ["root"]), "baseline", {"hostPathVolumes"}],
+		# A null entry is no "not set": the API server would make it a volume without a name or a source.
+		["a volume that is null", with_volumes(baseline_pod, [null]), "baseline", {"hostPathVolumes"}],
 		["privileged level", with_volumes(baseline_pod, [{"name": "root", "hostPath": {"path": "/"}}]), "privileged", set()],
 		# restrictedVolumes replaces the check at restricted.
 		["restricted", with_volumes(restricted_pod, [{"name": "root", "hostPath": {"path": "/"}}]), "restricted", {"restrictedVolumes"}],
@@ -25,4 +27,8 @@ test_host_path_volumes_message if {
 	messages_of(pod, "baseline") == {"volume \"root\" mounts a path of the node (spec.volumes[1].hostPath): use another volume type"}
 	fields_by(deployment(pod), enforcing("baseline")) == {"hostPathVolumes": {"spec.template.spec.volumes[1].hostPath"}}
 	fields_by(cronjob(pod), enforcing("baseline")) == {"hostPathVolumes": {"spec.jobTemplate.spec.template.spec.volumes[1].hostPath"}}
+}
+
+test_host_path_volumes_entry_message if {
+	messages_of(with_volumes(baseline_pod, [null]), "baseline") == {"Pod sets spec.volumes[0] to null: it must be a volume object"}
 }

@@ -8,7 +8,13 @@ import rego.v1
 
 import data.portcullis.admission
 
-spec := admission.pod_spec
+# A template whose spec is missing or not an object (object-schema refuses the latter) is still judged on
+# its metadata: AppArmor and seccomp annotations do not need a spec to be read.
+spec := s if {
+	s := admission.pod_spec
+} else := {} if {
+	admission.pod_template
+}
 
 metadata := m if {
 	m := admission.pod_template.metadata
