@@ -6,7 +6,9 @@
 // numbers). The decisions go through decide(), the validating webhook's own path, with the shipped bundle.
 //
 // What must hold, per replacement:
-//   - a value of another JSON type (string, number, boolean, list, object) where the row had one: refused;
+//   - a value of another JSON type (string, number, boolean, list, object) where the row had one: refused
+//     (where the row has null, as in a null list item, the field's type is unknown: any value there is
+//     decided but not held);
 //   - null: as an object field it means "not set" to Kubernetes and to Istio alike, so it is decided as the
 //     field's removal is; as a list item or a map value it is a wrong type: refused;
 //   - anything beside the path, removal included: refused, and still reported by the row's rule (its own field
@@ -270,7 +272,7 @@ t.test('every deny row is refused with its rule, and stays refused whatever the 
           }
           else if (value === null && !isItem(row, path)) {
             if (verdict.allowed !== removed.allowed) t.fail(`${what}: decided unlike its removal (allowed ${verdict.allowed}, removed ${removed.allowed})`);
-          } else if (value === null || (value !== MISSING && typeOf(value) !== typeOf(original))) refused(verdict, what);
+          } else if (value === null || (value !== MISSING && original !== null && typeOf(value) !== typeOf(original))) refused(verdict, what);
           else checked.notHeld++;
         }
         if (onPath) {
