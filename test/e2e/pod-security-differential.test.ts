@@ -16,6 +16,7 @@ import { loadKubeConfig, POD_SECURITY_EXEMPT_USER, sharedControlPlane } from '..
 import { dryRunClient, type DryRunAnswer } from '../helpers/kube-dry-run.js';
 import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
 import { ROOT } from '../helpers/paths.js';
+import { asKind, collectionPath } from '../helpers/workloads.js';
 import { startHarness } from '../admission/service.js';
 import { cases, LATEST, LEVELS, VERSIONS, type Case, type Level } from '../podsecurity/corpus.js';
 import { pluginReasons, podSecurityOverlay, portcullisReasons } from '../podsecurity/verdicts.js';
@@ -111,21 +112,10 @@ const webhook = await registerWebhook(kc, manifest, {
 });
 t.teardown(() => webhook.remove());
 
+/** The case as `kind`: its Pod, or a template of it (labelled for the workload's selector). */
 function wrap(kind: Kind, pod: V1Pod): { path: (ns: string) => string; body: unknown } {
-  const template = { metadata: { labels: { app: 'pss' }, annotations: pod.metadata!.annotations }, spec: pod.spec };
-  if (kind === 'Pod') return { path: (ns) => `/api/v1/namespaces/${ns}/pods`, body: pod };
-  if (kind === 'Deployment') {
-    return {
-      path: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
-      body: { apiVersion: 'apps/v1', kind, metadata: { name: pod.metadata!.name }, spec: { selector: { matchLabels: template.metadata.labels }, template } },
-    };
-  }
-  const jobPod = { ...template, spec: { ...template.spec, restartPolicy: 'Never' } };
-  return {
-    path: (ns) => `/apis/batch/v1/namespaces/${ns}/cronjobs`,
-    // A CronJob's name has at most 52 characters; a dry run stores nothing, so names need not be unique.
-    body: { apiVersion: 'batch/v1', kind, metadata: { name: pod.metadata!.name!.slice(0, 52).replace(/-+$/, '') }, spec: { schedule: '0 * * * *', jobTemplate: { spec: { template: jobPod } } } },
-  };
+  const labelled = kind === 'Pod' ? pod : { ...pod, metadata: { ...pod.metadata, labels: { app: 'pss' } } };
+  return { path: (ns) => collectionPath(kind, ns), body: asKind(kind, labelled) };
 }
 
 /** The plugin's reasons: of its refusal for a Pod, of its warning for a template. */

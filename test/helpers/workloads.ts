@@ -42,6 +42,7 @@ export function asKind(kind: PodBearingKind, pod: V1Pod): Record<string, unknown
     case 'Job':
       return { apiVersion, kind, metadata, spec: { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } } };
     case 'CronJob':
-      return { apiVersion, kind, metadata, spec: { schedule: '0 * * * *', jobTemplate: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } } } } };
+      // A CronJob's name has at most 52 characters (its Jobs add a suffix).
+      return { apiVersion, kind, metadata: { name: name.slice(0, 52).replace(/-+$/, '') }, spec: { schedule: '0 * * * *', jobTemplate: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } } } } };
   }
 }
