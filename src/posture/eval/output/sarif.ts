@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { isAbsolute, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { EvalResult } from '../evaluate.js';
 import { objectName, refusalWithoutRule } from './summary.js';
 
@@ -43,8 +45,9 @@ export function sarif(results: EvalResult[], bundles: Record<string, string>, ve
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-/** Relative paths as they are (code scanning resolves them against the checkout), with forward slashes. */
+/** Relative paths as they are (code scanning resolves them against the checkout), absolute ones as file: URLs. */
 function uriOf(file: string): string {
   if (file === '-') return 'stdin';
-  return file.split('\\').join('/').replace(/^\.\//, '');
+  if (isAbsolute(file)) return pathToFileURL(file).href;
+  return file.split(sep).map(encodeURIComponent).join('/');
 }
