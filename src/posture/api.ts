@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { describe } from '../kube/errors.js';
 import type { PostureView } from './view.js';
 
 const NamespaceQuery = {
@@ -26,7 +27,7 @@ export function postureRoutes(app: FastifyInstance, view: () => PostureView | st
   app.get('/security/posture', async (_req, reply) => {
     const v = view();
     if (typeof v === 'string') return reply.code(404).send({ error: 'not found', message: v });
-    return v.overview();
+    return v.overview().catch((err: unknown) => unavailable(reply, err));
   });
   app.get<{ Params: { namespace: string }; Querystring: { rule?: string; enforcement?: 'deny' | 'warn' | 'dryrun'; limit: number } }>(
     '/security/posture/:namespace',
@@ -34,9 +35,15 @@ export function postureRoutes(app: FastifyInstance, view: () => PostureView | st
     async (req, reply) => {
       const v = view();
       if (typeof v === 'string') return reply.code(404).send({ error: 'not found', message: v });
-      const answer = await v.namespace(req.params.namespace, req.query);
+      const answer = await v.namespace(req.params.namespace, req.query).catch((err: unknown) => err as Error);
+      if (answer instanceof Error) return unavailable(reply, answer);
       if (!answer) return reply.code(404).send({ error: 'not found', message: `no audited object in namespace ${req.params.namespace}` });
       return answer;
     },
   );
+}
+
+/** The reports could not be read (API server away, no CRD, no permission): say so rather than a bare 500. */
+function unavailable(reply: FastifyReply, err: unknown) {
+  return reply.code(503).send({ error: 'unavailable', message: `the posture reports cannot be read: ${describe(err)}` });
 }

@@ -67,7 +67,7 @@ await copyFile(BUILTIN_BUNDLE, bundleFile);
 
 const config = {
   policy: { bundles: [{ name: 'builtin', path: bundleFile }] },
-  posture: { enabled: true, namespaceSelector: { matchLabels: { [label]: id } }, reports: { name: reportName, writeDelaySeconds: 0.2, maxResults: 50 } },
+  posture: { enabled: true, namespaceSelector: { matchLabels: { [label]: id } }, reports: { name: reportName, writeDelaySeconds: 0.2, maxResults: 50 }, metricNamespaces: 2 },
   kubernetes: {
     leaderElection: { leaseName: `posture-${id}`, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 },
     informers: { resyncSeconds: 300, watchTimeoutSeconds: 30, retrySeconds: 0.2 },
@@ -287,4 +287,13 @@ t.test('thousands of violations: the report stays at its bound, the summary coun
   const detail = await api(second, `/security/posture/${bulk}?limit=10`);
   t.equal(detail.json.violations.length, 10);
   t.equal(detail.json.omitted, violations - 10);
+
+  // The metric names the two namespaces with most violations (metricNamespaces: 2) and sums the rest.
+  const metrics = await until('the metric follows', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${second.adminPort}/metrics`)).text();
+    return text.includes(`namespace="${bulk}"`) ? text : undefined;
+  });
+  const named = new Set([...metrics.matchAll(/^portcullis_posture_violations\{[^}]*namespace="([^"]+)"/gm)].map((m) => m[1]));
+  t.ok(named.has('(other)'), 'the rest summed under (other)');
+  t.equal(named.size, 3, 'two namespaces by name, and (other)');
 });

@@ -24,6 +24,8 @@ export class InputError extends Error {
 }
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
+/** Files being read ahead of the one parsed. */
+const READ_AHEAD = 16;
 
 /**
  * Every object in the given files, directories (their .yaml, .yml and .json files, recursively, in name
@@ -37,14 +39,21 @@ export async function readManifests(paths: string[], stdin: () => Promise<string
       out.push(...parse('-', await stdin()));
       continue;
     }
-    for (const file of await files(path)) {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        throw new InputError(`${file}: cannot be read: ${(err as Error).message}`);
-      }
-      out.push(...parse(file, text));
+    // Read several at a time (a rendered chart is often hundreds of small files), parsed in order.
+    const names = await files(path);
+    // A failed read is kept as a value until its turn: a rejection nobody awaits yet would end the process.
+    const texts: Array<Promise<string | InputError>> = [];
+    let next = 0;
+    const readNext = () => {
+      const file = names[next++];
+      if (file !== undefined) texts.push(readFile(file, 'utf8').catch((err: Error) => new InputError(`${file}: cannot be read: ${err.message}`)));
+    };
+    for (let i = 0; i < READ_AHEAD; i++) readNext();
+    for (let i = 0; i < names.length; i++) {
+      const text = await (texts[i] as Promise<string | InputError>);
+      if (text instanceof InputError) throw text;
+      readNext();
+      out.push(...parse(names[i] as string, text));
     }
   }
   return out;
