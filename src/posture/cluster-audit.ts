@@ -132,8 +132,12 @@ export class ClusterAudit {
         void this.sweep('policy');
       }),
     );
+    // Only a namespace that is audited, or was until this change, can change a verdict.
     const changed = (n: NamespaceInfo, old: NamespaceInfo) => {
-      if (!sameRecord(n.labels, old.labels) || !sameRecord(n.annotations, old.annotations)) this.sweepSoon('namespace');
+      if (sameRecord(n.labels, old.labels) && sameRecord(n.annotations, old.annotations)) return;
+      if (this.excluded.has(n.name)) return;
+      const selector = options.config.namespaceSelector;
+      if (matchesSelector(selector, n.labels) || matchesSelector(selector, old.labels)) this.sweepSoon('namespace');
     };
     const added = (n: NamespaceInfo) => {
       if (this.unknownNamespaces.delete(n.name)) this.sweepSoon('namespace');

@@ -227,6 +227,15 @@ t.test('a deleted object leaves the report', async (t) => {
   t.pass('announced as deleted');
 });
 
+t.test("the namespace facts of now: a namespace joining the mesh makes its Pods without a sidecar findings", async (t) => {
+  await c.core.patchNamespace({ name: plain, body: [{ op: 'add', path: '/metadata/labels/portcullis.io~1injection', value: 'enabled' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  await until('the Pod reported', async () => findings(await report(plain)).includes('Pod/good sidecar-required'), 30_000);
+  t.match(JSON.parse((await clusterReport()).metadata.annotations?.['posture.portcullis.io/last-sweep'] ?? 'null'), { reason: 'namespace' });
+  await c.core.patchNamespace({ name: plain, body: [{ op: 'remove', path: '/metadata/labels/portcullis.io~1injection' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  await until('and cleared when it leaves', async () => !findings(await report(plain)).includes('Pod/good sidecar-required'), 30_000);
+  t.pass('the verdicts follow the namespace labels');
+});
+
 t.test('a replica that does not lead answers from the reports', async (t) => {
   const second = await start('second');
   const overview = await until('the follower answers', async () => {
