@@ -9,7 +9,7 @@ cache=${PORTCULLIS_TOOLS_CACHE:-$HOME/.cache/portcullis/tools}
 mkdir -p "$cache" "$root/.tools/bin"
 
 command -v go >/dev/null || {
-  echo "tools: Go is needed to build the pinned tools (OPA, etcd, kube-apiserver, helm, grpcurl): install Go 1.26 from https://go.dev/dl and put it on PATH" >&2
+  echo "tools: Go is needed to build the pinned tools (OPA, etcd, kube-apiserver, helm, grpcurl, kustomize): install Go 1.26 from https://go.dev/dl and put it on PATH" >&2
   exit 1
 }
 

@@ -2,9 +2,9 @@ import { Type, type Static } from 'typebox';
 
 const Requirement = Type.Object(
   {
-    key: Type.String({ minLength: 1 }),
-    operator: Type.Union([Type.Literal('In'), Type.Literal('NotIn'), Type.Literal('Exists'), Type.Literal('DoesNotExist')]),
-    values: Type.Optional(Type.Array(Type.String())),
+    key: Type.String({ minLength: 1, description: 'a label key' }),
+    operator: Type.Union([Type.Literal('In'), Type.Literal('NotIn'), Type.Literal('Exists'), Type.Literal('DoesNotExist')], { description: 'NotIn and DoesNotExist hold for a namespace without the label' }),
+    values: Type.Optional(Type.Array(Type.String(), { description: 'for In and NotIn' })),
   },
   { additionalProperties: false },
 );
@@ -12,8 +12,8 @@ const Requirement = Type.Object(
 /** A Kubernetes label selector, as in the webhooks' namespaceSelector. */
 export const LabelSelector = Type.Object(
   {
-    matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
-    matchExpressions: Type.Optional(Type.Array(Requirement)),
+    matchLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'labels a namespace must have, with these values' })),
+    matchExpressions: Type.Optional(Type.Array(Requirement, { description: 'requirements that must all hold' })),
   },
   { additionalProperties: false, description: 'only namespaces whose labels match are audited (all when unset)' },
 );
