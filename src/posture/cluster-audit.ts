@@ -118,7 +118,7 @@ export class ClusterAudit {
     }
   }
 
-  /** Reads what earlier leaders reported, then starts the first sweep (not awaited: see whenSwept). */
+  /** Reads what earlier leaders reported, then starts the first sweep (not awaited: status() tells when it ended). */
   async start(): Promise<void> {
     const { options } = this;
     if (this.writer) this.store.setBaseline(await this.writer.load());
@@ -162,12 +162,6 @@ export class ClusterAudit {
     this.raw.close();
     // A replica that no longer leads reports nothing: the next leader's figures are the current ones.
     for (const g of Object.values(this.options.metrics)) g.reset();
-  }
-
-  /** Resolves once the sweeps requested so far have ended (and their reports were written). */
-  async whenSwept(): Promise<void> {
-    await this.sweepChain;
-    await this.writer?.flush();
   }
 
   /** Starts a full sweep after those under way; several requests while one waits make one sweep. */

@@ -17,6 +17,22 @@ export interface ReportWriterOptions {
 
 export const FIELD_MANAGER = 'portcullis-posture';
 
+/** Every report of that name Portcullis wrote: one per namespace, and the ClusterReport if there is one. */
+export async function readReports(raw: RawClient, name: string): Promise<{ namespaced: Report[]; cluster: Report | undefined }> {
+  const namespaced: Report[] = [];
+  let token: string | undefined;
+  do {
+    const page = await raw.list<Report>(`/apis/${API_VERSION}/reports`, { labelSelector: LABEL_SELECTOR, limit: 500, ...(token ? { _continue: token } : {}) });
+    for (const r of page.items) if (r.metadata?.name === name) namespaced.push(r);
+    token = page.metadata?._continue;
+  } while (token);
+  const cluster = await raw.get<Report>(reportPath(name)).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+  return { namespaced, cluster };
+}
+
 export function reportPath(name: string, namespace?: string): string {
   return namespace ? `/apis/${API_VERSION}/namespaces/${namespace}/reports/${name}` : `/apis/${API_VERSION}/clusterreports/${name}`;
 }
@@ -47,19 +63,11 @@ export class ReportWriter {
    */
   async load(): Promise<Map<string, Baseline>> {
     const baseline = new Map<string, Baseline>();
-    const reports: Report[] = [];
+    let reports: Report[];
     try {
-      let token: string | undefined;
-      do {
-        const page = await this.options.raw.list<Report>(`/apis/${API_VERSION}/reports`, { labelSelector: LABEL_SELECTOR, limit: 500, ...(token ? { _continue: token } : {}) });
-        for (const r of page.items) if (r.metadata?.name === this.options.name) reports.push(r);
-        token = page.metadata?._continue;
-      } while (token);
-      const cluster = await this.options.raw.get<Report>(reportPath(this.options.name)).catch((err: unknown) => {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      });
-      if (cluster) this.written.set('', canonical(comparable(cluster)));
+      const read = await readReports(this.options.raw, this.options.name);
+      reports = read.namespaced;
+      if (read.cluster) this.written.set('', canonical(comparable(read.cluster)));
     } catch (err) {
       this.fail('reading the existing reports', err);
       return baseline;

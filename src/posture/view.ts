@@ -1,7 +1,7 @@
 import { isNotFound } from '../kube/errors.js';
 import type { RawClient } from '../kube/raw.js';
-import { reportPath } from './report-writer.js';
-import { ANNOTATIONS, API_VERSION, LABEL_SELECTOR, sortRules, type Report, type SweepRecord } from './report.js';
+import { readReports, reportPath } from './report-writer.js';
+import { ANNOTATIONS, sortRules, type Report, type SweepRecord } from './report.js';
 import { bareKind } from './kinds.js';
 import { ERROR_KEY, type Counts, type NamespaceTally, type RuleTally, type VerdictStore } from './store.js';
 import { cmp, findingKey, SEVERITY, type Enforcement } from './verdict.js';
@@ -93,17 +93,7 @@ export function storeView(store: VerdictStore, state: { leader: string; bundles(
 export function reportView(raw: RawClient, name: string): PostureView {
   return {
     async overview() {
-      const reports: Report[] = [];
-      let token: string | undefined;
-      do {
-        const page = await raw.list<Report>(`/apis/${API_VERSION}/reports`, { labelSelector: LABEL_SELECTOR, limit: 500, ...(token ? { _continue: token } : {}) });
-        for (const r of page.items) if (r.metadata?.name === name) reports.push(r);
-        token = page.metadata?._continue;
-      } while (token);
-      const cluster = await raw.get<Report>(reportPath(name)).catch((err: unknown) => {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      });
+      const { namespaced: reports, cluster } = await readReports(raw, name);
       const namespaces = reports.map(tallyOf).sort((a, b) => cmp(a.namespace, b.namespace));
       const rules = new Map<string, RuleTally & { namespaces: number }>();
       for (const r of reports) {
