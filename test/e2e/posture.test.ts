@@ -261,9 +261,13 @@ t.test('a new leader reads the reports: nothing is written again or announced tw
     const s = second.status() as { posture?: { lastSweep: unknown; reports: { writes: number; unchanged: number } } };
     return s.posture?.lastSweep ? s.posture : undefined;
   }, 60_000);
-  await until('its reports flushed', () => ((second.status() as { posture?: { reports: { pending: number } } }).posture?.reports.pending === 0 ? true : undefined));
-  const reports = (second.status() as { posture: { reports: { writes: number } } }).posture.reports;
+  // Both namespace reports and the ClusterReport looked at (the sweep ends before its reports are written).
+  const reports = await until('its reports compared', () => {
+    const r = (second.status() as { posture?: { reports: { writes: number; unchanged: number; pending: number } } }).posture?.reports;
+    return r && r.writes + r.unchanged >= 3 && r.pending === 0 ? r : undefined;
+  });
   t.equal(reports.writes, 1, 'only the ClusterReport (new leader, new sweep) is written');
+  t.equal(reports.unchanged, 2, 'the namespace reports are left alone');
   t.equal(events.filter((e) => e.labels.replica === 'second').length, before, 'no verdict is announced again');
   t.ok(status, 'swept');
 });
