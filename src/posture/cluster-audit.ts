@@ -9,7 +9,7 @@ import { RawClient } from '../kube/raw.js';
 import { Reflector } from '../kube/reflector.js';
 import type { Snapshot } from '../policy/engine.js';
 import type { PostureConfig } from './config.js';
-import { collectionPath, JUDGED_KINDS, kindName, type JudgedKind } from './kinds.js';
+import { ANY_VERSION, collectionPath, JUDGED_KINDS, kindName, type JudgedKind } from './kinds.js';
 import { matchesSelector } from './label-selector.js';
 import { ReportWriter } from './report-writer.js';
 import type { SweepRecord } from './report.js';
@@ -264,22 +264,38 @@ export class ClusterAudit {
   }
 
   private async servedVersion(kind: JudgedKind, cache: Map<string, Promise<Set<string> | undefined>>): Promise<string | undefined> {
-    for (const version of kind.versions) {
+    const versions = kind.versions.includes(ANY_VERSION) ? await this.groupVersions(kind.group, cache) : kind.versions;
+    for (const version of versions) {
       const gv = kind.group ? `/apis/${kind.group}/${version}` : `/api/${version}`;
-      let resources = cache.get(gv);
-      if (!resources) {
-        resources = this.raw.get<{ resources?: Array<{ name: string }> }>(gv).then(
-          (list) => new Set((list.resources ?? []).map((r) => r.name)),
-          (err: unknown) => {
-            if (statusOf(err) !== 404) this.options.log.warn({ groupVersion: gv, err: describe(err) }, 'posture: API discovery failed; the kind is looked for again at the next sweep');
-            return undefined;
-          },
-        );
-        cache.set(gv, resources);
-      }
-      if ((await resources)?.has(kind.resource)) return version;
+      if ((await this.discovered(gv, (list: { resources?: Array<{ name: string }> }) => (list.resources ?? []).map((r) => r.name), cache))?.has(kind.resource)) return version;
     }
     return undefined;
+  }
+
+  /** Every version of a group the API server serves, its preferred one first and then in its order (the webhook's apiVersions: ["*"]). */
+  private async groupVersions(group: string, cache: Map<string, Promise<Set<string> | undefined>>): Promise<string[]> {
+    const versions = await this.discovered(
+      `/apis/${group}`,
+      (g: { preferredVersion?: { version?: string }; versions?: Array<{ version: string }> }) => [g.preferredVersion?.version ?? '', ...(g.versions ?? []).map((v) => v.version)].filter((v) => v !== ''),
+      cache,
+    );
+    return [...(versions ?? [])];
+  }
+
+  /** One discovery document's names, read once per sweep; a 404 (a group or version not served) is none. */
+  private discovered<T>(path: string, names: (doc: T) => string[], cache: Map<string, Promise<Set<string> | undefined>>): Promise<Set<string> | undefined> {
+    let found = cache.get(path);
+    if (!found) {
+      found = this.raw.get<T>(path).then(
+        (doc) => new Set(names(doc)),
+        (err: unknown) => {
+          if (statusOf(err) !== 404) this.options.log.warn({ path, err: describe(err) }, 'posture: API discovery failed; the kind is looked for again at the next sweep');
+          return undefined;
+        },
+      );
+      cache.set(path, found);
+    }
+    return found;
   }
 
   private watch(w: Watched, version: string): Reflector<Obj, Verdict> {

@@ -2,9 +2,9 @@
 // webhook judges their namespaces; Portcullis starts in Kubernetes mode and its leader reports exactly those
 // objects (OpenReports Reports and ClusterReport, the posture API, the metric, one audit event per verdict).
 // Fixing an object clears its result; a bundle that relaxes a rule clears that rule's results; deleting an
-// object drops it; a replica that does not lead answers from the reports; a new leader picks up the reports
-// without writing them again or announcing every verdict twice; a thousand violating Pods leave the report
-// at its bound.
+// object drops it; Istio's proxy kinds are judged in the version each is served in; a replica that does not
+// lead answers from the reports; a new leader picks up the reports without writing them again or announcing
+// every verdict twice; a thousand violating Pods leave the report at its bound.
 import { copyFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,6 +225,47 @@ t.test('a deleted object leaves the report', async (t) => {
   t.same(findings(r), ['Pod/privileged no-privileged', 'Pod/privileged sidecar-required']);
   await until('the event', () => events.some((e) => e.posture?.name === 'no-sidecar' && e.posture.verdict === 'deleted'));
   t.pass('announced as deleted');
+});
+
+t.test('Istio kinds that change the proxy are judged, each in a version the API server serves it in', async (t) => {
+  const proxy = await testNamespace(t, c, 'posture-proxy', { [label]: id });
+  const kinds = {
+    EnvoyFilter: { group: 'networking.istio.io', version: 'v1alpha3', plural: 'envoyfilters' },
+    ProxyConfig: { group: 'networking.istio.io', version: 'v1beta1', plural: 'proxyconfigs' },
+    WasmPlugin: { group: 'extensions.istio.io', version: 'v1alpha1', plural: 'wasmplugins' },
+  };
+  const objects = [
+    ['EnvoyFilter', 'remove-rbac', { configPatches: [{ applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.rbac' } } } } }, patch: { operation: 'REMOVE' } }] }],
+    ['ProxyConfig', 'root-ca', { environmentVariables: { ISTIO_META_TLS_SERVER_ROOT_CERT: '/etc/x/root.pem' } }],
+    ['ProxyConfig', 'tuning', { concurrency: 2 }],
+    ['WasmPlugin', 'headers', { url: 'oci://registry.example.com/plugins/headers:1.0.0', phase: 'STATS' }],
+  ] as const;
+  for (const [kind, name, spec] of objects) {
+    const { group, version, plural } = kinds[kind];
+    await custom.createNamespacedCustomObject({ group, version, namespace: proxy, plural, body: { apiVersion: `${group}/${version}`, kind, metadata: { name }, spec } });
+  }
+  const want = ['EnvoyFilter/remove-rbac proxy-extension-allowlist', 'ProxyConfig/root-ca proxy-extension-allowlist', 'WasmPlugin/headers proxy-extension-allowlist'];
+  const r = await until('the proxy kinds reported', async () => {
+    const r = await report(proxy).catch(() => undefined);
+    return r && findings(r).length === want.length ? r : undefined;
+  });
+  t.same(findings(r), want);
+  t.equal(r.summary.pass, 1, 'the ProxyConfig that only tunes the proxy passes');
+  const detail = await api(first, `/security/posture/${proxy}`);
+  t.same(
+    detail.json.violations.map((v: { object: { apiVersion: string; kind: string } }) => `${v.object.kind} ${v.object.apiVersion}`).sort(),
+    ['EnvoyFilter networking.istio.io/v1alpha3', 'ProxyConfig networking.istio.io/v1beta1', 'WasmPlugin extensions.istio.io/v1alpha1'],
+    'each listed in the version it is served in, not the group\'s preferred v1',
+  );
+  const status = first.status() as { posture: { kinds: Array<{ kind: string; version?: string }> } };
+  t.match(status.posture.kinds.filter((k) => k.kind.endsWith('EnvoyFilter') || k.kind.endsWith('DestinationRule')), [
+    { kind: 'networking.istio.io/DestinationRule', version: 'v1' },
+    { kind: 'networking.istio.io/EnvoyFilter', version: 'v1alpha3' },
+  ]);
+  // Removed again: without audited objects the namespace has no report (and the later tests count reports).
+  for (const [kind, name] of objects) await custom.deleteNamespacedCustomObject({ ...kinds[kind], namespace: proxy, name });
+  await until('the report removed', async () => (await report(proxy).then(() => false, (err: { code?: number }) => err.code === 404)));
+  t.pass('gone with its objects');
 });
 
 t.test("the namespace facts of now: a namespace joining the mesh makes its Pods without a sidecar findings", async (t) => {

@@ -110,6 +110,21 @@ t.test('namespace facts from a file; Namespace objects of the input count too', 
   t.equal(fromInput.results[1].injected, true, 'the Namespace object makes it a mesh namespace');
 });
 
+t.test("Istio's proxy kinds in every version the webhook takes; other Istio kinds not judged", async (t) => {
+  const path = await file('istio.yaml', [
+    'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: remove-rbac, namespace: shop}\nspec:\n  configPatches:\n    - applyTo: HTTP_FILTER\n      patch: {operation: REMOVE}\n',
+    'apiVersion: extensions.istio.io/v1\nkind: WasmPlugin\nmetadata: {name: headers, namespace: shop}\nspec: {url: "oci://registry.example.com/headers:1.0", phase: STATS}\n',
+    'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: shop}\nspec: {}\n',
+  ].join('---\n'));
+  const out = await evaluate(['-o', 'json', path]);
+  t.equal(out.code, 1, out.stderr);
+  t.match(JSON.parse(out.stdout).results, [
+    { kind: 'networking.istio.io/EnvoyFilter', judged: true, allowed: false, violations: [{ rule: 'proxy-extension-allowlist' }] },
+    { kind: 'extensions.istio.io/WasmPlugin', judged: true, allowed: false, violations: [{ rule: 'proxy-extension-allowlist' }] },
+    { kind: 'networking.istio.io/Sidecar', judged: false, allowed: true },
+  ]);
+});
+
 t.test('List kinds, JSON files, directories and standard input', async (t) => {
   const list = await file('tree/list.yaml', `apiVersion: v1\nkind: List\nitems:\n  - ${badDeployment.replaceAll('\n', '\n    ').trimEnd()}\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: api}\n    spec:\n      ports: [{name: web, port: 80}]\n`);
   await file('tree/nested/object.json', JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'grpc' }, spec: { ports: [{ name: 'grpc', port: 9000 }] } }));

@@ -34,6 +34,10 @@ t.test('a judged kind is found by apiVersion and kind, in any version the webhoo
   t.equal(judgedKind('v1', 'ConfigMap'), undefined);
   t.equal(judgedKind('apps/v1beta2', 'Deployment'), undefined, 'a version the API server no longer serves is not one the webhooks see');
   t.equal(judgedKind('extensions/v1beta1', 'Deployment'), undefined);
+  t.equal(judgedKind('networking.istio.io/v1alpha3', 'EnvoyFilter')?.resource, 'envoyfilters', 'the proxy kinds in every version, as the webhook takes them');
+  t.equal(judgedKind('extensions.istio.io/v1', 'WasmPlugin')?.resource, 'wasmplugins', 'a version Istio has not served yet too');
+  t.equal(judgedKind('extensions.istio.io', 'WasmPlugin'), undefined, 'but not without a version');
+  t.equal(judgedKind('networking.istio.io/v1', 'Sidecar'), undefined, 'nor a kind of the group the webhook is not sent');
   t.equal(collectionPath(JUDGED_KINDS[0] as never, 'v1'), '/api/v1/pods');
   t.equal(collectionPath(judgedKind('batch/v1', 'CronJob') as never, 'v1', 'jobs-ns'), '/apis/batch/v1/namespaces/jobs-ns/cronjobs');
 });
