@@ -9,7 +9,7 @@ cache=${PORTCULLIS_TOOLS_CACHE:-$HOME/.cache/portcullis/tools}
 mkdir -p "$cache" "$root/.tools/bin"
 
 command -v go >/dev/null || {
-  echo "tools: Go is needed to build the pinned tools (OPA, etcd, kube-apiserver, helm, grpcurl): install Go 1.26 from https://go.dev/dl and put it on PATH" >&2
+  echo "tools: Go is needed to build the pinned tools (OPA, etcd, kube-apiserver, helm, grpcurl, kustomize): install Go 1.26 from https://go.dev/dl and put it on PATH" >&2
   exit 1
 }
 
@@ -62,6 +62,8 @@ case "$want" in all|ghz) build ghz ghz github.com/bojand/ghz/cmd/ghz "about 2 mi
 case "$want" in all|vegeta) build vegeta vegeta github.com/tsenart/vegeta/v12 "about 1 minute" ;; esac
 # The OPA reference server of bench:authz is our own main.go: its hash is a build argument, so editing it rebuilds.
 case "$want" in all|opa-envoy) build opa-envoy opa-envoy . "about 2 minutes" -ldflags "-X main.revision=$(sha256sum "$root/tools/opa-envoy/main.go" | cut -c1-16)" ;; esac
+# kustomize build, whose output `portcullis eval` is tested on (test/posture/eval.test.ts).
+case "$want" in all|test|kustomize) build kustomize kustomize sigs.k8s.io/kustomize/kustomize/v5 "about 2 minutes" ;; esac
 # helm template/lint for charts/; its own module, since it pins other k8s.io versions than tools/kube.
 case "$want" in all|test|helm) build helm helm helm.sh/helm/v3/cmd/helm "about 8 minutes" -ldflags "-X helm.sh/helm/v3/internal/version.version=$(awk '$1 == "helm.sh/helm/v3" { print $2; exit }' "$root/tools/helm/go.mod")" ;; esac
 case "$want" in all|test|kube-apiserver)

@@ -1,20 +1,17 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { verifyLines } from './audit/verify.js';
-import { ensureDevCertificates } from './certs/dev.js';
-import { ConfigError, loadConfig } from './server/config.js';
-import { createLogger, stdoutDestination } from './server/logger.js';
-import { frontDoors } from './server/front-doors.js';
-import { startKubernetesMode } from './server/kubernetes-mode.js';
-import { startService } from './server/service.js';
 import { VERSION } from './server/version.js';
+
+// Each command imports what it needs when it runs: `portcullis eval` in a CI job must not pay for loading
+// the servers, the gRPC stack and the Kubernetes client.
 
 const USAGE = `portcullis ${VERSION}: zero-trust policy point (admission webhook + Envoy ext_authz)
 
 usage:
   portcullis serve [--config FILE]        run the service (config also from PORTCULLIS_CONFIG; none = standalone defaults)
   portcullis config check [--config FILE] validate a configuration file and print it with defaults filled in
+  portcullis eval [options] PATH...       judge manifests (files, directories, -) as the webhooks would; --help for options
   portcullis certs [--dir certs] [--force] write a dev CA and serving certificate
   portcullis audit verify FILE...         verify the hash chain of audit logs (rotated files oldest first)
   portcullis version`;
@@ -29,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return checkConfig(argv.slice(2));
     case 'certs':
       return certs(argv.slice(1));
+    case 'eval':
+      return evaluate(argv.slice(1));
     case 'audit':
       if (sub !== 'verify') break;
       return verify(argv.slice(2));
@@ -47,6 +46,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(args: string[]): Promise<number> {
+  const [{ loadConfig }, { createLogger, stdoutDestination }, { frontDoors }, { startKubernetesMode }, { startService }] = await Promise.all([
+    import('./server/config.js'),
+    import('./server/logger.js'),
+    import('./server/front-doors.js'),
+    import('./server/kubernetes-mode.js'),
+    import('./server/service.js'),
+  ]);
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'drain-seconds': { type: 'string' } } });
   const config = await loadConfig(values.config ?? process.env.PORTCULLIS_CONFIG);
   const stdout = stdoutDestination();
@@ -83,6 +89,7 @@ async function serve(args: string[]): Promise<number> {
 }
 
 async function checkConfig(args: string[]): Promise<number> {
+  const { loadConfig } = await import('./server/config.js');
   const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
   const config = await loadConfig(values.config ?? process.env.PORTCULLIS_CONFIG);
   console.log(JSON.stringify(config, null, 2));
@@ -90,6 +97,7 @@ async function checkConfig(args: string[]): Promise<number> {
 }
 
 async function certs(args: string[]): Promise<number> {
+  const { ensureDevCertificates } = await import('./certs/dev.js');
   const { values } = parseArgs({ args, options: { dir: { type: 'string', default: 'certs' }, force: { type: 'boolean', default: false } } });
   const dev = await ensureDevCertificates(values.dir, { force: values.force });
   console.log(`dev certificates in ${dev.dir}: ca.crt, ca.key, tls.crt, tls.key`);
@@ -101,6 +109,7 @@ async function verify(files: string[]): Promise<number> {
     console.error('audit verify needs at least one file');
     return 2;
   }
+  const { verifyLines } = await import('./audit/verify.js');
   const inputs = await Promise.all(files.map(async (source) => ({ source, lines: (await readFile(source, 'utf8')).split('\n') })));
   const report = verifyLines(inputs);
   if (report.problem) {
@@ -112,12 +121,26 @@ async function verify(files: string[]): Promise<number> {
   return 0;
 }
 
+async function evaluate(args: string[]): Promise<number> {
+  const [{ runEval }, { evalPolicy }] = await Promise.all([import('./posture/eval/command.js'), import('./server/eval.js')]);
+  return runEval(args, evalPolicy, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    version: VERSION,
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: Error) => {
-    console.error(err instanceof ConfigError ? err.message : `portcullis: ${err.message}`);
+    console.error(err.name === 'ConfigError' ? err.message : `portcullis: ${err.message}`);
     process.exitCode = 1;
   },
 );

@@ -18,13 +18,14 @@ export interface DecisionEvent {
   labels: Record<string, string>;
   /** Timings in nanoseconds, named as OPA names them (timer_rego_eval_ns, timer_server_handler_ns). */
   metrics: Record<string, number>;
-  kind: 'admission' | 'authz';
+  kind: 'admission' | 'authz' | 'posture';
   /** "allow", "deny" or "error": the outcome, for filtering without reading `result`. */
   decision: 'allow' | 'deny' | 'error';
   /** Set when the decision came from a failure (malformed request, policy error, timeout), not from the policy. */
   error?: string;
   admission?: AdmissionSummary;
   authz?: AuthzSummary;
+  posture?: PostureSummary;
   /** JSON pointers of input fields replaced by "**REDACTED**", as OPA's `masked`. */
   masked?: string[];
   seq?: number;
@@ -56,6 +57,19 @@ export interface AuthzSummary {
   allowed: boolean;
   /** "grpc" or "http". */
   transport: string;
+}
+
+/** A change of an existing object's verdict, found by the posture audit (not a request: nothing was refused). */
+export interface PostureSummary {
+  uid: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** What the object is now: violating, compliant, error (could not be judged), deleted, or excluded (no longer audited). */
+  verdict: 'violating' | 'compliant' | 'error' | 'deleted' | 'excluded';
+  /** Ids of the rules it breaks now, and broke before this change. */
+  rules: string[];
+  previous_rules: string[];
 }
 
 /** What a front door hands over; the audit log adds id, timestamp, labels, masking and the chain. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { type KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
 import { withDeadline } from './deadline.js';
 import { describe, statusOf } from './errors.js';
@@ -29,6 +29,11 @@ export interface ReflectorOptions<R extends KubernetesObject, T> {
   /** What is kept of each object (a slim copy keeps a large cluster's Pods cheap). */
   keep(object: R): T;
   resyncMs: number;
+  /**
+   * While a list page is applied, give the event loop back after this much work (ms): a `keep` that costs
+   * (a policy evaluation per object) must not hold requests up for a whole page. Unset: a page at once.
+   */
+  sliceMs?: number;
   watchTimeoutSeconds: number;
   retryMs: number;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
@@ -63,6 +68,12 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
   private loop: Promise<void> | undefined;
   private lastError: string | undefined;
   private connected = false;
+  /** resync() was called: the watch ends and a relist follows. */
+  private relistRequested = false;
+  /** Callers of resync() waiting for a relist that started after their call. */
+  private resyncWaiters: Array<() => void> = [];
+  /** Watch requests opened so far (each list page is a request of the caller's `list`). */
+  private watches = 0;
 
   constructor(private readonly options: ReflectorOptions<R, T>) {
     super();
@@ -78,6 +89,20 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
     this.current?.abort();
     this.wake?.();
     await this.loop;
+    for (const resolve of this.resyncWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Relists now (ending the watch), and resolves once a relist that started after this call has been
+   * applied: every object has gone through `keep` again. Resolves at once when stopped.
+   */
+  resync(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.resyncWaiters.push(resolve));
+    this.relistRequested = true;
+    this.current?.abort();
+    this.wake?.();
+    return done;
   }
 
   get(key: string): T | undefined {
@@ -93,8 +118,8 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
     return this.hasSynced;
   }
 
-  status(): { synced: boolean; connected: boolean; objects: number; lastError?: string } {
-    return { synced: this.hasSynced, connected: this.connected, objects: this.store.size, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  status(): { synced: boolean; connected: boolean; objects: number; watches: number; lastError?: string } {
+    return { synced: this.hasSynced, connected: this.connected, objects: this.store.size, watches: this.watches, ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
   /** Resolves once synced, or rejects after timeoutMs. */
@@ -119,9 +144,10 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
     let nextResync = 0;
     while (!this.stopped) {
       try {
-        if (!resourceVersion || Date.now() >= nextResync) {
+        if (!resourceVersion || Date.now() >= nextResync || this.relistRequested) {
           resourceVersion = await this.relist();
           nextResync = Date.now() + this.options.resyncMs;
+          if (this.stopped) break;
         }
         resourceVersion = await this.watchOnce(resourceVersion, nextResync);
         retryMs = this.options.retryMs;
@@ -138,12 +164,25 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
     }
   }
 
+  /**
+   * Lists everything again, applying each page as it arrives (a page's objects are dropped once kept, so a
+   * large collection is never held whole), then removes what the list no longer has.
+   */
   private async relist(): Promise<string> {
-    const list = await this.listAll();
+    this.relistRequested = false;
+    const waiting = this.resyncWaiters.splice(0);
     const seen = new Set<string>();
-    for (const object of list.items) {
-      seen.add(keyOf(object));
-      this.upsert(object);
+    let resourceVersion = '';
+    try {
+      for await (const page of this.pages()) {
+        await this.apply(page.items, seen);
+        if (this.stopped) return '';
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      }
+    } catch (err) {
+      // Not done: whoever waits for a relist waits for the next one.
+      this.resyncWaiters.unshift(...waiting);
+      throw err;
     }
     for (const [key, old] of [...this.store]) {
       if (seen.has(key)) continue;
@@ -156,13 +195,29 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
     this.lastError = undefined;
     if (first) this.options.log.info({ informer: this.options.name, objects: this.store.size }, 'informer synced');
     this.emit('synced');
-    return list.metadata?.resourceVersion ?? '';
+    for (const resolve of waiting) resolve();
+    return resourceVersion;
   }
 
-  /** Every page of one consistent list (all pages come from the snapshot of the first). */
-  private async listAll(): Promise<Listed<R>> {
-    const items: R[] = [];
-    let resourceVersion: string | undefined;
+  private async apply(items: R[], seen: Set<string>): Promise<void> {
+    const { sliceMs } = this.options;
+    let sliceStart = performance.now();
+    for (const object of items) {
+      seen.add(keyOf(object));
+      this.upsert(object);
+      if (sliceMs !== undefined && performance.now() - sliceStart >= sliceMs) {
+        await yieldToEventLoop();
+        if (this.stopped) return;
+        sliceStart = performance.now();
+      }
+    }
+  }
+
+  /**
+   * The pages of one consistent list (all come from the snapshot of the first). Each carries the
+   * resourceVersion of that snapshot, from which the watch goes on.
+   */
+  private async *pages(): AsyncGenerator<Listed<R>> {
     let token: string | undefined;
     do {
       const page: Page = { ...(this.options.pageSize ? { limit: this.options.pageSize } : {}), ...(token ? { _continue: token } : {}) };
@@ -172,19 +227,20 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
       } catch (err) {
         // The snapshot behind a continue token is compacted away after a few minutes (410): the pages read
         // so far can not be completed consistently, so the list starts over in one piece, as client-go does.
+        // Objects of the earlier pages are applied again from it; what was deleted meanwhile is not in it.
         if (token === undefined || statusOf(err) !== 410) throw err;
         this.options.log.warn({ informer: this.options.name }, 'list continuation expired; listing again in one request');
-        return withDeadline(this.options.list({}), this.options.watchTimeoutSeconds * 1000, `${this.options.name}: list`);
+        yield await withDeadline(this.options.list({}), this.options.watchTimeoutSeconds * 1000, `${this.options.name}: list`);
+        return;
       }
-      for (const item of listed.items) items.push(item);
-      resourceVersion = listed.metadata?.resourceVersion ?? resourceVersion;
       token = listed.metadata?._continue || undefined;
+      yield listed;
     } while (token !== undefined);
-    return { items, metadata: { ...(resourceVersion !== undefined ? { resourceVersion } : {}) } };
   }
 
   /** One watch, until the server ends it, the resync is due, or it fails; resolves with the resourceVersion to go on from ('' to relist). */
   private watchOnce(resourceVersion: string, until: number): Promise<string> {
+    if (this.relistRequested) return Promise.resolve(resourceVersion);
     return new Promise<string>((resolve, reject) => {
       let rv = resourceVersion;
       let settled = false;
@@ -201,12 +257,13 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
         this.current?.abort();
         this.current = undefined;
         const code = (err as { statusCode?: number; code?: number } | null)?.statusCode ?? (err as { code?: unknown } | null)?.code;
-        if (!err || this.stopped) resolve(rv);
+        if (!err || this.stopped || this.relistRequested) resolve(rv);
         else if (code === 410) resolve('');
         else reject(err);
       };
       arm();
       const params: Record<string, string | number | boolean> = { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds };
+      this.watches++;
       if (this.options.fieldSelector) params.fieldSelector = this.options.fieldSelector;
       if (this.options.labelSelector) params.labelSelector = this.options.labelSelector;
       this.watch
@@ -231,8 +288,8 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
           (controller) => {
             if (settled) return controller.abort();
             this.current = controller;
-            // stop() came while the watch was being opened: it had no controller to abort then.
-            if (this.stopped) finish(undefined);
+            // stop() or resync() came while the watch was being opened: it had no controller to abort then.
+            if (this.stopped || this.relistRequested) finish(undefined);
           },
           finish,
         );

@@ -122,6 +122,7 @@ export class PolicyEngine {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly maxMemoryPages: number;
   private readonly dataChecks: string[];
+  private listeners: Array<(snapshot: Snapshot) => void> = [];
 
   constructor(options: EngineOptions = {}) {
     this.maxMemoryPages = options.maxMemoryPages ?? 4096;
@@ -134,6 +135,14 @@ export class PolicyEngine {
 
   evaluate(entrypoint: string, input: unknown): unknown {
     return this.snapshot.evaluate(entrypoint, input);
+  }
+
+  /** Called with every snapshot made active (a bundle activated or removed, new operator data); returns the unsubscribe. */
+  onChange(listener: (snapshot: Snapshot) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   /** Makes a bundle active (replacing the one of the same name). Throws, leaving everything as it was, if it cannot serve. */
@@ -206,6 +215,7 @@ export class PolicyEngine {
     this.snapshot = snapshot;
     this.bundles = bundles;
     this.overlay = overlay;
+    for (const l of this.listeners) l(snapshot);
     return this.snapshot;
   }
 

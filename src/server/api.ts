@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import { postureRoutes } from '../posture/api.js';
+import type { PostureView } from '../posture/view.js';
 import type { Context, Listener } from './context.js';
 import { VERSION } from './version.js';
 
 const LogsQuery = {
   type: 'object',
   properties: {
-    kind: { type: 'string', enum: ['admission', 'authz'] },
+    kind: { type: 'string', enum: ['admission', 'authz', 'posture'] },
     decision: { type: 'string', enum: ['allow', 'deny', 'error'] },
     rule: { type: 'string', maxLength: 200 },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
@@ -14,7 +16,7 @@ const LogsQuery = {
 } as const;
 
 /** The status and observability API (the seed's /api/v1 routes), plus the routes front doors contribute. */
-export function apiRoutes(listeners: () => Listener[], extra: { kubernetes?: () => unknown } = {}) {
+export function apiRoutes(listeners: () => Listener[], extra: { kubernetes?: (() => unknown) | undefined; posture?: (() => PostureView | string) | undefined } = {}) {
   return async (app: FastifyInstance, ctx: Context): Promise<void> => {
     app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
       const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
@@ -45,6 +47,8 @@ export function apiRoutes(listeners: () => Listener[], extra: { kubernetes?: () 
       { schema: { querystring: LogsQuery } },
       async (req) => ({ events: ctx.audit.recent(req.query) }),
     );
+
+    postureRoutes(app, extra.posture ?? (() => 'the posture audit runs in Kubernetes mode only (mode: kubernetes); use `portcullis eval` on manifests'));
 
     for (const l of listeners()) await l.api?.(app);
   };

@@ -8,6 +8,7 @@ import { AuthzConfig } from '../authz/config.js';
 import { TlsConfig } from '../certs/config.js';
 import { KubernetesConfig } from '../kube/config.js';
 import { PolicyConfig } from '../policy/config.js';
+import { PostureConfig } from '../posture/config.js';
 
 export const Config = Type.Object(
   {
@@ -44,6 +45,7 @@ export const Config = Type.Object(
     admission: AdmissionConfig,
     authz: AuthzConfig,
     audit: AuditConfig,
+    posture: PostureConfig,
   },
   { additionalProperties: false },
 );

@@ -11,14 +11,18 @@ import { InformerFacts } from '../kube/facts.js';
 import { LeaderElector } from '../kube/leader.js';
 import { ReplicaRegistry } from '../kube/replicas.js';
 import { CaBundlePublisher } from '../kube/webhooks.js';
+import { RawClient } from '../kube/raw.js';
+import { ClusterAudit } from '../posture/cluster-audit.js';
+import { reportView, storeView, type PostureView } from '../posture/view.js';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import type { Logger } from './logger.js';
+import { auditJudge } from './posture.js';
 import type { ServiceOptions } from './service.js';
 
 export interface KubernetesMode {
-  /** What startService takes from Kubernetes mode: informer facts, the Secret as TLS source, the status slot. */
-  serviceOptions: Pick<ServiceOptions, 'facts' | 'tlsSource' | 'kubernetes'>;
+  /** What startService takes from Kubernetes mode: informer facts, the Secret as TLS source, the status slot, the posture API. */
+  serviceOptions: Pick<ServiceOptions, 'facts' | 'tlsSource' | 'kubernetes' | 'posture'>;
   /** Feeds the CA expiry metric once the service (and its metrics) exist. */
   attach(ctx: Context): void;
   /** After the service has stopped (readiness dropped, in-flight answered): leave the Lease to the next leader. */
@@ -28,8 +32,9 @@ export interface KubernetesMode {
 /**
  * What runs where. Every replica: informers (facts), its replica Lease (alive, and the serial it serves),
  * the certificate Secret watch (tls.mode secret), and a leader election candidate. The leader only:
- * certificate rotation, the webhook caBundle, the default-deny AuthorizationPolicies. Leader-only work is
- * built anew for each term, so a replica that loses and regains leadership starts from a clean slate.
+ * certificate rotation, the webhook caBundle, the default-deny AuthorizationPolicies, and (once the service
+ * is attached: it needs the policy engine and the audit log) the posture audit. Leader-only work is built
+ * anew for each term, so a replica that loses and regains leadership starts from a clean slate.
  */
 export async function startKubernetesMode(config: Config, log: Logger): Promise<KubernetesMode> {
   const k = config.kubernetes;
@@ -55,6 +60,39 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
   });
 
   let leaderWork: (() => Promise<void>) | undefined;
+  let ctx: Context | undefined;
+  let audit: ClusterAudit | undefined;
+  // Replicas that do not lead answer the posture API from the reports the leader wrote.
+  const reportsRaw = config.posture.enabled && config.posture.reports.enabled ? new RawClient(kc) : undefined;
+  const startAudit = () => {
+    if (!ctx || !config.posture.enabled || audit || !elector.isLeader()) return;
+    const c = ctx;
+    audit = new ClusterAudit({
+      config: config.posture,
+      kc,
+      ownNamespace: namespace,
+      identity,
+      facts,
+      namespaces: facts.namespaces,
+      engine: c.engine,
+      judge: auditJudge(config),
+      entrypoint: config.admission.violationsEntrypoint,
+      audit: c.audit,
+      metrics: { violations: c.metrics.postureViolations, objects: c.metrics.postureObjects, lastSweep: c.metrics.postureLastSweep, sweepDuration: c.metrics.postureSweepDuration },
+      informers: { watchTimeoutSeconds: k.informers.watchTimeoutSeconds, retryMs: k.informers.retrySeconds * 1000 },
+      log: klog,
+    });
+    audit.start().catch((err: unknown) => klog.error({ err: describe(err) }, 'posture: the audit did not start'));
+  };
+  const postureView = (): PostureView | string => {
+    if (!config.posture.enabled) return 'the posture audit is disabled (posture.enabled: false)';
+    if (audit) {
+      const a = audit;
+      return storeView(a.store, { leader: identity, bundles: () => ({ ...ctx?.engine.current().revisions }), lastSweep: () => a.lastSweep(), sweeping: () => a.sweeping() });
+    }
+    if (reportsRaw) return reportView(reportsRaw, config.posture.reports.name);
+    return `this replica does not lead (the leader is ${elector.leader() ?? 'not known yet'}) and posture.reports is disabled: ask the leader`;
+  };
   let rotator: CertRotator | undefined;
   let publisher: CaBundlePublisher | undefined;
   const secretConfig = config.tls.secret;
@@ -72,9 +110,13 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
       rotator.start();
     }
     deny?.start();
+    startAudit();
     const [p, r] = [publisher, rotator];
     leaderWork = async () => {
       deny?.stop();
+      const a = audit;
+      audit = undefined;
+      await a?.stop();
       await r?.stop();
       await p?.stop();
     };
@@ -102,6 +144,7 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
   const stop = async () => {
     await elector.stop();
     await stoppingLeaderWork;
+    reportsRaw?.close();
     await replicas.stop();
     await source?.stop();
     await facts.stop();
@@ -124,15 +167,19 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
           ...(rotator ? { rotation: rotator.status() } : {}),
         },
         ...(publisher ? { webhooks: publisher.status() } : {}),
+        ...(audit ? { posture: audit.status() } : {}),
       }),
+      posture: postureView,
     },
-    attach(ctx) {
+    attach(attached) {
+      ctx = attached;
+      startAudit();
       const setCa = (ca: string | undefined) => {
         const ends = splitPems(ca ?? '').map((pem) => certInfo(pem).notAfter.getTime());
-        if (ends.length > 0) ctx.metrics.certificateExpiry.set({ name: 'ca' }, Math.min(...ends) / 1000);
+        if (ends.length > 0) attached.metrics.certificateExpiry.set({ name: 'ca' }, Math.min(...ends) / 1000);
       };
-      setCa(ctx.tls.current().ca);
-      ctx.tls.on('change', (m) => setCa(m.ca));
+      setCa(attached.tls.current().ca);
+      attached.tls.on('change', (m) => setCa(m.ca));
     },
     stop,
   };

@@ -96,6 +96,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly postureViolations = new Gauge({
+    name: 'portcullis_posture_violations',
+    help: 'Violations found on existing objects by the posture audit (leader only), by rule, enforcement and namespace; namespaces beyond posture.metricNamespaces are summed as "(other)".',
+    labelNames: ['rule', 'enforcement', 'namespace'] as const,
+    registers: [this.registry],
+  });
+
+  readonly postureObjects = new Gauge({
+    name: 'portcullis_posture_objects',
+    help: 'Existing objects judged by the posture audit (leader only), by state (compliant, violating, error).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly postureLastSweep = new Gauge({
+    name: 'portcullis_posture_last_sweep_timestamp_seconds',
+    help: 'Unix time at which the last full posture sweep ended (leader only).',
+    registers: [this.registry],
+  });
+
+  readonly postureSweepDuration = new Gauge({
+    name: 'portcullis_posture_sweep_duration_seconds',
+    help: 'How long the last full posture sweep took (leader only).',
+    registers: [this.registry],
+  });
+
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
     // Includes nodejs_eventloop_lag_seconds and the process' CPU, memory and file descriptors.

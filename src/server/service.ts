@@ -7,6 +7,7 @@ import { FileFacts } from '../facts/file.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { BundleManager } from '../policy/manager.js';
 import { DataOverlay } from '../policy/overlay.js';
+import type { PostureView } from '../posture/view.js';
 import { resolveAdminToken } from './admin-token.js';
 import { startAdmin } from './admin.js';
 import { apiRoutes } from './api.js';
@@ -34,6 +35,8 @@ export interface ServiceOptions {
   tlsSource?: TlsSource;
   /** The `kubernetes` slot of GET /api/v1/mesh/status (Kubernetes mode). */
   kubernetes?: () => unknown;
+  /** Where GET /api/v1/security/posture answers from (Kubernetes mode), or why it cannot. */
+  posture?: () => PostureView | string;
 }
 
 export interface Service {
@@ -87,7 +90,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   const token = await resolveAdminToken({ tokenFile: config.admin.tokenFile, standaloneDir: config.mode === 'standalone' ? config.tls.dir : undefined });
   if (!token) log.warn({}, 'no admin token configured (admin.tokenFile or PORTCULLIS_ADMIN_TOKEN): /api/v1 refuses every request');
-  const admin = await startAdmin(ctx, { token, listenersReady: () => listeners.length === options.frontDoors.length, api: apiRoutes(() => listeners, { kubernetes: options.kubernetes }) });
+  const admin = await startAdmin(ctx, { token, listenersReady: () => listeners.length === options.frontDoors.length, api: apiRoutes(() => listeners, { kubernetes: options.kubernetes, posture: options.posture }) });
   log.info({ version: VERSION, instance, mode: config.mode, listeners: Object.fromEntries([...listeners, admin].map((l) => [l.name, l.port])) }, 'portcullis started');
 
   return {

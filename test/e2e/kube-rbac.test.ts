@@ -1,8 +1,9 @@
 // The chart's RBAC is enough for everything the code does: the rendered ServiceAccount, Roles and
 // bindings are applied for real, and two replicas run in Kubernetes mode with that service account's
 // token (the test plane authorizes with RBAC). Secret creation, the caBundle in both webhook
-// configurations (get/watch/update by name), leader and replica Leases, informers and default-deny
-// AuthorizationPolicies must all work without a single 403.
+// configurations (get/watch/update by name), leader and replica Leases, informers, default-deny
+// AuthorizationPolicies and the posture audit (lists and watches of every judged kind, its OpenReports
+// reports) must all work without a single 403.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,15 +19,17 @@ import { startService } from '../../src/server/service.js';
 import { serviceAccountKubeConfig } from '../helpers/controlplane.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { cluster, suffix, testNamespace, until } from '../kube/support.js';
-import { find, render, requireHelm } from './chart-render.js';
+import { CHART, find, render, requireHelm } from './chart-render.js';
 
 t.setTimeout(240_000);
 requireHelm();
 const c = await cluster();
 await installCrds(c.kc);
+await installCrds(c.kc, join(CHART, 'crds'));
 const ns = await testNamespace(t, c, 'rbac');
 const release = `rbac-${suffix()}`;
-const docs = await render(ns, { 'defaultDeny.enabled': 'true' }, release);
+// The posture audit only where this test looks: the plane is shared with other test files.
+const docs = await render(ns, { 'defaultDeny.enabled': 'true', 'posture.namespaceSelector.matchLabels.rbac-posture': release }, release);
 const fullname = `${release}-portcullis`;
 
 // Applied for real: identity, permissions, and the webhook configurations whose names RBAC allows.
@@ -75,7 +78,8 @@ const replica = async (identity: string) => {
 };
 
 t.test('two replicas run on the chart RBAC alone', async (t) => {
-  const mesh = await testNamespace(t, c, 'rbac-mesh', { 'portcullis.io/injection': 'enabled' });
+  const mesh = await testNamespace(t, c, 'rbac-mesh', { 'portcullis.io/injection': 'enabled', 'rbac-posture': release });
+  await c.core.createNamespacedPod({ namespace: mesh, body: { metadata: { name: 'unlabelled' }, spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } } });
   const kubes = await Promise.all(['a', 'b'].map(replica));
   const status = () => kubes.map((k) => k.serviceOptions.kubernetes?.() as { factsSynced: boolean; leader: { self: boolean } });
   await until('informers synced', () => status().every((s) => s.factsSynced));
@@ -104,6 +108,12 @@ t.test('two replicas run on the chart RBAC alone', async (t) => {
   t.equal(read.metadata?.labels?.['portcullis.io/injection'], 'enabled', 'a namespace the informer has not seen yet can be read by name');
   const denied = await sa.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: ns }).then(() => 200, (err: { code?: number }) => err.code);
   t.equal(denied, 403, 'and the token really is limited: listing Secrets is refused');
+
+  const report = await until('the posture report of the mesh namespace', () =>
+    c.kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'openreports.io', version: 'v1alpha1', namespace: mesh, plural: 'reports', name: 'portcullis-posture' }),
+  ) as { results: Array<{ policy: string }> };
+  t.ok(report.results.some((r) => r.policy === 'required-labels'), 'the leader audited the Pod and wrote its report');
+  await until('the ClusterReport', () => c.kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: 'openreports.io', version: 'v1alpha1', plural: 'clusterreports', name: 'portcullis-posture' }));
 
   const forbidden = lines.filter((l) => /\b403\b|forbidden/i.test(l));
   t.same(forbidden, [], 'no request was refused');

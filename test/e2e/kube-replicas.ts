@@ -24,6 +24,8 @@ export async function startReplica(identity: string, kubeconfig: string, namespa
     admission: { host: '127.0.0.1', port: 0 },
     authz: { enabled: false },
     audit: { sinks: [] },
+    // Off unless a test asks: replicas of several test files share the plane, and each set has a leader.
+    posture: { enabled: false },
     ...config,
     kubernetes: { kubeconfig, namespace, identity, ...((config.kubernetes as object | undefined) ?? {}) },
   });

@@ -1,0 +1,57 @@
+import { creationRequest, judgeRequest, type JudgeDeps } from '../admission/judge.js';
+import { Injector } from '../admission/injection/injector.js';
+import { PolicyEngine } from '../policy/engine.js';
+import { BundleManager } from '../policy/manager.js';
+import { DataOverlay } from '../policy/overlay.js';
+import type { EvalPolicy, EvalPolicyOptions } from '../posture/eval/command.js';
+import { bundleConfigs } from './bundles.js';
+import { loadConfig, parseConfig } from './config.js';
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** The user the reviews of `portcullis eval` name. */
+export const EVAL_USER = 'portcullis:eval';
+
+/**
+ * What `portcullis eval` decides with, built as `portcullis serve` builds it: the configuration (its
+ * policy bundles, data, keys, injection template and cluster facts), with --bundle and --data in place of
+ * its bundles and data file. A bundle that is refused or cannot be fetched is an error, not a wait.
+ */
+export const evalPolicy: EvalPolicy = async (options: EvalPolicyOptions) => {
+  let config = await loadConfig(options.config);
+  if (options.bundle || options.data) {
+    const bundle = options.bundle ? [{ name: 'eval', ...(/^https?:\/\//.test(options.bundle) ? { url: options.bundle } : { path: options.bundle }) }] : undefined;
+    config = parseConfig({ ...config, policy: { ...config.policy, ...(bundle ? { bundles: bundle } : {}), ...(options.data ? { dataFile: options.data } : {}) } }, options.config ?? 'defaults');
+  }
+  const engine = new PolicyEngine({ maxMemoryPages: config.policy.maxMemoryPages, dataChecks: config.policy.dataChecks });
+  const bundles = new BundleManager(engine, await bundleConfigs(config.policy), quiet);
+  const overlay = new DataOverlay(engine, config.policy.data, config.policy.dataFile, quiet);
+  const injector = new Injector(config.admission.injection, config.cluster, quiet);
+  const close = async () => {
+    await bundles.stop();
+    overlay.stop();
+    injector.stop();
+  };
+  try {
+    await overlay.start();
+    await injector.start();
+    const failed = new Promise<never>((_, reject) => bundles.once('failed', (status) => reject(new Error(`bundle ${status.name} (${status.source}): ${status.lastError}`))));
+    bundles.start();
+    await Promise.race([bundles.whenReady(config.policy.readyTimeoutSeconds * 1000), failed]);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const a = config.admission;
+  const deps: JudgeDeps = {
+    injector,
+    cluster: config.cluster,
+    entrypoints: { validate: a.violationsEntrypoint, mutate: a.patchesEntrypoint, patchesActive: a.patchesActiveEntrypoint },
+    dropManagedFields: a.dropManagedFields,
+  };
+  return {
+    snapshot: engine.current(),
+    judge: (snapshot, object, namespace) => judgeRequest(snapshot, deps, creationRequest(object, EVAL_USER), namespace, { mutate: true }),
+    close,
+  };
+};

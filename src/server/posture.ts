@@ -1,0 +1,21 @@
+import { creationRequest, judgeRequest, type JudgeDeps } from '../admission/judge.js';
+import type { Judge } from '../posture/verdict.js';
+import type { Config } from './config.js';
+
+/** The user the posture audit's reviews name: the object's real author is not known after the fact. */
+export const POSTURE_USER = 'portcullis:posture';
+
+/**
+ * The posture audit's judge: the validating webhook's decision path on an object already stored, as its
+ * CREATE. No mutation: the object went through the mutating webhook when it was created, and what is
+ * stored is what runs (a Pod without its sidecar is a finding, not something to inject now).
+ */
+export function auditJudge(config: Config): Judge {
+  const a = config.admission;
+  const deps: JudgeDeps = {
+    cluster: config.cluster,
+    entrypoints: { validate: a.violationsEntrypoint, mutate: a.patchesEntrypoint, patchesActive: a.patchesActiveEntrypoint },
+    dropManagedFields: a.dropManagedFields,
+  };
+  return (snapshot, object, namespace) => judgeRequest(snapshot, deps, creationRequest(object, POSTURE_USER), namespace, { mutate: false });
+}
