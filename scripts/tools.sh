@@ -16,10 +16,16 @@ command -v go >/dev/null || {
 # build NAME MODULE_DIR PACKAGE FIRST_BUILD_TIME [extra go build args...]
 # FIRST_BUILD_TIME is said before a build starts, so nobody wonders whether it hangs.
 build() {
-  local name=$1 dir=$2 pkg=$3 takes=$4
-  shift 4
+  local name=$1 dir=$2 pkg=$3
   local key
-  key=$( { cat "$root/tools/$dir/go.mod" "$root/tools/$dir/go.sum"; go version; echo "$pkg $*"; } | sha256sum | cut -c1-16)
+  key=$( { cat "$root/tools/$dir/go.mod" "$root/tools/$dir/go.sum"; go version; shift 4; echo "$pkg $*"; } | sha256sum | cut -c1-16)
+  build_keyed "$key" "$root/tools/$dir" "$@"
+}
+
+# build_keyed KEY SOURCE_DIR NAME MODULE_DIR PACKAGE FIRST_BUILD_TIME [extra go build args...]
+build_keyed() {
+  local key=$1 src=$2 name=$3 pkg=$5 takes=$6
+  shift 6
   local cached="$cache/$name-$key"
   if [ ! -x "$cached" ]; then
     # Several checkouts may ask at once (worktrees, a test run beside a benchmark): one builds, the rest wait.
@@ -29,10 +35,10 @@ build() {
       flock "$lock"
     fi
     if [ ! -x "$cached" ]; then
-      echo "tools: building $name from tools/$dir with Go: $takes the first time on 2 cores (cached afterwards in $cache)" >&2
+      echo "tools: building $name from $src with Go: $takes the first time on 2 cores (cached afterwards in $cache)" >&2
       local start=$SECONDS
-      (cd "$root/tools/$dir" && CGO_ENABLED=0 go build -trimpath "$@" -o "$cached.tmp" "$pkg") || {
-        echo "tools: could not build $name (Go's reason is above): it is built from the Go module proxy ($(go env GOPROXY)) with the Go that tools/$dir/go.mod asks for ($(awk '$1 == "go" { print $2; exit }' "$root/tools/$dir/go.mod")+; this is $(go env GOVERSION))" >&2
+      (cd "$src" && CGO_ENABLED=0 go build -trimpath "$@" -o "$cached.tmp" "$pkg") || {
+        echo "tools: could not build $name (Go's reason is above): it is built from the Go module proxy ($(go env GOPROXY)) with the Go that $src/go.mod asks for ($(awk '$1 == "go" { print $2; exit }' "$src/go.mod")+; this is $(go env GOVERSION))" >&2
         exit 1
       }
       mv "$cached.tmp" "$cached"
@@ -41,6 +47,27 @@ build() {
     exec {lock}>&-
   fi
   ln -sf "$cached" "$root/.tools/bin/$name"
+}
+
+# opa-envoy-plugin, the reference the ext_authz door is compared with (test/authz/differential.test.ts,
+# bench:authz). The Go module proxy refuses the module itself (not its dependencies), so it is built from a
+# source checkout: OPA_ENVOY_PLUGIN_SRC, else a directory reference/opa-envoy-plugin beside this repository
+# (../<any>/reference/opa-envoy-plugin). Cached like the others, keyed by the checkout's Go sources.
+opa_envoy_plugin() {
+  local src=${OPA_ENVOY_PLUGIN_SRC:-}
+  if [ -z "$src" ]; then
+    for d in "$root"/../*/reference/opa-envoy-plugin; do
+      if [ -f "$d/go.mod" ]; then src=$d; break; fi
+    done
+  fi
+  if [ -z "$src" ] || ! grep -qs '^module github.com/open-policy-agent/opa-envoy-plugin$' "$src/go.mod"; then
+    echo "tools: opa-envoy-plugin source not found: set OPA_ENVOY_PLUGIN_SRC to a checkout of github.com/open-policy-agent/opa-envoy-plugin (no ../*/reference/opa-envoy-plugin beside $root)" >&2
+    exit 1
+  fi
+  src=$(cd "$src" && pwd)
+  local key
+  key=$( { cd "$src" && find . \( -name '*.go' -o -name go.mod -o -name go.sum \) -type f | LC_ALL=C sort | xargs sha256sum; go version; } | sha256sum | cut -c1-16)
+  build_keyed "$key" "$src" opa-envoy-plugin . ./cmd/opa-envoy-plugin "about 3 minutes"
 }
 
 # The Kubernetes release pinned in tools/kube/go.mod; built from the module proxy the binary would
@@ -53,15 +80,14 @@ kube_ldflags() {
   echo "-X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=${BASH_REMATCH[1]} -X $pkg.gitTreeState=clean"
 }
 
-# `test` builds what npm test needs; `all` adds the benchmark tools (ghz, vegeta, opa-envoy).
+# `test` builds what npm test needs; `all` adds the benchmark tools (ghz, vegeta).
 want=${1:-all}
 case "$want" in all|test|opa) build opa opa github.com/open-policy-agent/opa "about 2 minutes" ;; esac
 case "$want" in all|test|etcd) build etcd etcd go.etcd.io/etcd/server/v3 "about 1 minute" ;; esac
 case "$want" in all|test|grpcurl) build grpcurl grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "about 1 minute" ;; esac
 case "$want" in all|ghz) build ghz ghz github.com/bojand/ghz/cmd/ghz "about 2 minutes" ;; esac
 case "$want" in all|vegeta) build vegeta vegeta github.com/tsenart/vegeta/v12 "about 1 minute" ;; esac
-# The OPA reference server of bench:authz is our own main.go: its hash is a build argument, so editing it rebuilds.
-case "$want" in all|opa-envoy) build opa-envoy opa-envoy . "about 2 minutes" -ldflags "-X main.revision=$(sha256sum "$root/tools/opa-envoy/main.go" | cut -c1-16)" ;; esac
+case "$want" in all|test|opa-envoy-plugin) opa_envoy_plugin ;; esac
 # kustomize build, whose output `portcullis eval` is tested on (test/posture/eval.test.ts).
 case "$want" in all|test|kustomize) build kustomize kustomize sigs.k8s.io/kustomize/kustomize/v5 "about 2 minutes" ;; esac
 # helm template/lint for charts/; its own module, since it pins other k8s.io versions than tools/kube.

@@ -1,9 +1,12 @@
-import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { Bundle } from './bundle/bundle.js';
 import { BundleError } from './bundle/errors.js';
 import { rootsOverlap } from './bundle/manifest.js';
 import { mergeData, type DataObject } from './data.js';
-import { evaluateJson } from './wasm-eval.js';
+import type { Builtin } from './builtins/builtin.js';
+import { hostBuiltins, type HostConfig } from './builtins/host.js';
+import { evaluateJson } from './wasm/evaluate.js';
+import { instantiatePolicy, MissingBuiltinsError } from './wasm/instance.js';
 
 /** A policy evaluation that failed inside the WebAssembly (a conflict, a builtin error, memory exhausted). */
 export class EvaluationError extends Error {
@@ -32,6 +35,8 @@ export interface SnapshotSource {
   data: Uint8Array;
   // Compiled modules: a worker thread instantiates them without compiling again.
   modules: Array<{ bundle: string; wasm: WebAssembly.Module; entrypoints: string[] }>;
+  /** What the host builtins may do (network builtins), so another thread provides the same ones. */
+  host: HostConfig;
 }
 
 /**
@@ -47,7 +52,7 @@ export class Snapshot {
     private readonly targets: ReadonlyMap<string, Target>,
     /** Revision of each active bundle, by bundle name. */
     readonly revisions: Readonly<Record<string, string>>,
-    readonly source: SnapshotSource = { revisions: {}, data: new Uint8Array(), modules: [] },
+    readonly source: SnapshotSource = { revisions: {}, data: new Uint8Array(), modules: [], host: {} },
   ) {
     this.bundles = Object.fromEntries(Object.entries(revisions).map(([name, revision]) => [name, { revision }]));
   }
@@ -77,13 +82,16 @@ export class Snapshot {
     return this.dataValues.get(entrypoint);
   }
 
-  /** The value of the entrypoint for this input (`serialized`: its JSON, if already made), or undefined when the rule is undefined. */
-  evaluate(entrypoint: string, input: unknown, serialized?: string): unknown {
+  /**
+   * The value of the entrypoint for this input (`serialized`: its JSON, if already made), or undefined when
+   * the rule is undefined. `exact`: numbers a double cannot hold come back as RawNumbers.
+   */
+  evaluate(entrypoint: string, input: unknown, serialized?: string, exact = false): unknown {
     const target = this.targets.get(entrypoint);
     if (!target) throw new EvaluationError(entrypoint, 'no active bundle provides this entrypoint');
     let results: Array<{ result?: unknown }>;
     try {
-      results = evaluateJson(target.policy, entrypoint, input, serialized);
+      results = evaluateJson(target.policy, entrypoint, input, serialized, exact);
     } catch (err) {
       throw new EvaluationError(entrypoint, (err as Error).message, { cause: err });
     }
@@ -99,6 +107,8 @@ export interface EngineOptions {
    * active and returns a non-empty list, the bundle or overlay that produced the data is refused.
    */
   dataChecks?: string[];
+  /** What the host builtins may do; network builtins stay refused without it. */
+  host?: HostConfig;
 }
 
 /** Operator data that a data check refused; the previous data keeps serving. */
@@ -123,10 +133,14 @@ export class PolicyEngine {
   private readonly maxMemoryPages: number;
   private readonly dataChecks: string[];
   private listeners: Array<(snapshot: Snapshot) => void> = [];
+  private readonly host: HostConfig;
+  private readonly builtins: ReadonlyMap<string, Builtin>;
 
   constructor(options: EngineOptions = {}) {
     this.maxMemoryPages = options.maxMemoryPages ?? 4096;
     this.dataChecks = options.dataChecks ?? [];
+    this.host = options.host ?? {};
+    this.builtins = hostBuiltins(this.host);
   }
 
   current(): Snapshot {
@@ -184,7 +198,7 @@ export class PolicyEngine {
     const dataJson = Buffer.from(JSON.stringify(data));
 
     const targets = new Map<string, Target>();
-    const source: SnapshotSource = { revisions: {}, data: dataJson, modules: [] };
+    const source: SnapshotSource = { revisions: {}, data: dataJson, modules: [], host: this.host };
     for (const b of bundles.values()) {
       source.revisions[b.name] = b.manifest.revision;
       const policies = new Map<string, { policy: LoadedPolicy; entrypoints: string[] }>();
@@ -223,9 +237,10 @@ export class PolicyEngine {
     try {
       const wasm = bundle.modules.get(module);
       if (!wasm) throw new Error(`module ${module} was not compiled`);
-      return await instantiate(wasm, data, this.maxMemoryPages);
+      return await instantiate(wasm, data, this.maxMemoryPages, this.builtins);
     } catch (err) {
       if (err instanceof BundleError) throw err;
+      if (err instanceof MissingBuiltinsError) throw new BundleError(bundle.name, `${module} cannot run: ${err.message}`, { cause: err });
       // Blame the bundle being activated when the failure is in another one's module only if this one changed the data.
       throw new BundleError(bundle.name, `${module} failed to instantiate${changed && changed !== bundle.name ? ` with the data of bundle ${changed}` : ''}: ${(err as Error).message}`, { cause: err });
     }
@@ -235,15 +250,16 @@ export class PolicyEngine {
 /** The same Snapshot in another thread, from what the original was built of (already checked there). */
 export async function snapshotFrom(source: SnapshotSource, maxMemoryPages: number): Promise<Snapshot> {
   const targets = new Map<string, Target>();
+  const builtins = hostBuiltins(source.host);
   for (const m of source.modules) {
-    const policy = await instantiate(m.wasm, source.data, maxMemoryPages);
+    const policy = await instantiate(m.wasm, source.data, maxMemoryPages, builtins);
     for (const entrypoint of m.entrypoints) targets.set(entrypoint, { policy, bundle: m.bundle });
   }
   return new Snapshot(targets, source.revisions, source);
 }
 
-async function instantiate(wasm: WebAssembly.Module, data: Uint8Array, maxMemoryPages: number): Promise<LoadedPolicy> {
-  const policy = await loadPolicy(wasm, { initial: 5, maximum: maxMemoryPages });
+async function instantiate(wasm: WebAssembly.Module, data: Uint8Array, maxMemoryPages: number, builtins: ReadonlyMap<string, Builtin>): Promise<LoadedPolicy> {
+  const policy = await instantiatePolicy(wasm, { initial: 5, maximum: maxMemoryPages }, builtins);
   policy.setData(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
   return policy;
 }

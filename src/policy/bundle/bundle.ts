@@ -3,6 +3,7 @@ import { insertAt, isObject, mergeData, type DataObject } from '../data.js';
 import { BundleError } from './errors.js';
 import type { BundleFiles } from './files.js';
 import { isUnderRoot, parseManifest, type Manifest } from './manifest.js';
+import { overrideNatives } from '../wasm/natives.js';
 import { verifyBundle, type VerificationConfig } from './verify.js';
 
 /** A bundle whose signature, manifest, data and WebAssembly have all been checked; ready for the engine. */
@@ -42,8 +43,14 @@ export async function loadBundle(name: string, files: BundleFiles, options: Load
     if (modules.has(module)) continue;
     const bytes = moduleBytes.get(module);
     if (!bytes) throw new BundleError(name, `entrypoint ${entrypoint} names module ${module}, which is not in the bundle`);
+    let patched: Uint8Array;
     try {
-      modules.set(module, await WebAssembly.compile(bytes));
+      patched = overrideNatives(bytes);
+    } catch (err) {
+      throw new BundleError(name, `${module}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      modules.set(module, await WebAssembly.compile(patched));
     } catch (err) {
       throw new BundleError(name, `${module} is not valid WebAssembly: ${(err as Error).message}`, { cause: err });
     }

@@ -4,7 +4,7 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import t from 'tap';
 import { readArchive } from '../../src/policy/bundle/archive.js';
 import { DEFAULT_LIMITS } from '../../src/policy/bundle/files.js';
-import { evaluateJson } from '../../src/policy/wasm-eval.js';
+import { evaluateJson } from '../../src/policy/wasm/evaluate.js';
 import { buildBundle } from '../helpers/bundles.js';
 import { BUILTIN_BUNDLE, FIXTURES } from '../helpers/paths.js';
 
