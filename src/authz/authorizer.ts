@@ -2,10 +2,11 @@ import { performance } from 'node:perf_hooks';
 import type { Context } from '../server/context.js';
 import type { AuthzConfig } from './config.js';
 import { DeadlineExceeded } from './deadline.js';
-import { DecisionError, readDecision, type Decision } from './decision.js';
+import { DecisionError, emptyDecision, readDecision, type Decision } from './decision.js';
 import { CountryLookup } from './geo/country.js';
 import type { CheckRequestJson } from './input/attributes.js';
 import { envoyInput, InputError, type EnvoyInput } from './input/document.js';
+import { RequestParseError } from './input/path.js';
 import { JwtVerifier, type JwtResult } from './jwt/verify.js';
 import { MeshBuilder, type MeshFacts } from './mesh.js';
 import { TokenBuckets } from './rate-limit.js';
@@ -63,13 +64,14 @@ export class Authorizer {
     try {
       if ('malformed' in incoming) throw new InputError(incoming.malformed, incoming.status);
       input = envoyInput(incoming.request);
-      const jwt: JwtResult = await this.jwt.verify(input.attributes.request.http.headers, deadline);
-      const mesh: MeshFacts = this.mesh.build(input.attributes, jwt.facts);
+      const attributes = input.attributes ?? {};
+      const jwt: JwtResult = await this.jwt.verify(attributes.request?.http?.headers, deadline);
+      const mesh: MeshFacts = this.mesh.build(attributes, jwt.facts);
       input.mesh = mesh;
       if (Date.now() > deadline) throw new DeadlineExceeded('gathering request facts');
       const t0 = performance.now();
       try {
-        result = snapshot.evaluate(this.config.entrypoint, input);
+        result = snapshot.evaluate(this.config.entrypoint, input, undefined, true);
       } finally {
         evalNs = Math.round((performance.now() - t0) * 1e6);
         this.evaluation.observe(evalNs / 1e9);
@@ -81,7 +83,7 @@ export class Authorizer {
       }
     } catch (err) {
       error = (err as Error).message;
-      decision = err instanceof InputError ? badRequest(err) : this.failure(err as Error);
+      decision = err instanceof InputError ? badRequest(err) : err instanceof RequestParseError ? requestParseError(err) : this.failure(err as Error);
     }
     this.account(transport, decisionId, started, snapshot.bundles, input, result, decision, evalNs, error);
     return { decision, decisionId };
@@ -122,7 +124,7 @@ export class Authorizer {
     this.counter(outcome, transport).inc();
     const handlerSeconds = (performance.now() - started) / 1000;
     this.requestTimers[transport].observe(handlerSeconds);
-    const http = input?.attributes.request.http;
+    const http = input?.attributes?.request?.http;
     const mesh = input?.mesh as MeshFacts | undefined;
     const claims = mesh?.jwt.verified ? mesh.jwt.claims : undefined;
     this.ctx.audit.record({
@@ -156,13 +158,19 @@ export class Authorizer {
 }
 
 function denied(status: number, body: string): Decision {
-  return { allowed: false, bare: false, httpStatus: status, headers: [['content-type', 'text/plain']], responseHeadersToAdd: [], requestHeadersToRemove: [], queryParametersToRemove: [], body, reason: '' };
+  return { ...emptyDecision(false, status), headers: [['content-type', 'text/plain']], body };
 }
 
 function allowedNothing(): Decision {
-  return { allowed: true, bare: false, httpStatus: 200, headers: [], responseHeadersToAdd: [], requestHeadersToRemove: [], queryParametersToRemove: [], reason: '' };
+  return emptyDecision(true, 200);
 }
 
 function badRequest(err: InputError): Decision {
   return { ...denied(err.status, err.status === 413 ? 'request too large' : 'malformed request'), reason: `malformed request: ${err.message}` };
+}
+
+/** opa-envoy-plugin's answer to a path, query or body it cannot parse: 400, the error as status message and body, no metadata. */
+function requestParseError(err: RequestParseError): Decision {
+  const message = `request_parse_error: ${err.message}`;
+  return { ...emptyDecision(false, 400), body: message, statusMessage: message, withoutMetadata: true, reason: message };
 }

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Context, Listener } from '../../server/context.js';
 import type { Incoming } from '../authorizer.js';
-import { toProtoJson } from '../input/protojson.js';
+import { toProtoMap } from '../input/protomap.js';
 import { acquireAuthorizer } from '../shared.js';
 import { healthDefinition, healthService } from './health.js';
 import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes, envoyRoot } from './protos.js';
@@ -14,7 +14,7 @@ const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
 
 /**
  * The Authorization service as the published Envoy protos define it, with the request side read through
- * protobufjs into the proto3 JSON mapping (the input opa-envoy-plugin builds) and never throwing: bytes that
+ * protobufjs into the document opa-envoy-plugin builds from it (protomap.ts) and never throwing: bytes that
  * do not decode become a malformed request, answered and audited like any other.
  */
 function authorizationDefinition(): grpc.ServiceDefinition {
@@ -28,7 +28,7 @@ function authorizationDefinition(): grpc.ServiceDefinition {
       ...check,
       requestDeserialize(bytes: Buffer): Incoming {
         try {
-          return { request: toProtoJson(requestType, requestType.decode(bytes)) };
+          return { request: toProtoMap(requestType, requestType.decode(bytes)) };
         } catch (err) {
           return { malformed: `CheckRequest does not decode: ${(err as Error).message}` };
         }

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AuthzConfig } from '../config.js';
 import type { CheckRequestJson, HttpAttributes } from '../input/attributes.js';
-import { timestamp } from '../input/protojson.js';
+import { timestamp } from '../input/protomap.js';
 
 /**
- * The CheckRequest (JSON mapping) Envoy's gRPC mode would have sent for an HTTP-mode check, so both modes
+ * The CheckRequest (as opa-envoy-plugin's input holds it) Envoy's gRPC mode would have sent for an HTTP-mode check, so both modes
  * give the policy the same document. Envoy's HTTP mode sends the original method, path (after its
  * path_prefix) and headers; nginx auth_request sends its own GET for the URI with the original one in a
  * header, which is read instead when present.
@@ -29,14 +29,13 @@ export function checkRequestFromHttp(req: IncomingMessage, body: Buffer, config:
   if (scheme) http.scheme = scheme;
   if (body.length > 0) {
     http.body = body.toString('utf8');
-    http.size = String(body.length);
+    http.size = body.length;
   }
-  const now = Date.now();
   return {
     attributes: {
       source: { address: { socketAddress: socket(req.socket.remoteAddress, req.socket.remotePort) } },
       destination: { address: { socketAddress: socket(req.socket.localAddress, req.socket.localPort) } },
-      request: { time: timestamp(Math.floor(now / 1000), (now % 1000) * 1e6), http },
+      request: { time: timestamp(performance.timeOrigin + performance.now()), http },
     },
   };
 }

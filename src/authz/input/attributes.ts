@@ -1,6 +1,9 @@
+import type { RawNumber } from '../../policy/value/raw-number.js';
+
 /**
- * The parts of an envoy.service.auth.v3.CheckRequest, in its JSON mapping, that Portcullis reads. The
- * policy receives the whole document; these types only cover what TypeScript looks at.
+ * The parts of an envoy.service.auth.v3.CheckRequest, as opa-envoy-plugin's input holds it (JSON names,
+ * values as Go holds them: protomap.ts), that Portcullis reads. The policy receives the whole document;
+ * these types only cover what TypeScript looks at.
  */
 export interface SocketAddress {
   address?: string;
@@ -22,7 +25,7 @@ export interface HttpAttributes {
   path?: string;
   host?: string;
   scheme?: string;
-  size?: string;
+  size?: number | RawNumber;
   protocol?: string;
   body?: string;
   rawBody?: string;
@@ -31,7 +34,7 @@ export interface HttpAttributes {
 export interface CheckAttributes {
   source?: PeerAttributes;
   destination?: PeerAttributes;
-  request?: { time?: string; http?: HttpAttributes };
+  request?: { time?: { seconds?: number | RawNumber; nanos?: number }; http?: HttpAttributes };
   contextExtensions?: Record<string, string>;
   metadataContext?: unknown;
   [field: string]: unknown;

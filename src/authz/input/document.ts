@@ -1,8 +1,8 @@
 import type { CheckAttributes, CheckRequestJson, HttpAttributes } from './attributes.js';
-import { BodyError, parseBody } from './body.js';
-import { parsePath, PathError } from './path.js';
+import { parseBody } from './body.js';
+import { parsePath } from './path.js';
 
-/** A CheckRequest no answer can be computed for (no HTTP attributes, unparsable path or body): answered 400, or 413 when too large. */
+/** A request no input can be built for (bytes that are not a CheckRequest, a body over the limit): answered 400, or 413. */
 export class InputError extends Error {
   override name = 'InputError';
 
@@ -22,22 +22,24 @@ export interface EnvoyInput {
   parsed_query: Record<string, string[]>;
   parsed_body: unknown;
   truncated_body: boolean;
+  source_principal?: string;
   mesh?: unknown;
 }
 
 const VERSION = Object.freeze({ encoding: 'protojson', ext_authz: 'v3' } as const);
 
+/**
+ * RequestToInput of opa-envoy-plugin: the CheckRequest's attributes (a request without HTTP attributes
+ * still gets an input, as there), `version`, the parsed path, query and body, and `source_principal`
+ * when the source has one. A path, query or body Go refuses throws RequestParseError.
+ */
 export function envoyInput(check: CheckRequestJson): EnvoyInput {
   const http = check.attributes?.request?.http;
-  if (typeof http !== 'object' || http === null) throw new InputError('missing required attributes in v3 CheckRequest');
-  try {
-    const { parsed_path, parsed_query } = parsePath(http.path ?? '');
-    const { parsed_body, truncated_body } = parseBody(http.headers, http.body, http.rawBody);
-    // A CheckRequest has no field but attributes.
-    return { attributes: check.attributes as EnvoyInput['attributes'], version: VERSION, parsed_path, parsed_query, parsed_body, truncated_body };
-  } catch (err) {
-    if (err instanceof PathError) throw new InputError(`error parsing path and query: ${err.message}`);
-    if (err instanceof BodyError) throw new InputError(`error parsing request body: ${err.message}`);
-    throw err;
-  }
+  const { parsed_path, parsed_query } = parsePath(http?.path ?? '');
+  const { parsed_body, truncated_body } = parseBody(http?.headers, http?.body, http?.rawBody);
+  const input = { attributes: check.attributes, version: VERSION, parsed_path, parsed_query, parsed_body, truncated_body } as EnvoyInput;
+  if (check.attributes === undefined) delete (input as { attributes?: unknown }).attributes;
+  const principal = check.attributes?.source?.principal;
+  if (principal) input.source_principal = principal;
+  return input;
 }

@@ -1,86 +1,60 @@
 /**
- * parsed_path and parsed_query as opa-envoy-plugin computes them with Go's url.Parse and URL.Query(), so a
- * policy sees the same segments and parameters here as there: the path unescaped and split on "/" after
- * trimming leading slashes, parameters unescaped ("+" is a space) with every value kept in order.
+ * parsed_path and parsed_query exactly as opa-envoy-plugin computes them (envoyauth/request.go): the path
+ * is cut at the first "?" (nothing else is special: a "#" or a leading "//" stays in the path), the part
+ * before it percent-decoded as Go's url.PathUnescape ("+" stays "+"), left "/"s trimmed and split on "/";
+ * the query read by Go's url.ParseQuery. Anything Go refuses is a RequestParseError with Go's message,
+ * which opa-envoy-plugin answers with 400 request_parse_error.
  */
 export interface ParsedPath {
   parsed_path: string[];
   parsed_query: Record<string, string[]>;
 }
 
-/** A path Go's url.Parse refuses; opa-envoy-plugin answers such a request with 400. */
-export class PathError extends Error {
-  override name = 'PathError';
+/** A request opa-envoy-plugin cannot turn into an input; the message is the Go error it reports. */
+export class RequestParseError extends Error {
+  override name = 'RequestParseError';
 }
 
 export function parsePath(raw: string): ParsedPath {
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) throw new PathError('invalid control character in URL');
-  }
-  let rest = raw;
-  const hash = rest.indexOf('#');
-  if (hash >= 0) rest = rest.slice(0, hash);
-  let rawQuery = '';
-  const q = rest.indexOf('?');
-  if (q >= 0) {
-    rawQuery = rest.slice(q + 1);
-    rest = rest.slice(0, q);
-  }
-  const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.exec(rest);
-  if (scheme) rest = rest.slice(scheme[0].length);
-  else if (rest.startsWith(':')) throw new PathError('missing protocol scheme');
-  // "//authority/path" (and "scheme://authority/path") names a host before the path.
-  if (rest.startsWith('//')) {
-    const slash = rest.indexOf('/', 2);
-    rest = slash < 0 ? '' : rest.slice(slash);
-  }
-  const path = unescape(rest, false);
-  if (path === undefined) throw new PathError('invalid URL escape');
-  return { parsed_path: trimLeftSlashes(path).split('/'), parsed_query: parseQuery(rawQuery) };
+  const q = raw.indexOf('?');
+  const rawPath = q < 0 ? raw : raw.slice(0, q);
+  const rawQuery = q < 0 ? '' : raw.slice(q + 1);
+  const path = unescape(rawPath, false);
+  let i = 0;
+  while (path.charCodeAt(i) === 0x2f) i++;
+  return { parsed_path: path.slice(i).split('/'), parsed_query: parseQuery(rawQuery) };
 }
 
-/** URL.Query(): pairs Go cannot read (bad escapes, semicolons) are dropped, the rest kept. */
-function parseQuery(raw: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  readQuery(raw, out);
-  return out;
-}
-
-/** url.ParseQuery: like parseQuery, but says whether any pair was unreadable (opa-envoy-plugin then refuses a form body). */
-export function parseQueryStrict(raw: string): Record<string, string[]> | undefined {
-  const out: Record<string, string[]> = {};
-  return readQuery(raw, out) ? out : undefined;
-}
-
-function readQuery(raw: string, out: Record<string, string[]>): boolean {
-  let ok = true;
+/** Go's url.ParseQuery: every pair is read; the first error (if any) is thrown after, as the plugin refuses the request then. */
+export function parseQuery(raw: string): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  let error: string | undefined;
   for (const pair of raw.split('&')) {
-    if (pair === '') continue;
+    // Go records a semicolon over any earlier error, and an escape error only when there is none yet.
     if (pair.includes(';')) {
-      ok = false;
+      error = 'invalid semicolon separator in query';
       continue;
     }
+    if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const key = unescape(eq < 0 ? pair : pair.slice(0, eq), true);
-    const value = unescape(eq < 0 ? '' : pair.slice(eq + 1), true);
-    if (key === undefined || value === undefined) {
-      ok = false;
+    let key: string;
+    let value: string;
+    try {
+      key = unescape(eq < 0 ? pair : pair.slice(0, eq), true);
+      value = unescape(eq < 0 ? '' : pair.slice(eq + 1), true);
+    } catch (err) {
+      error ??= (err as Error).message;
       continue;
     }
     (out[key] ??= []).push(value);
   }
-  return ok;
+  if (error !== undefined) throw new RequestParseError(error);
+  // A plain object from here on, like every other part of the input.
+  return { ...out };
 }
 
-function trimLeftSlashes(s: string): string {
-  let i = 0;
-  while (s.charCodeAt(i) === 0x2f) i++;
-  return s.slice(i);
-}
-
-/** Percent-decoding as Go's url.unescape: a malformed escape fails the whole string; bytes are read as UTF-8. */
-function unescape(s: string, query: boolean): string | undefined {
+/** Go's url unescape: a malformed escape fails the whole string; bytes are read as UTF-8. */
+function unescape(s: string, query: boolean): string {
   if (!s.includes('%') && !(query && s.includes('+'))) return s;
   const parts: Buffer[] = [];
   let run = 0;
@@ -94,7 +68,7 @@ function unescape(s: string, query: boolean): string | undefined {
       continue;
     }
     const h = s.slice(i + 1, i + 3);
-    if (!/^[0-9a-fA-F]{2}$/.test(h)) return undefined;
+    if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new RequestParseError(`invalid URL escape ${goQuote(Buffer.from(s).subarray(Buffer.byteLength(s.slice(0, i))).subarray(0, 3))}`);
     parts.push(Buffer.of(parseInt(h, 16)));
     i += 2;
     run = i + 1;
@@ -104,3 +78,22 @@ function unescape(s: string, query: boolean): string | undefined {
 }
 
 const SPACE = Buffer.of(0x20);
+
+/** strconv.Quote of a byte string (as Go quotes an EscapeError). */
+function goQuote(b: Buffer): string {
+  let out = '"';
+  const text = b.toString('utf8');
+  const valid = Buffer.from(text).equals(b);
+  if (valid) {
+    for (const ch of text) {
+      const c = ch.codePointAt(0) as number;
+      if (ch === '"' || ch === '\\') out += `\\${ch}`;
+      else if (c < 0x20 || c === 0x7f) out += c === 10 ? '\\n' : c === 13 ? '\\r' : c === 9 ? '\\t' : `\\x${c.toString(16).padStart(2, '0')}`;
+      else out += ch;
+    }
+  } else {
+    // Bytes that are not UTF-8 (an escape cut inside a multi-byte character) are written as \x escapes.
+    for (const byte of b) out += byte >= 0x20 && byte < 0x7f ? (byte === 0x22 || byte === 0x5c ? `\\${String.fromCharCode(byte)}` : String.fromCharCode(byte)) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  return `${out}"`;
+}

@@ -1,4 +1,5 @@
-import { formatFloat } from './go-float.js';
+import { goQuoteAscii, goQuoteString, isPrint, quoteRune } from '../value/go-quote.js';
+import { formatFloat } from '../value/go-float.js';
 
 /** An argument as OPA's sprintf hands it to fmt.Sprintf: int64, *big.Int, float64 or string. */
 export type GoArg = { t: 'int64'; v: bigint } | { t: '*big.Int'; v: bigint } | { t: 'float64'; v: number } | { t: 'string'; v: string };
@@ -404,53 +405,3 @@ function canBackquote(s: string): boolean {
   return true;
 }
 
-/** strconv.Quote. */
-export function goQuoteString(s: string): string {
-  let out = '"';
-  for (const ch of s) out += quoteChar(ch, '"', false);
-  return `${out}"`;
-}
-
-function goQuoteAscii(s: string): string {
-  let out = '"';
-  for (const ch of s) out += quoteChar(ch, '"', true);
-  return `${out}"`;
-}
-
-function quoteRune(r: string, ascii: boolean): string {
-  return `'${quoteChar(r, "'", ascii)}'`;
-}
-
-function quoteChar(ch: string, quote: string, ascii: boolean): string {
-  const c = ch.codePointAt(0) as number;
-  if (ch === quote || ch === '\\') return `\\${ch}`;
-  if (ascii ? c < 0x80 && isPrint(c) : isPrint(c)) return ch;
-  switch (c) {
-    case 7:
-      return '\\a';
-    case 8:
-      return '\\b';
-    case 12:
-      return '\\f';
-    case 10:
-      return '\\n';
-    case 13:
-      return '\\r';
-    case 9:
-      return '\\t';
-    case 11:
-      return '\\v';
-  }
-  if (c < 0x20 || c === 0x7f) return `\\x${c.toString(16).padStart(2, '0')}`;
-  if (c < 0x10000) return `\\u${c.toString(16).padStart(4, '0')}`;
-  return `\\U${c.toString(16).padStart(8, '0')}`;
-}
-
-/** unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-export function isPrint(c: number): boolean {
-  if (c === 0x20) return true;
-  if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return false;
-  return PRINTABLE.test(String.fromCodePoint(c));
-}
-
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;

@@ -2,7 +2,8 @@ import { RegoSet } from '../value/exact.js';
 import { RawNumber } from '../value/raw-number.js';
 import { compareStrings, numberText, sortedItems } from '../value/rego-order.js';
 import { arr, BuiltinError, int, items, str, typeName, type Builtin } from './builtin.js';
-import { goQuoteString, goSprintf, type GoArg } from './go-fmt.js';
+import { goQuoteString } from '../value/go-quote.js';
+import { goSprintf, type GoArg } from './go-fmt.js';
 
 /** A value as OPA prints it (ast.Value.String()): strings quoted, objects' keys and sets sorted. */
 export function regoText(v: unknown): string {
