@@ -34,9 +34,10 @@ export function hs256(claims: Record<string, unknown>, secret = 'secret', header
 const now = () => Math.floor(Date.now() / 1000);
 const NAMES = ['alice', 'bob', 'charlie', 'Charlie', 'ümit', 'a+b/c?'];
 
-/** Tokens of the OPA tutorial: role, base64 of a name as sub, nbf and exp. */
+/** Tokens of the OPA tutorial: role, base64 of a name as sub, nbf and exp; half of them good ones. */
 function tutorialToken(r: ReturnType<typeof random>): string {
   const name = r.pick(NAMES);
+  if (r.chance(0.5)) return hs256({ role: r.pick(['guest', 'admin']), sub: Buffer.from(name).toString('base64'), nbf: 1514851139, exp: 2062840610 });
   const sub = r.pick([Buffer.from(name).toString('base64'), b64url(name), Buffer.from(name).toString('base64').replace(/=+$/, ''), 'not base64!', 'YQ', 'YWJj=', 'Y']);
   const claims: Record<string, unknown> = { role: r.pick(['guest', 'admin', 'admin', 'user']), sub };
   if (r.chance(0.9)) claims.nbf = r.pick([1514851139, now() - 60, now() + 3600, '1514851139']);
@@ -108,7 +109,7 @@ const PATHS = [
   '/people?q=%7B%22a%22%3A1%7D',
 ];
 
-const COMMON_PATHS = ['/people', '/people', '/people', '/people/123', '/people/alice', '/productpage', '/api/v1/products', '/health', '/api/orders', '/public/index.html', '/upload'];
+const COMMON_PATHS = ['/people', '/people', '/people', '/people', '/people/123', '/people/alice', '/productpage', '/api/v1/products', '/health', '/api/orders', '/public/index.html', '/upload'];
 
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'get', 'CUSTOM'];
 
