@@ -4,7 +4,7 @@ import type { AuthzConfig } from './config.js';
 import { DeadlineExceeded } from './deadline.js';
 import { DecisionError, emptyDecision, readDecision, type Decision } from './decision.js';
 import { CountryLookup } from './geo/country.js';
-import type { CheckRequestJson } from './input/attributes.js';
+import type { CheckRequestJson, HttpAttributes } from './input/attributes.js';
 import { envoyInput, InputError, type EnvoyInput } from './input/document.js';
 import { RequestParseError } from './input/path.js';
 import { JwtVerifier, type JwtResult } from './jwt/verify.js';
@@ -85,7 +85,9 @@ export class Authorizer {
       error = (err as Error).message;
       decision = err instanceof InputError ? badRequest(err) : err instanceof RequestParseError ? requestParseError(err) : this.failure(err as Error);
     }
-    this.account(transport, decisionId, started, snapshot.bundles, input, result, decision, evalNs, error);
+    // A request that could not be parsed has no input; its summary still names its method and path.
+    const http = input?.attributes?.request?.http ?? ('request' in incoming ? incoming.request.attributes?.request?.http : undefined);
+    this.account(transport, decisionId, started, snapshot.bundles, input, http, result, decision, evalNs, error);
     return { decision, decisionId };
   }
 
@@ -119,12 +121,11 @@ export class Authorizer {
     return { ...denied(403, DENIED_BODY), reason: `failure mode deny (${what}): ${err.message}` };
   }
 
-  private account(transport: Transport, decisionId: string, started: number, bundles: Readonly<Record<string, { revision: string }>>, input: EnvoyInput | undefined, result: unknown, decision: Decision, evalNs: number, error: string | undefined): void {
+  private account(transport: Transport, decisionId: string, started: number, bundles: Readonly<Record<string, { revision: string }>>, input: EnvoyInput | undefined, http: HttpAttributes | undefined, result: unknown, decision: Decision, evalNs: number, error: string | undefined): void {
     const outcome = error !== undefined ? 'error' : decision.allowed ? 'allow' : 'deny';
     this.counter(outcome, transport).inc();
     const handlerSeconds = (performance.now() - started) / 1000;
     this.requestTimers[transport].observe(handlerSeconds);
-    const http = input?.attributes?.request?.http;
     const mesh = input?.mesh as MeshFacts | undefined;
     const claims = mesh?.jwt.verified ? mesh.jwt.claims : undefined;
     this.ctx.audit.record({

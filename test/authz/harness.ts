@@ -27,6 +27,8 @@ export interface AuthzHarness {
   client: AuthzClient;
   http(path: string, options?: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<HttpReply>;
   event(decisionId: string): Promise<DecisionEvent>;
+  /** The first audit event that matches, for answers that carry no decision id (request_parse_error). */
+  eventWhere(match: (e: DecisionEvent) => boolean): Promise<DecisionEvent>;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,16 @@ export async function startAuthz(options: AuthzHarnessOptions = {}): Promise<Aut
         const e = events.get(decisionId);
         if (e) return e;
         if (Date.now() > deadline) throw new Error(`no audit event for decision ${decisionId}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async eventWhere(match) {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        await service.ctx.audit.flush();
+        const e = [...events.values()].find(match);
+        if (e) return e;
+        if (Date.now() > deadline) throw new Error('no matching audit event');
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -69,7 +69,7 @@ export function parseMediaType(v: string): { type: string; params: Record<string
     if (sub === '') throw new MediaTypeError('mime: expected token after slash');
     if (after !== '') throw new MediaTypeError('mime: unexpected content after media subtype');
   }
-  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  const params = new Map<string, string>();
   let s = v.slice(base.length);
   while (s.length > 0) {
     s = trimSpaceLeft(s);
@@ -79,9 +79,9 @@ export function parseMediaType(v: string): { type: string; params: Record<string
       if (rest2.trim() === ';') break;
       throw new MediaTypeError('mime: invalid media parameter');
     }
-    if (key in params && params[key] !== value) throw new MediaTypeError('mime: duplicate parameter name');
-    params[key] = value;
+    if (params.has(key) && params.get(key) !== value) throw new MediaTypeError('mime: duplicate parameter name');
+    params.set(key, value);
     s = rest2;
   }
-  return { type, params };
+  return { type, params: Object.fromEntries(params) };
 }
