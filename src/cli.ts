@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { Capabilities } from './policy/builtins/capabilities.js';
 import { VERSION } from './server/version.js';
 
 // Each command imports what it needs when it runs: `portcullis eval` in a CI job must not pay for loading
@@ -14,6 +15,8 @@ usage:
   portcullis eval [options] PATH...       judge manifests (files, directories, -) as the webhooks would; --help for options
   portcullis certs [--dir certs] [--force] write a dev CA and serving certificate
   portcullis audit verify FILE...         verify the hash chain of audit logs (rotated files oldest first)
+  portcullis capabilities                 read \`opa capabilities --current\` on stdin, print the builtins Portcullis runs
+                                          (for \`opa build -t wasm --capabilities FILE\`)
   portcullis version`;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
     case 'audit':
       if (sub !== 'verify') break;
       return verify(argv.slice(2));
+    case 'capabilities':
+      return capabilities();
     case 'version':
     case '--version':
       console.log(VERSION);
@@ -43,6 +48,22 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
   return 2;
+}
+
+async function capabilities(): Promise<number> {
+  const { portcullisCapabilities } = await import('./policy/builtins/capabilities.js');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let opa: Capabilities;
+  try {
+    opa = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Capabilities;
+    if (!Array.isArray(opa.builtins)) throw new Error('no "builtins" list');
+  } catch (err) {
+    console.error(`capabilities: stdin is not an OPA capabilities document (opa capabilities --current): ${(err as Error).message}`);
+    return 1;
+  }
+  console.log(JSON.stringify(portcullisCapabilities(opa), null, 2));
+  return 0;
 }
 
 async function serve(args: string[]): Promise<number> {

@@ -58,6 +58,17 @@ export const PolicyConfig = Type.Object(
       default: ['portcullis/authz/policy_errors'],
       description: 'entrypoints listing mistakes in the policy data; data they object to is refused and the previous data keeps serving',
     }),
+    network: Type.Optional(
+      Type.Object(
+        {
+          allowedHosts: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'hosts http.send and net.lookup_ip_addr may reach: exact names, or *.domain for the names under it' }),
+          timeoutMs: Type.Integer({ minimum: 1, maximum: 60000, default: 1000, description: 'longest a request may take (a policy asking for more gets this)' }),
+          cacheSeconds: Type.Integer({ minimum: 0, default: 60, description: 'longest a response a policy asks to cache (cache, force_cache) is reused' }),
+          maxResponseBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'a longer response body fails the request' }),
+        },
+        { additionalProperties: false, description: 'lets policies use http.send and net.lookup_ip_addr; without it a bundle calling them is refused' },
+      ),
+    ),
     maxMemoryPages: Type.Integer({ minimum: 16, default: 4096, description: 'WebAssembly memory limit per policy, in 64 KiB pages' }),
     readyTimeoutSeconds: Type.Number({ minimum: 0, default: 30, description: 'start-up fails when no bundle is active after this long, naming what is missing' }),
   },

@@ -4,6 +4,7 @@ import { BundleError } from './bundle/errors.js';
 import { rootsOverlap } from './bundle/manifest.js';
 import { mergeData, type DataObject } from './data.js';
 import type { Builtin } from './builtins/builtin.js';
+import type { PrintHook } from './builtins/debug.js';
 import { hostBuiltins, type HostConfig } from './builtins/host.js';
 import { evaluateJson } from './wasm/evaluate.js';
 import { instantiatePolicy, MissingBuiltinsError } from './wasm/instance.js';
@@ -109,6 +110,8 @@ export interface EngineOptions {
   dataChecks?: string[];
   /** What the host builtins may do; network builtins stay refused without it. */
   host?: HostConfig;
+  /** Receives what policies print(). */
+  print?: PrintHook;
 }
 
 /** Operator data that a data check refused; the previous data keeps serving. */
@@ -140,7 +143,7 @@ export class PolicyEngine {
     this.maxMemoryPages = options.maxMemoryPages ?? 4096;
     this.dataChecks = options.dataChecks ?? [];
     this.host = options.host ?? {};
-    this.builtins = hostBuiltins(this.host);
+    this.builtins = hostBuiltins(this.host, { print: options.print });
   }
 
   current(): Snapshot {

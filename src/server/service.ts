@@ -53,7 +53,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const instance = `${hostname()}-${randomUUID().slice(0, 8)}`;
   const labels = { id: instance, app: 'portcullis', version: VERSION };
   const metrics = new Metrics();
-  const engine = new PolicyEngine({ maxMemoryPages: config.policy.maxMemoryPages, dataChecks: config.policy.dataChecks });
+  const engine = new PolicyEngine({
+    maxMemoryPages: config.policy.maxMemoryPages,
+    dataChecks: config.policy.dataChecks,
+    host: config.policy.network ? { network: config.policy.network } : {},
+    print: (message) => log.info({ component: 'policy' }, message),
+  });
   const bundles = new BundleManager(engine, await bundleConfigs(config.policy), log.child({ component: 'bundles' }));
   const overlay = new DataOverlay(engine, config.policy.data, config.policy.dataFile, log.child({ component: 'policy-data' }));
   const audit = new AuditLog({ sinks: createSinks(config.audit, options.stdout, log), mask: config.audit.mask, labels, recent: config.audit.recent, includeInput: config.audit.includeInput });

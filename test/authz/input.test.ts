@@ -6,7 +6,7 @@ import t from 'tap';
 import { envoyRoot } from '../../src/authz/grpc/protos.js';
 import { parseBody } from '../../src/authz/input/body.js';
 import { envoyInput } from '../../src/authz/input/document.js';
-import { parseMediaType } from '../../src/authz/input/media-type.js';
+import { parseMediaType } from '../../src/policy/value/media-type.js';
 import { readMultipart } from '../../src/authz/input/multipart.js';
 import { parsePath } from '../../src/authz/input/path.js';
 import { toProtoMap } from '../../src/authz/input/protomap.js';

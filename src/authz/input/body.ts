@@ -1,8 +1,8 @@
 import { GoJsonError, parseGoJson } from '../../policy/value/go-json.js';
 import { goQuoteString } from '../../policy/value/go-quote.js';
-import { parseMediaType } from './media-type.js';
+import { parseMediaType } from '../../policy/value/media-type.js';
 import { readMultipart } from './multipart.js';
-import { parseQuery, RequestParseError } from './path.js';
+import { parseQueryOrRefuse, RequestParseError } from './path.js';
 
 export interface ParsedBody {
   parsed_body: unknown;
@@ -29,7 +29,7 @@ export function parseBody(headers: Record<string, string> | undefined, body: str
   const length = headers?.['content-length'];
   if (length !== undefined && truncated(length, bytes.length)) return TRUNCATED;
   if (json) return { parsed_body: goJson(bytes.toString('utf8')), truncated_body: false };
-  if (form) return { parsed_body: parseQuery(bytes.toString('utf8')), truncated_body: false };
+  if (form) return { parsed_body: parseQueryOrRefuse(bytes.toString('utf8')), truncated_body: false };
   let media;
   try {
     media = parseMediaType(type);

@@ -1,4 +1,4 @@
-import { parseMediaType } from './media-type.js';
+import { parseMediaType } from '../../policy/value/media-type.js';
 
 /** A multipart body Go's mime/multipart reader fails on; the message is Go's. */
 export class MultipartError extends Error {

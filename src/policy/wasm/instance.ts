@@ -1,13 +1,14 @@
 import { createRequire } from 'node:module';
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { BuiltinError, Evaluation, type Builtin } from '../builtins/builtin.js';
+import { NOT_PROVIDED } from '../builtins/host.js';
 import { formatRego, parseExact } from '../value/exact.js';
 import { NATIVE_OVERRIDES } from './natives.js';
 
 /** A policy that calls host builtins Portcullis does not provide: it could not decide, so it is never loaded. */
 export class MissingBuiltinsError extends Error {
   constructor(readonly builtins: string[]) {
-    super(`it calls builtins that Portcullis does not provide: ${builtins.join(', ')}`);
+    super(`it calls builtins that Portcullis does not provide: ${builtins.map((b) => (NOT_PROVIDED[b] ? `${b} (${NOT_PROVIDED[b]})` : b)).join(', ')}`);
     this.name = 'MissingBuiltinsError';
   }
 }
