@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Builds the built-in policy bundle: `opa build -t wasm` of policies/ with the entrypoints of DESIGN.md.
-// The revision is a hash of the sources, so the same policies always give the same revision.
-//   node scripts/build-bundle.mjs [--out build/bundle.tar.gz] [--signing-key key.pem --signing-alg RS256 --key-id ID]
+// The revision is a hash of the sources, so the same policies always give the same revision. OPA is
+// given the capabilities Portcullis runs (dist/policy/builtins/capabilities.js, so `npm run build:ts`
+// first; `npm run build` does both): a policy calling a builtin Portcullis does not provide fails here,
+// with OPA's message and position, rather than when the bundle is loaded.
+//   node scripts/build-bundle.mjs [--policies DIR] [--entrypoint PATH...] [--out build/bundle.tar.gz]
+//                                 [--signing-key key.pem --signing-alg RS256 --key-id ID]
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     'signing-alg': { type: 'string', default: 'RS256' },
     'key-id': { type: 'string' },
     revision: { type: 'string' },
+    entrypoint: { type: 'string', multiple: true },
   },
 });
 
@@ -38,9 +43,21 @@ for (const file of files(values.policies)) hash.update(relative(values.policies,
 const revision = values.revision ?? `sha256-${hash.digest('hex').slice(0, 16)}`;
 
 execFileSync('bash', [join(root, 'scripts', 'tools.sh'), 'opa'], { stdio: 'inherit' });
+const opa = join(root, '.tools', 'bin', 'opa');
 mkdirSync(dirname(values.out), { recursive: true });
-const args = ['build', '-b', '-t', 'wasm', '--ignore', '*_test.rego', '-r', revision, '-o', values.out];
-for (const e of ENTRYPOINTS) args.push('-e', e);
+
+let capabilities;
+try {
+  ({ portcullisCapabilities: capabilities } = await import(join(root, 'dist', 'policy', 'builtins', 'capabilities.js')));
+} catch (err) {
+  console.error(`build-bundle: the compiled program is needed to know which builtins Portcullis runs: run \`npm run build:ts\` first (\`npm run build\` does both): ${err.message}`);
+  process.exit(1);
+}
+const capabilitiesFile = join(dirname(values.out), '.portcullis-capabilities.json');
+writeFileSync(capabilitiesFile, JSON.stringify(capabilities(JSON.parse(execFileSync(opa, ['capabilities', '--current'], { maxBuffer: 64 * 1024 * 1024 }).toString()))));
+
+const args = ['build', '-b', '-t', 'wasm', '--ignore', '*_test.rego', '-r', revision, '-o', values.out, '--capabilities', capabilitiesFile];
+for (const e of values.entrypoint ?? ENTRYPOINTS) args.push('-e', e);
 if (values['signing-key']) {
   args.push('--signing-key', values['signing-key'], '--signing-alg', values['signing-alg']);
   if (values['key-id']) {
@@ -52,5 +69,5 @@ if (values['signing-key']) {
 }
 // A relative path keeps the machine's directories out of the module paths stored in the bundle.
 args.push(relative(root, values.policies) || '.');
-execFileSync(join(root, '.tools', 'bin', 'opa'), args, { stdio: 'inherit', cwd: root });
+execFileSync(opa, args, { stdio: 'inherit', cwd: root });
 console.error(`bundle: ${relative(process.cwd(), values.out)} revision ${revision}`);

@@ -49,6 +49,6 @@ export function hostBuiltins(config: HostConfig, options: { all?: boolean; print
       ...timeBuiltins,
     }),
   );
-  if (config.network || options.all) for (const [name, fn] of Object.entries(networkBuiltins(config.network ?? NETWORK_DEFAULTS))) map.set(name, fn);
+  if (config.network || options.all) for (const [name, fn] of Object.entries(networkBuiltins(config.network ?? NETWORK_DEFAULTS, config.network !== undefined))) map.set(name, fn);
   return map;
 }

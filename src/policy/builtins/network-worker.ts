@@ -32,6 +32,9 @@ export type NetworkReply =
 
 const { port, signal } = workerData as { port: MessagePort; signal: Int32Array };
 
+Atomics.store(signal, 1, 1);
+Atomics.notify(signal, 1);
+
 port.on('message', (job: HttpJob | DnsJob) => {
   void (job.kind === 'http' ? http(job) : dns(job)).then((reply) => {
     port.postMessage(reply);

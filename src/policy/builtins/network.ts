@@ -17,34 +17,48 @@ export interface NetworkConfig {
   maxResponseBytes: number;
 }
 
-/** One worker thread per thread that evaluates policies, started on the first call. */
+/** One worker thread per thread that evaluates policies, started before the first call needs it. */
 class Network {
   private worker: Worker | undefined;
   private port: MessagePort | undefined;
-  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: answers posted so far; [1]: 1 once the network thread listens. */
+  private signal = new Int32Array(new SharedArrayBuffer(8));
   private next = 1;
 
-  /** Runs a job on the network thread and waits for its answer, at most `waitMs`. */
+  start(): void {
+    if (this.worker) return;
+    const { port1, port2 } = new MessageChannel();
+    this.signal = new Int32Array(new SharedArrayBuffer(8));
+    const file = new URL(import.meta.url.endsWith('.ts') ? './network-worker.ts' : './network-worker.js', import.meta.url);
+    const worker = new Worker(file, { workerData: { port: port2, signal: this.signal }, transferList: [port2] });
+    worker.unref();
+    // A network thread that died is replaced at the next call; the calls waiting on it time out.
+    const forget = () => {
+      if (this.worker === worker) this.worker = undefined;
+    };
+    worker.on('error', forget);
+    worker.on('exit', forget);
+    this.worker = worker;
+    this.port = port1;
+  }
+
+  /** Runs a job on the network thread and waits for its answer, at most `waitMs` once the thread is up. */
   run(job: Omit<HttpJob, 'id'> | Omit<DnsJob, 'id'>, waitMs: number): NetworkReply {
-    if (!this.worker) {
-      const { port1, port2 } = new MessageChannel();
-      const file = new URL(import.meta.url.endsWith('.ts') ? './network-worker.ts' : './network-worker.js', import.meta.url);
-      this.worker = new Worker(file, { workerData: { port: port2, signal: this.signal }, transferList: [port2] });
-      this.worker.unref();
-      this.port = port1;
-    }
+    this.start();
     const id = this.next++;
-    const seen = Atomics.load(this.signal, 0);
+    // A thread still starting (loading its code) gets its start-up time on top of the request's.
+    if (Atomics.load(this.signal, 1) === 0) Atomics.wait(this.signal, 1, 0, 10000);
     (this.port as MessagePort).postMessage({ ...job, id });
     const deadline = Date.now() + waitMs;
     for (;;) {
+      const seen = Atomics.load(this.signal, 0);
       const message = receiveMessageOnPort(this.port as MessagePort)?.message as NetworkReply | undefined;
       // An answer to a job that was given up on earlier is dropped.
       if (message?.id === id) return message;
       if (message) continue;
       const left = deadline - Date.now();
       if (left <= 0) return { id, error: `${'url' in job ? `${job.method} ${job.url}` : `lookup ${job.host}`}: request timed out`, network: true };
-      Atomics.wait(this.signal, 0, Atomics.load(this.signal, 0) === seen ? seen : Atomics.load(this.signal, 0), left);
+      Atomics.wait(this.signal, 0, seen, left);
     }
   }
 }
@@ -61,7 +75,8 @@ const TLS_KEYS = /^tls_/;
  * memo (OPA's intra-query cache), and across evaluations when it asks to be cached (`cache`,
  * `force_cache`), for at most cacheSeconds. A host not allowed is an error, as a network failure is.
  */
-export function networkBuiltins(config: NetworkConfig): Record<string, Builtin> {
+export function networkBuiltins(config: NetworkConfig, start = true): Record<string, Builtin> {
+  if (start) network.start();
   return {
     'http.send': (args, evaluation) => {
       const req = obj(args, 0);
