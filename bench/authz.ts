@@ -1,12 +1,16 @@
 // npm run bench:authz — ext_authz load from separate processes against Portcullis and, in the same run,
-// against OPA's Go evaluator behind the same Check (tools/opa-envoy), both with the opa-envoy-plugin style
-// fixture policy. gRPC load: ghz with Envoy's published protos, the fixture CheckRequest carrying a real
-// signed JWT, also against a no-op grpc-js server (the floor of machine and harness). HTTP load: vegeta
-// (bench/vegeta.ts). Each at saturation and at a fixed 1,000 req/s, as the median of alternated runs
-// (bench/median.ts). The last line printed is one JSON object with the figures. The server runs with the
-// garbage collector settings the chart deploys (--max-semi-space-size=32 --initial-old-space-size=128,
-// README, Operations).
-import { execFile, spawn } from 'node:child_process';
+// against the real opa-envoy-plugin (built from its source, test/authz/reference.ts), both running the same
+// policy written as its users write them (test/fixtures/opa-envoy/body.rego: RS256 tokens verified against a
+// JWKS with io.jwt.verify_rs256 and io.jwt.decode_verify, the parsed body, query and path, sprintf, a result
+// object) and both logging every decision to a file: Portcullis its audit trail (masked, hash-chained), the
+// plugin its decision log (decision_logs.console, one JSON event per Check, with its own log). gRPC load: ghz
+// with Envoy's published protos, the fixture CheckRequest carrying a real signed JWT, also against a no-op
+// grpc-js server (the floor of machine and harness). HTTP load: vegeta (bench/vegeta.ts). Each at
+// saturation and at a fixed 1,000 req/s, as the median of alternated runs (bench/median.ts), with the
+// machine's load printed before each run. The last line printed is one JSON object with the figures. The
+// server runs with the garbage collector settings the chart deploys (--max-semi-space-size=32
+// --initial-old-space-size=128, docs/operations.md).
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +23,7 @@ import { buildBundle } from '../test/helpers/bundles.js';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
 import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
+import { buildReference, startReference } from '../test/authz/reference.js';
 import { alternate, median, RUNS } from './median.js';
 import { vegeta } from './vegeta.js';
 
@@ -36,14 +41,17 @@ interface Figures {
 
 await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'ghz']);
 await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'vegeta']);
-await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'opa-envoy']);
+await buildReference();
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-authz-'));
-const policyFile = join(FIXTURES, 'envoy-policy', 'policy.rego');
-const bundle = join(dir, 'bundle.tar.gz');
-await writeFile(bundle, await buildBundle({ 'envoy/policy.rego': await readFile(policyFile, 'utf8') }, { entrypoints: ['envoy/authz/result'] }));
 
-// The fixture with a token our issuer really signed, allowed by the policy (scope charges:write).
+// The fixture with a token our issuer really signed; the policy verifies it against the issuer's JWKS.
 const key = await testKey('bench-1');
+const policyFile = join(dir, 'policy.rego');
+const policySource = (await readFile(join(FIXTURES, 'opa-envoy', 'body.rego'), 'utf8')).replaceAll('JWKS_OF_THE_TEST_ISSUER', JSON.stringify({ keys: [key.jwk] }));
+await writeFile(policyFile, policySource);
+const bundle = join(dir, 'bundle.tar.gz');
+await writeFile(bundle, await buildBundle({ 'envoy/policy.rego': policySource }, { entrypoints: ['envoy/authz/result'] }));
+
 const token = await sign(key, { scope: 'charges:write', exp: Math.floor(Date.now() / 1000) + 3600 });
 const checkRequest = (await readFile(join(FIXTURES, 'authz', 'check-jwt-mtls.json'), 'utf8')).replace('REPLACE_WITH_A_TOKEN_SIGNED_BY_THE_TEST_ISSUER', token);
 await writeFile(join(dir, 'check.json'), checkRequest);
@@ -67,16 +75,11 @@ const service = await startService({ config, log: pino({ level: 'warn' }), stdou
 const grpcPort = service.listeners.find((l) => l.name === 'authz-grpc')?.port as number;
 const httpPort = service.listeners.find((l) => l.name === 'authz-http')?.port as number;
 
-const opa = spawn(join(TOOLS, 'opa-envoy'), ['-addr', '127.0.0.1:0', '-path', 'envoy/authz/result', policyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-const opaPort = await new Promise<number>((resolve, reject) => {
-  opa.stdout.on('data', (d: Buffer) => {
-    const m = /listening 127\.0\.0\.1:(\d+)/.exec(d.toString());
-    if (m) resolve(Number(m[1]));
-  });
-  opa.on('exit', (code) => reject(new Error(`opa-envoy exited with ${code}`)));
-});
+const reference = await startReference([policyFile], 'envoy/authz/result', { decisionLogs: true, logFile: join(dir, 'reference.log') });
+const opaPort = reference.port;
 
 async function ghz(port: number, options: { seconds: number; concurrency: number; rps?: number }): Promise<Figures> {
+  if (options.seconds >= SECONDS) console.log(`  ${(await run('uptime')).stdout.trim()} (before ${options.rps ? `${options.rps} req/s` : 'saturation'} on ${port === opaPort ? 'opa-envoy-plugin' : port === grpcPort ? 'Portcullis' : 'the floor'})`);
   const args = [
     '--insecure',
     '--proto', EXTERNAL_AUTH_PROTO,
@@ -97,6 +100,7 @@ async function ghz(port: number, options: { seconds: number; concurrency: number
 }
 
 async function http(options: { seconds: number; connections: number; rate?: number }): Promise<Figures> {
+  if (options.seconds >= SECONDS) console.log(`  ${(await run('uptime')).stdout.trim()} (before HTTP ${options.rate ? `${options.rate} req/s` : 'saturation'})`);
   const r = await vegeta({
     // Envoy's HTTP mode: the original method, path, headers and body.
     url: `http://127.0.0.1:${httpPort}/api/v1/charges?currency=EUR&dry_run=false`,
@@ -135,25 +139,27 @@ try {
   const fixed = await alternate({ portcullis: () => ghz(grpcPort, { seconds: SECONDS, concurrency: 16, rps: 1000 }), opa: () => ghz(opaPort, { seconds: SECONDS, concurrency: 16, rps: 1000 }), floor: () => ghz(floorPort, { seconds: SECONDS, concurrency: 16, rps: 1000 }) });
   const httpRuns = await alternate({ max: () => http({ seconds: SECONDS, connections: MAX_CONCURRENCY }), fixed: () => http({ seconds: SECONDS, connections: 16, rate: 1000 }) });
   const grpcMax = show('gRPC Portcullis, saturation', max.portcullis ?? [], 'rps');
-  const opaMax = show('gRPC OPA (tools/opa-envoy), saturation', max.opa ?? [], 'rps');
+  const opaMax = show('gRPC opa-envoy-plugin, saturation', max.opa ?? [], 'rps');
   const floorMax = show('gRPC no-op grpc-js (floor), saturation', max.floor ?? [], 'rps');
   const grpc1000 = show('gRPC Portcullis, 1,000 req/s', fixed.portcullis ?? [], 'p99');
-  const opa1000 = show('gRPC OPA (tools/opa-envoy), 1,000 req/s', fixed.opa ?? [], 'p99');
+  const opa1000 = show('gRPC opa-envoy-plugin, 1,000 req/s', fixed.opa ?? [], 'p99');
   const floor1000 = show('gRPC no-op grpc-js (floor), 1,000 req/s', fixed.floor ?? [], 'p99');
   const httpMax = show('HTTP Portcullis, saturation', httpRuns.max ?? [], 'rps');
   const http1000 = show('HTTP Portcullis, 1,000 req/s', httpRuns.fixed ?? [], 'p99');
   const ratios = (max.portcullis ?? []).map((p, i) => p.rps / (max.opa?.[i]?.rps ?? NaN));
-  console.log(`throughput ratio Portcullis / OPA (gRPC, saturation): ${(grpcMax.rps / opaMax.rps).toFixed(2)} (run by run: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  const p99Ratios = (fixed.portcullis ?? []).map((p, i) => p.p99 / (fixed.opa?.[i]?.p99 ?? NaN));
+  console.log(`throughput ratio Portcullis / opa-envoy-plugin (gRPC, saturation): ${(grpcMax.rps / opaMax.rps).toFixed(2)} (run by run: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(`p99 ratio Portcullis / opa-envoy-plugin (gRPC, 1,000 req/s): ${(grpc1000.p99 / opa1000.p99).toFixed(2)} (run by run: ${p99Ratios.map((r) => r.toFixed(2)).join(', ')})`);
 
   const r = (n: number, d = 3) => Number(n.toFixed(d));
   console.log(
     JSON.stringify({
-      grpc: { rps_max: r(grpcMax.rps, 0), p50_ms_max: r(grpcMax.p50), p99_ms_max: r(grpcMax.p99), p50_ms_at_1000: r(grpc1000.p50), p99_ms_at_1000: r(grpc1000.p99), opa_envoy_rps_max: r(opaMax.rps, 0), opa_envoy_p99_ms_max: r(opaMax.p99), opa_envoy_p50_ms_at_1000: r(opa1000.p50), opa_envoy_p99_ms_at_1000: r(opa1000.p99), ratio_rps: r(grpcMax.rps / opaMax.rps, 2), floor_rps_max: r(floorMax.rps, 0), floor_p99_ms_at_1000: r(floor1000.p99) },
+      grpc: { rps_max: r(grpcMax.rps, 0), p50_ms_max: r(grpcMax.p50), p99_ms_max: r(grpcMax.p99), p50_ms_at_1000: r(grpc1000.p50), p99_ms_at_1000: r(grpc1000.p99), opa_envoy_plugin_rps_max: r(opaMax.rps, 0), opa_envoy_plugin_p99_ms_max: r(opaMax.p99), opa_envoy_plugin_p50_ms_at_1000: r(opa1000.p50), opa_envoy_plugin_p99_ms_at_1000: r(opa1000.p99), ratio_rps: r(grpcMax.rps / opaMax.rps, 2), ratio_p99_at_1000: r(grpc1000.p99 / opa1000.p99, 2), floor_rps_max: r(floorMax.rps, 0), floor_p99_ms_at_1000: r(floor1000.p99) },
       http: { rps_max: r(httpMax.rps, 0), p50_ms_max: r(httpMax.p50), p99_ms_max: r(httpMax.p99), p50_ms_at_1000: r(http1000.p50), p99_ms_at_1000: r(http1000.p99) },
     }),
   );
 } finally {
-  opa.kill('SIGTERM');
+  await reference.close();
   floor.forceShutdown();
   await service.stop();
   await rm(dir, { recursive: true, force: true });

@@ -152,7 +152,7 @@ if (referenceReady === undefined) {
 
   for (const policy of POLICIES) {
     t.test(`${policy.name} (${policy.path}): ${REQUESTS} requests answered as opa-envoy-plugin answers them`, async (t) => {
-      const source = (await readFile(join(FIXTURES, 'opa-envoy', policy.file), 'utf8')).replace('JWKS_OF_THE_TEST_ISSUER', jwks);
+      const source = (await readFile(join(FIXTURES, 'opa-envoy', policy.file), 'utf8')).replaceAll('JWKS_OF_THE_TEST_ISSUER', jwks);
       const file = join(dir, `${policy.name}.rego`);
       await writeFile(file, source);
       const bundle = join(dir, `${policy.name}.tar.gz`);

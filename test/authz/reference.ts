@@ -1,6 +1,7 @@
 // The real opa-envoy-plugin, built from its source by scripts/tools.sh (OPA_ENVOY_PLUGIN_SRC, or a
 // reference/opa-envoy-plugin checkout beside this repository), run as its README runs it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,7 +45,11 @@ export interface Reference {
  * Runs `opa-envoy-plugin run --server` with the ext_authz gRPC plugin on a free loopback port, answering
  * with `path`, on the given policy files; resolves once it listens.
  */
-export async function startReference(policies: string[], path: string, options: { decisionLogs?: boolean; stdout?: 'pipe' | 'ignore' } = {}): Promise<Reference> {
+/**
+ * `logFile`: its log and, with decisionLogs, one decision log event per Check (decision_logs.console, as a
+ * deployment would collect them) go to that file instead of a pipe.
+ */
+export async function startReference(policies: string[], path: string, options: { decisionLogs?: boolean; logFile?: string } = {}): Promise<Reference> {
   const binary = await buildReference();
   const grpcPort = await freePort();
   const args = [
@@ -58,7 +63,9 @@ export async function startReference(policies: string[], path: string, options: 
     '--log-level=info',
     ...policies,
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'] });
+  const fd = options.logFile ? openSync(options.logFile, 'a') : undefined;
+  const child = spawn(binary, args, { stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'] });
+  if (fd !== undefined) closeSync(fd);
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -67,20 +74,21 @@ export async function startReference(policies: string[], path: string, options: 
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString();
   });
+  const logged = () => (options.logFile ? readFileSync(options.logFile, 'utf8') : err + out);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`opa-envoy-plugin did not start: ${err}`)), 30000);
-    const check = () => {
-      if ((err + out).includes('Starting gRPC server.')) {
+    const timer = setTimeout(() => reject(new Error(`opa-envoy-plugin did not start: ${logged().slice(-2000)}`)), 30000);
+    const poll = setInterval(() => {
+      if (logged().includes('Starting gRPC server.')) {
+        clearInterval(poll);
         clearTimeout(timer);
         // Serving starts right after the log line.
         setTimeout(resolve, 100);
       }
-    };
-    child.stderr?.on('data', check);
-    child.stdout?.on('data', check);
+    }, 50);
     child.once('exit', (code) => {
+      clearInterval(poll);
       clearTimeout(timer);
-      reject(new Error(`opa-envoy-plugin exited with ${code}: ${err}`));
+      reject(new Error(`opa-envoy-plugin exited with ${code}: ${logged().slice(-2000)}`));
     });
   });
   return {

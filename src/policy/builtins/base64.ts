@@ -9,7 +9,7 @@ export function goBase64Decode(s: string, url: boolean): Buffer | undefined {
   const clean = s.includes('\r') || s.includes('\n') ? s.replace(/[\r\n]/g, '') : s;
   if (clean.length % 4 !== 0) return undefined;
   if (!(url ? URL_ALPHABET : STD_ALPHABET).test(clean)) return undefined;
-  return Buffer.from(url ? clean.replace(/-/g, '+').replace(/_/g, '/') : clean, 'base64');
+  return Buffer.from(clean, url ? 'base64url' : 'base64');
 }
 
 const STD_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -160,16 +160,37 @@ function jwsVerify(key: KeyObject | Buffer, alg: string, data: Buffer, sig: Buff
 
 type Check = (key: KeyObject | Buffer, data: Buffer, sig: Buffer) => boolean;
 
+/**
+ * Signature checks already made, by token and key: the same token against the same keys verifies the
+ * same way, so a client reusing its token costs one RSA or ECDSA verification, not one per request
+ * (OPA keeps such a cache too, io_jwt, off by default). Bounded; the oldest check is forgotten first.
+ */
+const verified = new Map<string, boolean>();
+const VERIFIED_ENTRIES = 10000;
+
+function remembered(key: string, check: () => boolean): boolean {
+  const hit = verified.get(key);
+  if (hit !== undefined) return hit;
+  const ok = check();
+  if (verified.size >= VERIFIED_ENTRIES) verified.delete(verified.keys().next().value as string);
+  verified.set(key, ok);
+  return ok;
+}
+
 /** builtinJWTVerify: a key whose kid the token names, else each key whose alg matches the token's (or has none). */
-function verifyWithKeys(args: unknown[], check: Check): boolean {
-  const t = split(str(args, 0));
-  const keys = keysFromCertOrJwk(str(args, 1));
+function verifyWithKeys(args: unknown[], check: Check, name: string): boolean {
+  const token = str(args, 0);
+  const keyText = str(args, 1);
+  const t = split(token);
+  const keys = keysFromCertOrJwk(keyText);
   const sig = base64UrlDecode(t.signature);
   const header = parseHeader(decodeHeader(t));
   const data = Buffer.from(`${t.header}.${t.payload}`);
-  const byKid = header.kid !== '' ? keys.find((k) => k.kid === header.kid) : undefined;
-  if (byKid) return check(byKid.key, data, sig);
-  return keys.some((k) => (k.alg === '' || k.alg === header.alg) && check(k.key, data, sig));
+  return remembered(`${name}\0${token}\0${keyText}`, () => {
+    const byKid = header.kid !== '' ? keys.find((k) => k.kid === header.kid) : undefined;
+    if (byKid) return check(byKid.key, data, sig);
+    return keys.some((k) => (k.alg === '' || k.alg === header.alg) && check(k.key, data, sig));
+  });
 }
 
 // verify_* take the key as it came: a private JWK is not a public key there (Go's type assertion fails).
@@ -203,6 +224,8 @@ function hsVerify(bits: string): Builtin {
 
 interface Constraints {
   keys?: VerificationKey[];
+  /** The text the keys came from (cert) or the secret, to remember checks by. */
+  keySource: string;
   secret: string;
   alg: string;
   iss: string;
@@ -212,12 +235,13 @@ interface Constraints {
 }
 
 function constraintsOf(o: Record<string, unknown>, evaluation: Evaluation): Constraints {
-  const c: Constraints = { secret: '', alg: '', iss: '', aud: '', time: -1 };
+  const c: Constraints = { keySource: '', secret: '', alg: '', iss: '', aud: '', time: -1 };
   for (const [name, v] of Object.entries(o)) {
     switch (name) {
       case 'cert':
         if (typeof v !== 'string') throw new BuiltinError('cert constraint: must be a string');
         c.keys = keysFromCertOrJwk(v);
+        c.keySource = `cert\0${v}`;
         break;
       case 'secret':
       case 'alg':
@@ -239,6 +263,7 @@ function constraintsOf(o: Record<string, unknown>, evaluation: Evaluation): Cons
     }
   }
   if (c.time === -1) c.time = Number(evaluation.now());
+  if (!c.keys) c.keySource = `secret\0${c.secret}`;
   const keys = (c.keys ? 1 : 0) + (c.secret !== '' ? 1 : 0);
   if (keys > 1) throw new BuiltinError('duplicate key constraints');
   if (keys < 1) throw new BuiltinError('no key constraint');
@@ -270,7 +295,7 @@ function decodeVerify(args: unknown[], evaluation: Evaluation): unknown {
     if (h.alg === '' || h.unknown.some((u) => h.crit.has(u))) return UNVERIFIED();
     if (c.alg !== '' && c.alg !== h.alg) return UNVERIFIED();
     const sig = base64UrlDecode(t.signature);
-    if (!signatureVerifies(c, h, Buffer.from(`${t.header}.${t.payload}`), sig)) return UNVERIFIED();
+    if (!remembered(`decode_verify\0${token}\0${c.keySource}`, () => signatureVerifies(c, h, Buffer.from(`${t.header}.${t.payload}`), sig))) return UNVERIFIED();
     payload = base64UrlDecode(t.payload);
     if (h.cty.toLowerCase() !== 'jwt') break;
     token = payload.toString('utf8');
@@ -352,20 +377,24 @@ function jwsSign(key: KeyObject | Buffer, alg: string, data: Buffer): Buffer {
 export const jwtBuiltins: Record<string, Builtin> = {
   'io.jwt.decode': decode,
   'io.jwt.decode_verify': decodeVerify,
-  'io.jwt.verify_rs256': (args) => verifyWithKeys(args, rsaCheck('sha256', false)),
-  'io.jwt.verify_rs384': (args) => verifyWithKeys(args, rsaCheck('sha384', false)),
-  'io.jwt.verify_rs512': (args) => verifyWithKeys(args, rsaCheck('sha512', false)),
-  'io.jwt.verify_ps256': (args) => verifyWithKeys(args, rsaCheck('sha256', true)),
-  'io.jwt.verify_ps384': (args) => verifyWithKeys(args, rsaCheck('sha384', true)),
-  'io.jwt.verify_ps512': (args) => verifyWithKeys(args, rsaCheck('sha512', true)),
-  'io.jwt.verify_es256': (args) => verifyWithKeys(args, ecCheck('sha256')),
-  'io.jwt.verify_es384': (args) => verifyWithKeys(args, ecCheck('sha384')),
-  'io.jwt.verify_es512': (args) => verifyWithKeys(args, ecCheck('sha512')),
+  'io.jwt.verify_rs256': (args) => verifyWithKeys(args, rsaCheck('sha256', false), 'rs256'),
+  'io.jwt.verify_rs384': (args) => verifyWithKeys(args, rsaCheck('sha384', false), 'rs384'),
+  'io.jwt.verify_rs512': (args) => verifyWithKeys(args, rsaCheck('sha512', false), 'rs512'),
+  'io.jwt.verify_ps256': (args) => verifyWithKeys(args, rsaCheck('sha256', true), 'ps256'),
+  'io.jwt.verify_ps384': (args) => verifyWithKeys(args, rsaCheck('sha384', true), 'ps384'),
+  'io.jwt.verify_ps512': (args) => verifyWithKeys(args, rsaCheck('sha512', true), 'ps512'),
+  'io.jwt.verify_es256': (args) => verifyWithKeys(args, ecCheck('sha256'), 'es256'),
+  'io.jwt.verify_es384': (args) => verifyWithKeys(args, ecCheck('sha384'), 'es384'),
+  'io.jwt.verify_es512': (args) => verifyWithKeys(args, ecCheck('sha512'), 'es512'),
   'io.jwt.verify_eddsa': (args) =>
-    verifyWithKeys(args, (key, data, sig) => {
-      const k = asymmetric(key);
-      return k !== undefined && verifyEd(k, data, sig);
-    }),
+    verifyWithKeys(
+      args,
+      (key, data, sig) => {
+        const k = asymmetric(key);
+        return k !== undefined && verifyEd(k, data, sig);
+      },
+      'eddsa',
+    ),
   'io.jwt.verify_hs256': hsVerify('sha256'),
   'io.jwt.verify_hs384': hsVerify('sha384'),
   'io.jwt.verify_hs512': hsVerify('sha512'),

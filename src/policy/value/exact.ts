@@ -1,8 +1,31 @@
-import { numberFromText, RawNumber } from './raw-number.js';
+import { numberFromText, RawNumber, stringify } from './raw-number.js';
 
 /** A Rego set, as the policy's WebAssembly writes it (`{1, 2}`, `set()`): kept apart from arrays. */
 export class RegoSet {
   constructor(readonly items: unknown[]) {}
+
+  /** JSON has no sets: formatRego's fast path (JSON.stringify) gives way to the slow one. */
+  toJSON(): never {
+    throw SET_IN_JSON;
+  }
+}
+
+const SET_IN_JSON = new Error('a set has no JSON form');
+
+/**
+ * A value in OPA's value notation (as opa_value_dump writes it) read back: JSON.parse where the text is
+ * plain JSON with exact numbers (most builtin arguments), the exact reader otherwise (sets, inexact
+ * numbers, non-string keys).
+ */
+export function parseRegoValue(text: string): unknown {
+  if (!needsExact(text) && !text.includes('set()')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // A set ({1, 2}) or a non-string key is not JSON.
+    }
+  }
+  return parseExact(text, true);
 }
 
 /**
@@ -158,6 +181,17 @@ export function put(obj: Record<string, unknown>, key: string, value: unknown): 
  * RawNumbers as the numbers they are. Numbers a double cannot name (NaN, Infinity) have no notation.
  */
 export function formatRego(value: unknown): string {
+  try {
+    const json = stringify(value);
+    // JSON.stringify writes NaN and Infinity as null; only the slow path refuses them.
+    if (json !== undefined && !json.includes('null')) return json;
+  } catch (err) {
+    if (err !== SET_IN_JSON) throw err;
+  }
+  return formatSlowly(value);
+}
+
+function formatSlowly(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -171,10 +205,10 @@ export function formatRego(value: unknown): string {
       return value.toString();
     case 'object': {
       if (value instanceof RawNumber) return value.text;
-      if (value instanceof RegoSet) return value.items.length === 0 ? 'set()' : `{${value.items.map(formatRego).join(',')}}`;
-      if (Array.isArray(value)) return `[${value.map(formatRego).join(',')}]`;
+      if (value instanceof RegoSet) return value.items.length === 0 ? 'set()' : `{${value.items.map(formatSlowly).join(',')}}`;
+      if (Array.isArray(value)) return `[${value.map(formatSlowly).join(',')}]`;
       const parts: string[] = [];
-      for (const [k, v] of Object.entries(value)) if (v !== undefined) parts.push(`${JSON.stringify(k)}:${formatRego(v)}`);
+      for (const [k, v] of Object.entries(value)) if (v !== undefined) parts.push(`${JSON.stringify(k)}:${formatSlowly(v)}`);
       return `{${parts.join(',')}}`;
     }
     default:

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { BuiltinError, Evaluation, type Builtin } from '../builtins/builtin.js';
 import { NOT_PROVIDED } from '../builtins/host.js';
-import { formatRego, parseExact } from '../value/exact.js';
+import { formatRego, parseRegoValue } from '../value/exact.js';
 import { NATIVE_OVERRIDES } from './natives.js';
 
 /** A policy that calls host builtins Portcullis does not provide: it could not decide, so it is never loaded. */
@@ -60,7 +60,7 @@ export async function instantiatePolicy(module: WebAssembly.Module, memory: WebA
     const entry = table.get(id);
     const ex = exports as Exports;
     if (!entry) throw new Error(`host builtin ${id} is not known`);
-    const values = args.map((a) => parseExact(cstring(ex.opa_value_dump(a)), true));
+    const values = args.map((a) => parseRegoValue(cstring(ex.opa_value_dump(a))));
     let result: unknown;
     try {
       result = entry.fn(values, current ?? new Evaluation());

@@ -1,0 +1,95 @@
+// npm run bench:authz:profile — where the CPU of a Check goes: Portcullis as bench:authz runs it (same
+// policy, same request, audit to a file), loaded at saturation by ghz for BENCH_SECONDS, with V8's CPU
+// profiler on (as node --cpu-prof records it; the .cpuprofile is written beside the report). Prints the
+// self time by part: grpc-js and HTTP/2, protobuf decoding and encoding, building the input, the JWT facts
+// (jose), the policy's WebAssembly and its host builtins, the audit log, garbage collection, the rest.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes } from '../src/authz/grpc/protos.js';
+import { buildBundle } from '../test/helpers/bundles.js';
+import { FIXTURES, ROOT } from '../test/helpers/paths.js';
+import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
+import { frontDoors, parseConfig, startService } from './shipped.js';
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'ghz']);
+const dir = await mkdtemp(join(tmpdir(), 'portcullis-profile-authz-'));
+const key = await testKey('bench-1');
+const policy = (await readFile(join(FIXTURES, 'opa-envoy', 'body.rego'), 'utf8')).replaceAll('JWKS_OF_THE_TEST_ISSUER', JSON.stringify({ keys: [key.jwk] }));
+const bundle = join(dir, 'bundle.tar.gz');
+await writeFile(bundle, await buildBundle({ 'envoy/policy.rego': policy }, { entrypoints: ['envoy/authz/result'] }));
+const token = await sign(key, { scope: 'charges:write', exp: Math.floor(Date.now() / 1000) + 3600 });
+await writeFile(join(dir, 'check.json'), (await readFile(join(FIXTURES, 'authz', 'check-jwt-mtls.json'), 'utf8')).replace('REPLACE_WITH_A_TOKEN_SIGNED_BY_THE_TEST_ISSUER', token));
+
+const config = parseConfig({
+  admin: { host: '127.0.0.1', port: 0 },
+  tls: { dir: join(dir, 'certs') },
+  log: { level: 'warn' },
+  admission: { enabled: false },
+  audit: { sinks: [{ type: 'file', path: join(dir, 'audit.log'), maxBytes: 256 * 1024 * 1024 }] },
+  policy: { bundles: [{ name: 'bench', path: bundle }] },
+  authz: { entrypoint: 'envoy/authz/result', grpc: { host: '127.0.0.1', port: 0 }, http: { enabled: false }, jwt: { issuers: [{ issuer: ISSUER, audiences: [AUDIENCE], jwks: { keys: [key.jwk] } }] } },
+});
+const service = await startService({ config, log: pino({ level: 'warn' }), stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config) });
+const port = service.listeners.find((l) => l.name === 'authz-grpc')?.port as number;
+
+const ghz = (seconds: number) =>
+  run(join(ROOT, '.tools', 'bin', 'ghz'), ['--insecure', '--proto', EXTERNAL_AUTH_PROTO, '--import-paths', envoyProtoIncludes().join(','), '--call', 'envoy.service.auth.v3.Authorization/Check', '--data-file', join(dir, 'check.json'), '-z', `${seconds}s`, '-c', '32', '--connections', '2', '--format', 'json', `127.0.0.1:${port}`], { maxBuffer: 256 * 1024 * 1024 });
+
+await ghz(3);
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 100 });
+await session.post('Profiler.start');
+const report = JSON.parse((await ghz(SECONDS)).stdout) as { rps: number; count: number };
+const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
+session.disconnect();
+await service.stop();
+const out = join(ROOT, 'tmp', `authz-${Date.now()}.cpuprofile`);
+await writeFile(out, JSON.stringify(profile)).catch(() => undefined);
+
+interface Profile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string }; children?: number[] }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const PARTS: Array<[string, RegExp]> = [
+  ['WebAssembly (policy evaluation)', /^wasm:\/\//],
+  ['host builtins (io.jwt, sprintf, ...)', /src\/policy\/builtins\//],
+  ['input and result JSON in and out of the WebAssembly', /src\/policy\/(wasm|value)\//],
+  ['protobuf decode/encode (protobufjs)', /node_modules\/protobufjs\//],
+  ['grpc-js', /node_modules\/@grpc\/grpc-js\//],
+  ['HTTP/2 and sockets (node)', /^node:(internal\/)?(http2|net|stream|internal\/stream|_http|internal\/http2)|^node:internal\/(stream_base_commons|js_stream_socket|streams)/],
+  ['input build (protomap, path, body)', /src\/authz\/input\//],
+  ['JWT facts (jose, cache)', /node_modules\/jose\/|src\/authz\/(jwt|jwks)\//],
+  ['mesh facts, decision, answer', /src\/authz\//],
+  ['audit log (mask, hash chain, file sink)', /src\/audit\//],
+  ['metrics (prom-client)', /node_modules\/prom-client\//],
+];
+
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map<number, number>();
+profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const totals = new Map<string, number>();
+let all = 0;
+for (const [id, us] of self) {
+  const node = byId.get(id);
+  if (!node) continue;
+  const { url, functionName } = node.callFrame;
+  let part = PARTS.find(([, re]) => re.test(url))?.[0];
+  if (!part) part = functionName === '(idle)' ? 'idle' : functionName === '(garbage collector)' ? 'garbage collection' : functionName === '(program)' ? 'V8 and native code (program)' : url.startsWith('node:') ? 'other node internals' : 'other JavaScript';
+  totals.set(part, (totals.get(part) ?? 0) + us);
+  if (part !== 'idle') all += us;
+}
+console.log(`${report.count} Checks in ${SECONDS} s (${report.rps.toFixed(0)} req/s) from ghz; main thread CPU ${(all / 1000).toFixed(0)} ms, ${(all / report.count).toFixed(1)} µs per Check; profile ${out}`);
+for (const [part, us] of [...totals].filter(([p]) => p !== 'idle').sort((a, b) => b[1] - a[1])) {
+  console.log(`${part.padEnd(56)} ${((100 * us) / all).toFixed(1).padStart(5)} %   ${(us / report.count).toFixed(1).padStart(6)} µs/Check`);
+}
