@@ -24,6 +24,7 @@ import { FIXTURES, ROOT } from '../test/helpers/paths.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
 import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
 import { buildReference, startReference } from '../test/authz/reference.js';
+import { authzClient, fromProtoJson } from '../test/authz/grpc-client.js';
 import { alternate, median, RUNS } from './median.js';
 import { vegeta } from './vegeta.js';
 
@@ -131,6 +132,18 @@ const show = (name: string, runs: Figures[], by: 'rps' | 'p99') => {
 
 try {
   console.log(`machine: ${(await import('node:os')).cpus().length} cores, load average ${((await import('node:os')).loadavg()[0] ?? 0).toFixed(2)}; median of ${RUNS} alternated runs of ${SECONDS} s; Portcullis in this process (node ${process.execArgv.filter((a) => a.includes('-space-size')).join(' ')}), load from ghz / vegeta`);
+  // Both must give the same answer to the request measured, or the comparison is not of the same work.
+  const request = fromProtoJson(JSON.parse(checkRequest));
+  const answers = await Promise.all([grpcPort, opaPort].map(async (p) => {
+    const client = authzClient(p);
+    try {
+      const r = await client.check(request);
+      return JSON.stringify({ status: r.status.code, denied: r.denied_response?.status.code ?? null, ok: r.ok_response ? r.ok_response.headers.map((h) => `${h.header.key}: ${h.header.value}`).sort() : null });
+    } finally {
+      client.close();
+    }
+  }));
+  console.log(`the request measured: Portcullis answers ${answers[0]}, opa-envoy-plugin ${answers[1]}${answers[0] === answers[1] ? ' (the same)' : ' (DIFFERENT)'}`);
   // Warm every server (JIT, token cache, connection set-up) before measuring.
   for (const port of [grpcPort, opaPort, floorPort]) await ghz(port, { seconds: 3, concurrency: 16 });
   await http({ seconds: 3, connections: 16 });

@@ -3,6 +3,7 @@ import { HashChain } from './chain.js';
 import type { DecisionEvent, DecisionRecord } from './event.js';
 import { Masker, scrubTokens, type SerializedInput } from './mask.js';
 import type { AuditSink, SinkHealth } from './sinks/sink.js';
+import { stringify } from '../policy/value/raw-number.js';
 
 export interface AuditLogOptions {
   sinks: AuditSink[];
@@ -113,7 +114,7 @@ export class AuditLog {
         if (paths.length > 0) event.masked = paths;
       }
       if (input && input.masked.length > 0) event.masked = input.masked;
-      const line = this.chain.seal(event, (e) => scrubTokens(input ? withInput(JSON.stringify(e), input.json) : JSON.stringify(e)));
+      const line = this.chain.seal(event, (e) => scrubTokens(input ? withInput(stringify(e), input.json) : stringify(e)));
       this.counter++;
       lines.push(line);
       if (this.ringSize > 0) {

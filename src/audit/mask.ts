@@ -1,4 +1,5 @@
 import { formatPointer, parsePointer } from '../policy/json-pointer.js';
+import { stringify } from '../policy/value/raw-number.js';
 
 /** What replaces a masked value, as OPA's decision log masking writes it. */
 export const REDACTED = '**REDACTED**';
@@ -50,7 +51,7 @@ export class Masker {
   /** The masked input as JSON, for an input serialized where it was decided (the admission decision workers). */
   serialize(input: unknown): SerializedInput {
     const { input: masked, masked: paths } = this.mask(input);
-    return { json: JSON.stringify(masked), masked: paths };
+    return { json: stringify(masked), masked: paths };
   }
 
   mask(input: unknown): { input: unknown; masked: string[] } {
