@@ -44,4 +44,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash "$root/scripts/tools.sh" test
-echo "test setup: ready in $((SECONDS - start))s (nginx, and from tools/: opa, etcd, kube-apiserver, helm, grpcurl, kustomize)" >&2
+echo "test setup: ready in $((SECONDS - start))s (nginx, and from tools/: opa, etcd, kube-apiserver, helm, grpcurl, kustomize; opa-envoy-plugin from its source)" >&2
