@@ -63,16 +63,17 @@ interface Profile {
 
 const PARTS: Array<[string, RegExp]> = [
   ['WebAssembly (policy evaluation)', /^wasm:\/\//],
-  ['host builtins (io.jwt, sprintf, ...)', /src\/policy\/builtins\//],
-  ['input and result JSON in and out of the WebAssembly', /src\/policy\/(wasm|value)\//],
+  ['host builtins (io.jwt, sprintf, ...)', /(src|dist)\/policy\/builtins\//],
+  ['input and result JSON in and out of the WebAssembly', /(src|dist)\/policy\/(wasm|value)\//],
   ['protobuf decode/encode (protobufjs)', /node_modules\/protobufjs\//],
   ['grpc-js', /node_modules\/@grpc\/grpc-js\//],
   ['HTTP/2 and sockets (node)', /^node:(internal\/)?(http2|net|stream|internal\/stream|_http|internal\/http2)|^node:internal\/(stream_base_commons|js_stream_socket|streams)/],
-  ['input build (protomap, path, body)', /src\/authz\/input\//],
-  ['JWT facts (jose, cache)', /node_modules\/jose\/|src\/authz\/(jwt|jwks)\//],
-  ['mesh facts, decision, answer', /src\/authz\//],
-  ['audit log (mask, hash chain, file sink)', /src\/audit\//],
+  ['input build (protomap, path, body)', /(src|dist)\/authz\/input\//],
+  ['JWT facts (jose, cache)', /node_modules\/jose\/|(src|dist)\/authz\/(jwt|jwks)\//],
+  ['mesh facts, decision, answer', /(src|dist)\/authz\//],
+  ['audit log (mask, hash chain, file sink)', /(src|dist)\/audit\//],
   ['metrics (prom-client)', /node_modules\/prom-client\//],
+  ['RE2 and other WebAssembly builtins', /node_modules\/re2-wasm\//],
 ];
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -85,7 +86,9 @@ for (const [id, us] of self) {
   if (!node) continue;
   const { url, functionName } = node.callFrame;
   let part = PARTS.find(([, re]) => re.test(url))?.[0];
-  if (!part) part = functionName === '(idle)' ? 'idle' : functionName === '(garbage collector)' ? 'garbage collection' : functionName === '(program)' ? 'V8 and native code (program)' : url.startsWith('node:') ? 'other node internals' : 'other JavaScript';
+  // protobufjs generates its codecs with new Function: they have no URL, only their names.
+  if (!part && /\$(decode|encode|verify)$/.test(functionName)) part = 'protobuf decode/encode (protobufjs)';
+  if (!part) part = functionName === '(idle)' ? 'idle' : functionName === '(garbage collector)' ? 'garbage collection' : functionName === '(program)' ? 'V8 and native code (program)' : url.startsWith('node:') ? 'other node internals' : url === '' ? 'native functions and V8 builtins' : 'other JavaScript';
   totals.set(part, (totals.get(part) ?? 0) + us);
   if (part !== 'idle') all += us;
 }
