@@ -4,10 +4,10 @@ import type { CheckRequestJson, HttpAttributes } from '../input/attributes.js';
 import { timestamp } from '../input/protomap.js';
 
 /**
- * The CheckRequest (as opa-envoy-plugin's input holds it) Envoy's gRPC mode would have sent for an HTTP-mode check, so both modes
- * give the policy the same document. Envoy's HTTP mode sends the original method, path (after its
- * path_prefix) and headers; nginx auth_request sends its own GET for the URI with the original one in a
- * header, which is read instead when present.
+ * The CheckRequest (as opa-envoy-plugin's input holds it) Envoy's gRPC mode would have sent for an
+ * HTTP-mode check, so both modes give the policy the same document. Envoy's HTTP mode sends the original
+ * method, path (after its path_prefix) and headers; nginx auth_request sends its own GET for the URI with
+ * the original one in a header, which is read instead when present.
  */
 export function checkRequestFromHttp(req: IncomingMessage, body: Buffer, config: AuthzConfig['http']): CheckRequestJson {
   const headers = flatten(req.headers);
