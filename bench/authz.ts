@@ -103,8 +103,9 @@ async function ghz(port: number, options: { seconds: number; concurrency: number
 async function http(options: { seconds: number; connections: number; rate?: number }): Promise<Figures> {
   if (options.seconds >= SECONDS) console.log(`  ${(await run('uptime')).stdout.trim()} (before HTTP ${options.rate ? `${options.rate} req/s` : 'saturation'})`);
   const r = await vegeta({
-    // Envoy's HTTP mode: the original method, path, headers and body.
-    url: `http://127.0.0.1:${httpPort}/api/v1/charges?currency=EUR&dry_run=false`,
+    // Envoy's HTTP mode: the original method, path, headers and body. No peer identity reaches this mode,
+    // so the request is allowed by the policy's role query rule (the gRPC request by its principal).
+    url: `http://127.0.0.1:${httpPort}/api/v1/charges?currency=EUR&dry_run=false&role=admin`,
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'X-Forwarded-For': '203.0.113.77' },
     body: '{"amount": 1250, "currency": "EUR", "customer": "c_8812"}',

@@ -196,6 +196,101 @@ const CASES: Record<string, string> = {
   regex_replace: 'regex.replace("alice@example.com", "(\\\\w+)@(\\\\w+)", "$2 at ${1}x $1x $$")',
   regex_template: 'regex.template_match("urn:foo:{.*}", "urn:foo:bar:baz", "{", "}")',
   regex_bad: 'regex.split("(", "x")',
+  // net.cidr_*: Go's net.ParseCIDR and net.IP, and OPA's merge
+  cidr_valid: 'net.cidr_is_valid("10.0.0.0/8")',
+  cidr_valid_too_long: 'net.cidr_is_valid("10.0.0.0/33")',
+  cidr_valid_leading_zero: 'net.cidr_is_valid("010.0.0.0/8")',
+  cidr_valid_mask_zeros: 'net.cidr_is_valid("10.0.0.0/008")',
+  cidr_valid_zone: 'net.cidr_is_valid("fe80::1%eth0/64")',
+  cidr_valid_mapped: 'net.cidr_is_valid("::ffff:1.2.3.4/120")',
+  cidr_valid_not_string: 'net.cidr_is_valid(json.unmarshal("5"))',
+  cidr_expand_v4: 'net.cidr_expand("192.168.1.5/30")',
+  cidr_expand_mapped: 'net.cidr_expand("::ffff:1.2.3.4/126")',
+  cidr_expand_v6: 'net.cidr_expand("2001:db8::ff/126")',
+  cidr_expand_one: 'net.cidr_expand("10.0.0.1/32")',
+  cidr_expand_bad: 'net.cidr_expand("10.0.0.1")',
+  cidr_matches: 'net.cidr_contains_matches(["10.0.0.0/8", ["192.168.0.0/16", "x"]], {"a": "10.1.2.3", "b": ["192.168.1.0/24"], "c": "172.16.0.1"})',
+  cidr_matches_set: 'net.cidr_contains_matches({"10.0.0.0/8", "10.1.0.0/16"}, "10.1.0.1")',
+  cidr_matches_v6: 'net.cidr_contains_matches("2001:db8::/32", ["2001:db8:1::/48", "2001:db9::1", "::/0"])',
+  cidr_matches_bad_element: 'net.cidr_contains_matches("10.0.0.0/8", json.unmarshal("[5]"))',
+  cidr_matches_bad_cidr: 'net.cidr_contains_matches("10.0.0.0/8", ["nope"])',
+  cidr_merge: 'net.cidr_merge(["192.168.1.0/25", "192.168.1.128/25", "10.0.0.1/32", "10.0.0.2/31", "::ffff:1.2.3.0/120", "2001:db8::/33", "2001:db8:8000::/33"])',
+  cidr_merge_class: 'net.cidr_merge(["10.1.2.3", "192.168.7.1", "172.16.0.0/12"])',
+  cidr_merge_unaligned: 'net.cidr_merge(["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/30", "10.0.0.8/29"])',
+  cidr_merge_set: 'net.cidr_merge({"192.168.0.0/24", "192.168.1.0/24", "192.168.2.0/23"})',
+  cidr_merge_contained: 'net.cidr_merge(["0.0.0.0/0", "10.0.0.0/8", "::/0", "2001:db8::/32"])',
+  cidr_merge_v6_address: 'net.cidr_merge(["2001:db8::1"])',
+  cidr_merge_low_v6: 'net.cidr_merge(["::1/128", "::2/127"])',
+  // uri.*: Go's url.Parse
+  uri_full: 'uri.parse("https://user:pw@Example.com:8443/a%2Fb/c?x=1&y=%zz#frag%20x")',
+  uri_ipv6_zone: 'uri.parse("HTTP://[fe80::1%25en0]:80/p")',
+  uri_opaque: 'uri.parse("mailto:alice@example.com")',
+  uri_relative: 'uri.parse("/relative/path?q")',
+  uri_colon_segment: 'uri.parse("1a:b")',
+  uri_host_space: 'uri.parse("http://a b.com/")',
+  uri_bad_port: 'uri.parse("http://h:port/")',
+  uri_http_colons: 'uri.parse("http://a:1:2/")',
+  uri_host_list: 'uri.parse("redis://a:1,b:2/db")',
+  uri_bracketed_v4: 'uri.parse("http://[1.2.3.4]/")',
+  uri_no_scheme_authority: 'uri.parse("//host/path")',
+  uri_triple_slash: 'uri.parse("///x")',
+  uri_empty_authority: 'uri.parse("http:///x")',
+  uri_star: 'uri.parse("*")',
+  uri_raw_path: 'uri.parse("http://x/%7e%41")',
+  uri_space_path: 'uri.parse("http://x/a b")',
+  uri_control: 'uri.parse("http://x/\\u0001")',
+  uri_control_fragment: 'uri.parse("http://x/#\\u0001")',
+  uri_force_query: 'uri.parse("http://x?")',
+  uri_host_escape: 'uri.parse("http://%41.com/")',
+  uri_host_utf8: 'uri.parse("http://caf%C3%A9.com/")',
+  uri_valid_empty: 'uri.is_valid("")',
+  uri_valid_colon: 'uri.is_valid("::")',
+  uri_valid_number: 'uri.is_valid(json.unmarshal("1"))',
+  uri_valid: 'uri.is_valid("http://ok/")',
+  // uuid.parse: github.com/google/uuid and OPA's fields
+  uuid_v1: 'uuid.parse("f81d4fae-7dec-11d0-a765-00a0c91e6bf6")',
+  uuid_urn: 'uuid.parse("urn:uuid:F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6")',
+  uuid_v2: 'uuid.parse("{000003e8-7dec-21d0-a701-00a0c91e6bf6}")',
+  uuid_v4_plain: 'uuid.parse("550e8400e29b41d4a716446655440000")',
+  uuid_bad: 'uuid.parse("xyz")',
+  uuid_before_epoch: 'uuid.parse("00000000-0000-1000-8000-030000000001")',
+  uuid_brackets: 'uuid.parse("[550e8400-e29b-41d4-c716-446655440000]")',
+  // json.patch: RFC 6902 as OPA's edit tree applies it
+  patch_ops: 'json.patch({"a": {"b": [1, 2]}}, [{"op": "add", "path": "/a/b/-", "value": 3}, {"op": "replace", "path": "/a/b/0", "value": "x"}, {"op": "remove", "path": "/a/b/1"}, {"op": "copy", "from": "/a/b", "path": "/c"}, {"op": "move", "from": "/c", "path": "/d"}, {"op": "test", "path": "/d/0", "value": "x"}])',
+  patch_escapes: 'json.patch({"a~b": {"c/d": 1}}, [{"op": "replace", "path": "//a~0b/c~1d", "value": 2}])',
+  patch_plus_index: 'json.patch([1, 2], [{"op": "add", "path": "/+1", "value": 9}])',
+  patch_leading_zero: 'json.patch([1, 2], [{"op": "add", "path": "/01", "value": 9}])',
+  patch_test_number: 'json.patch({"a": 1}, [{"op": "test", "path": "/a", "value": 1.0}])',
+  patch_test_fails: 'json.patch({"a": 1}, [{"op": "test", "path": "/a", "value": 2}])',
+  patch_remove_missing: 'json.patch({"a": 1}, [{"op": "remove", "path": "/b"}])',
+  patch_unknown_op: 'json.patch({"a": 1}, [{"op": "nope", "path": "/a"}])',
+  patch_root: 'json.patch({"a": 1}, [{"op": "remove", "path": ""}, {"op": "add", "path": "", "value": [1]}])',
+  patch_set_remove: 'json.patch({"s": {1, 2}}, [{"op": "remove", "path": ["s", 1]}])',
+  patch_set_inside: 'json.patch({"a": {1, 2, [3]}}, [{"op": "add", "path": ["a", [3], "-"], "value": 4}]).a',
+  patch_set_add: 'json.patch({"a": {1}}, [{"op": "add", "path": ["a", [4]], "value": [4]}]).a',
+  patch_scalar: 'json.patch("x", [{"op": "add", "path": "/a", "value": 1}])',
+  patch_out_of_range: 'json.patch({"a": [1]}, [{"op": "add", "path": "/a/5", "value": 2}])',
+  patch_no_value: 'json.patch({"a": [1]}, [{"op": "add", "path": "/a/0"}])',
+  // regex.globs_match: glob-intersection's search
+  globs_dots: 'regex.globs_match("a.a.", ".b.b")',
+  globs_sets: 'regex.globs_match("[a-z]+", "[0-9]*")',
+  globs_disjoint: 'regex.globs_match("a*b", "a+c")',
+  globs_escape: 'regex.globs_match("foo\\\\.bar", "foo.bar")',
+  globs_open_set: 'regex.globs_match("[", "a")',
+  globs_double_flag: 'regex.globs_match("a**", "a")',
+  globs_ranges: 'regex.globs_match("[a-c]+x", "b*x")',
+  globs_any: 'regex.globs_match(".*", "anything")',
+  globs_bad_range: 'regex.globs_match("a[b-]", "ab")',
+  globs_trailing_escape: 'regex.globs_match("a\\\\", "a")',
+  globs_simplified: 'regex.globs_match("a*a+b", "aab")',
+  // providers.aws.sign_req: AWS Signature Version 4 as OPA computes it
+  aws_s3: 'providers.aws.sign_req({"method": "GET", "url": "https://examplebucket.s3.amazonaws.com/test%20file.txt?x=1", "headers": {"Range": "bytes=0-9", "User-Agent": "x"}}, {"aws_access_key": "AKIDEXAMPLE", "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "aws_region": "us-east-1", "aws_service": "s3"}, 1440938160000000000)',
+  aws_body: 'providers.aws.sign_req({"method": "POST", "url": "https://api.example.com/a%2Fb/%7e?q", "body": {"b": "<x>", "a": [1, 2.50]}, "headers": {"host": "other", "X-N": 5}}, {"aws_access_key": "AK", "aws_secret_access_key": "SK", "aws_region": "eu-west-1", "aws_service": "execute-api", "aws_session_token": "tok"}, 1700000000123456789)',
+  aws_raw_unsigned: 'providers.aws.sign_req({"method": "PUT", "url": "https://h/x", "raw_body": "data"}, {"aws_access_key": "AK", "aws_secret_access_key": "SK", "aws_region": "r", "aws_service": "glacier", "disable_payload_signing": true}, 1000.00)',
+  aws_missing_config: 'providers.aws.sign_req({"method": "GET", "url": "https://h/"}, {"aws_access_key": "AK", "aws_secret_access_key": "SK", "aws_service": "s3"}, 0)',
+  aws_bad_key: 'providers.aws.sign_req({"method": "GET", "url": "https://h/", "foo": 1}, {"aws_access_key": "AK", "aws_secret_access_key": "SK", "aws_region": "r", "aws_service": "s3"}, 0)',
+  aws_bad_time: 'providers.aws.sign_req({"method": "GET", "url": "https://h/"}, {"aws_access_key": "AK", "aws_secret_access_key": "SK", "aws_region": "r", "aws_service": "s3"}, 1.5)',
+  aws_before_epoch: 'providers.aws.sign_req({"method": "GET", "url": "https://h/"}, {"aws_access_key": "AK", "aws_secret_access_key": "SK", "aws_region": "r", "aws_service": "s3"}, -1)',
   // collections and the rest
   md5: 'crypto.md5("abc")',
   sha256: 'crypto.sha256("abc")',
@@ -246,4 +341,17 @@ t.test('non-deterministic builtins: one value per evaluation, as OPA', async (t)
   const before = BigInt(Date.now()) * 1000000n;
   const now = BigInt(String(e.current().evaluate('nd/now', {}, undefined, true)));
   t.ok(now >= before - 1000000n && now <= BigInt(Date.now() + 1) * 1000000n, 'time.now_ns is the wall clock in ns, exactly');
+});
+
+t.test('where OPA\'s Go builtin panics or would exhaust memory, the call is undefined and the service goes on', async (t) => {
+  // opa eval crashes on the first two (a nil slice indexed in OPA's cidr merge, a nil document returned by
+  // json.patch); net.cidr_expand of a /8 would build 16 million strings in one decision.
+  const source = `package edge\n\nimport rego.v1\n\nmerge := net.cidr_merge(["::1:0/113", "::1:8000/113"])\n\nremoved := json.patch({"a": 1}, [{"op": "remove", "path": ""}])\n\nexpanded := count(net.cidr_expand("10.0.0.0/8"))\n\nlargest := count(net.cidr_expand("10.0.0.0/16"))\n`;
+  const e = new PolicyEngine();
+  const a = await buildBundle({ 'edge.rego': source }, { entrypoints: ['edge/merge', 'edge/removed', 'edge/expanded', 'edge/largest'], roots: ['edge'] });
+  await e.activate(await loadBundle('edge', await readArchive('edge', a, DEFAULT_LIMITS)));
+  t.equal(e.evaluate('edge/merge', {}), undefined);
+  t.equal(e.evaluate('edge/removed', {}), undefined);
+  t.equal(e.evaluate('edge/expanded', {}), undefined, 'more than 2^16 addresses are refused');
+  t.equal(e.evaluate('edge/largest', {}), 65536, '2^16 are expanded');
 });

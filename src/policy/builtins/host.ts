@@ -1,10 +1,14 @@
+import { awsBuiltins } from './aws.js';
 import { base64Builtins } from './base64.js';
 import type { Builtin } from './builtin.js';
 import { collectionBuiltins } from './collections.js';
 import { cryptoBuiltins } from './crypto.js';
 import { debugBuiltins, type PrintHook } from './debug.js';
 import { encodingBuiltins } from './encoding.js';
+import { globBuiltins } from './glob-intersection.js';
+import { jsonPatchBuiltins } from './json-patch.js';
 import { jwtBuiltins } from './jwt.js';
+import { netBuiltins } from './net.js';
 import { networkBuiltins, type NetworkConfig } from './network.js';
 import { numberBuiltins } from './numbers.js';
 import { regexBuiltins } from './regex.js';
@@ -36,12 +40,16 @@ const NETWORK_DEFAULTS: NetworkConfig = { allowedHosts: [], timeoutMs: 1000, cac
 export function hostBuiltins(config: HostConfig, options: { all?: boolean; print?: PrintHook } = {}): Map<string, Builtin> {
   const map = new Map<string, Builtin>(
     Object.entries({
+      ...awsBuiltins,
       ...base64Builtins,
       ...collectionBuiltins,
       ...cryptoBuiltins,
       ...debugBuiltins(options.print),
       ...encodingBuiltins,
+      ...globBuiltins,
+      ...jsonPatchBuiltins,
       ...jwtBuiltins,
+      ...netBuiltins,
       ...numberBuiltins,
       ...regexBuiltins,
       ...semverBuiltins,
