@@ -43,11 +43,9 @@ export interface Reference {
 
 /**
  * Runs `opa-envoy-plugin run --server` with the ext_authz gRPC plugin on a free loopback port, answering
- * with `path`, on the given policy files; resolves once it listens.
- */
-/**
- * `logFile`: its log and, with decisionLogs, one decision log event per Check (decision_logs.console, as a
- * deployment would collect them) go to that file instead of a pipe.
+ * with `path`, on the given policy files; resolves once it listens. `logFile`: its log and, with
+ * decisionLogs, one decision log event per Check (decision_logs.console, as a deployment would collect
+ * them) go to that file instead of a pipe.
  */
 export async function startReference(policies: string[], path: string, options: { decisionLogs?: boolean; logFile?: string } = {}): Promise<Reference> {
   const binary = await buildReference();
