@@ -3,8 +3,11 @@
 // profiler on (as node --cpu-prof records it; the .cpuprofile is written beside the report). Prints the
 // self time by part: grpc-js and HTTP/2, protobuf decoding and encoding, building the input, the JWT facts
 // (jose), the policy's WebAssembly and its host builtins, the audit log, garbage collection, the rest.
+// Then the same for the real opa-envoy-plugin (same policy, decision log to a file, as bench:authz runs it):
+// Go's CPU profiler through its --pprof endpoint, read with `go tool pprof`, by the outermost function of
+// each part (Go cuts the deepest stacks of a policy's evaluation, so the parts overlap a little).
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +18,7 @@ import { buildBundle } from '../test/helpers/bundles.js';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
 import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
+import { startReference } from '../test/authz/reference.js';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -39,10 +43,11 @@ const config = parseConfig({
 const service = await startService({ config, log: pino({ level: 'warn' }), stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config) });
 const port = service.listeners.find((l) => l.name === 'authz-grpc')?.port as number;
 
-const ghz = (seconds: number) =>
-  run(join(ROOT, '.tools', 'bin', 'ghz'), ['--insecure', '--proto', EXTERNAL_AUTH_PROTO, '--import-paths', envoyProtoIncludes().join(','), '--call', 'envoy.service.auth.v3.Authorization/Check', '--data-file', join(dir, 'check.json'), '-z', `${seconds}s`, '-c', '32', '--connections', '2', '--format', 'json', `127.0.0.1:${port}`], { maxBuffer: 256 * 1024 * 1024 });
+const ghz = (seconds: number, target = port) =>
+  run(join(ROOT, '.tools', 'bin', 'ghz'), ['--insecure', '--proto', EXTERNAL_AUTH_PROTO, '--import-paths', envoyProtoIncludes().join(','), '--call', 'envoy.service.auth.v3.Authorization/Check', '--data-file', join(dir, 'check.json'), '-z', `${seconds}s`, '-c', '32', '--connections', '2', '--format', 'json', `127.0.0.1:${target}`], { maxBuffer: 256 * 1024 * 1024 });
 
 await ghz(3);
+console.log(`${(await run('uptime')).stdout.trim()} (before profiling Portcullis)`);
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
@@ -95,4 +100,39 @@ for (const [id, us] of self) {
 console.log(`${report.count} Checks in ${SECONDS} s (${report.rps.toFixed(0)} req/s) from ghz; main thread CPU ${(all / 1000).toFixed(0)} ms, ${(all / report.count).toFixed(1)} µs per Check; profile ${out}`);
 for (const [part, us] of [...totals].filter(([p]) => p !== 'idle').sort((a, b) => b[1] - a[1])) {
   console.log(`${part.padEnd(56)} ${((100 * us) / all).toFixed(1).padStart(5)} %   ${(us / report.count).toFixed(1).padStart(6)} µs/Check`);
+}
+
+// opa-envoy-plugin: Go's CPU profile of the whole process while ghz loads it.
+const policyFile = join(dir, 'policy.rego');
+await writeFile(policyFile, policy);
+const reference = await startReference([policyFile], 'envoy/authz/result', { decisionLogs: true, logFile: join(dir, 'reference.log'), pprof: true });
+try {
+  await ghz(3, reference.port);
+  console.log(`${(await run('uptime')).stdout.trim()} (before profiling opa-envoy-plugin)`);
+  const [load, pprof] = await Promise.all([ghz(SECONDS + 1, reference.port), fetch(`${reference.httpUrl}/debug/pprof/profile?seconds=${SECONDS}`).then(async (r) => Buffer.from(await r.arrayBuffer()))]);
+  const loaded = JSON.parse(load.stdout) as { rps: number };
+  const pprofFile = join(ROOT, 'tmp', `authz-opa-envoy-plugin-${Date.now()}.pprof`);
+  await mkdir(join(ROOT, 'tmp'), { recursive: true });
+  await writeFile(pprofFile, pprof);
+  const { stdout: top } = await run('go', ['tool', 'pprof', '-top', '-cum', '-nodecount=100000', pprofFile], { maxBuffer: 64 * 1024 * 1024 });
+  const total = /Total samples = ([\d.]+)(ms|s)/.exec(top);
+  const cpuMs = total ? Number(total[1]) * (total[2] === 's' ? 1000 : 1) : NaN;
+  // cum% of the outermost function matching each part.
+  const cum = (re: RegExp) => Math.max(0, ...top.split('\n').map((l) => l.trim().split(/\s+/)).filter((c) => c.length >= 6 && re.test(c.slice(5).join(' '))).map((c) => parseFloat(c[4] ?? '0')));
+  const PLUGIN_PARTS: Array<[string, RegExp]> = [
+    ['policy evaluation (OPA topdown)', /\/topdown\./],
+    ['  of which io.jwt.* builtins', /\/topdown\.builtinJWT/],
+    ['    of which reading the keys (JWKS / PEM)', /\/topdown\.getKeysFromCertOrJWK$/],
+    ['  of which sprintf', /\/topdown\.builtinSprintf$/],
+    ['decision log (event to JSON and AST, logrus)', /\)\.logDecision$/],
+    ['building the input (RequestToInput)', /envoyauth\.RequestToInput$/],
+    ['protobuf decoding (grpc codec)', /grpc\/encoding\/proto\.\(\*codecV2\)\.Unmarshal$/],
+    ['gRPC HTTP/2 transport', /grpc\/internal\/transport\./],
+    ['garbage collector (background marking)', /runtime\.gcBgMarkWorker$/],
+  ];
+  console.log(`\nopa-envoy-plugin: ${loaded.rps.toFixed(0)} req/s from ghz; process CPU ${cpuMs.toFixed(0)} ms in ${SECONDS} s, ${((cpuMs * 1000) / (loaded.rps * SECONDS)).toFixed(0)} µs per Check; profile ${pprofFile}`);
+  for (const [part, re] of PLUGIN_PARTS) console.log(`${part.padEnd(56)} ${cum(re).toFixed(1).padStart(5)} %`);
+} finally {
+  await reference.close();
+  await rm(dir, { recursive: true, force: true });
 }

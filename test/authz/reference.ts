@@ -35,6 +35,8 @@ export function freePort(): Promise<number> {
 
 export interface Reference {
   port: number;
+  /** OPA's HTTP server, where --pprof serves /debug/pprof (asked for with `pprof`). */
+  httpUrl?: string;
   process: ChildProcess;
   /** Decision log lines written to stdout (decision_logs.console), when asked for. */
   output(): string;
@@ -45,15 +47,17 @@ export interface Reference {
  * Runs `opa-envoy-plugin run --server` with the ext_authz gRPC plugin on a free loopback port, answering
  * with `path`, on the given policy files; resolves once it listens. `logFile`: its log and, with
  * decisionLogs, one decision log event per Check (decision_logs.console, as a deployment would collect
- * them) go to that file instead of a pipe.
+ * them) go to that file instead of a pipe. `pprof`: Go's profiler on OPA's HTTP server (bench:authz:profile).
  */
-export async function startReference(policies: string[], path: string, options: { decisionLogs?: boolean; logFile?: string } = {}): Promise<Reference> {
+export async function startReference(policies: string[], path: string, options: { decisionLogs?: boolean; logFile?: string; pprof?: boolean } = {}): Promise<Reference> {
   const binary = await buildReference();
   const grpcPort = await freePort();
+  const httpPort = options.pprof ? await freePort() : 0;
   const args = [
     'run',
     '--server',
-    '--addr=127.0.0.1:0',
+    `--addr=127.0.0.1:${httpPort}`,
+    ...(options.pprof ? ['--pprof'] : []),
     '--diagnostic-addr=127.0.0.1:0',
     `--set=plugins.envoy_ext_authz_grpc.addr=127.0.0.1:${grpcPort}`,
     `--set=plugins.envoy_ext_authz_grpc.path=${path}`,
@@ -91,6 +95,7 @@ export async function startReference(policies: string[], path: string, options: 
   });
   return {
     port: grpcPort,
+    ...(options.pprof ? { httpUrl: `http://127.0.0.1:${httpPort}` } : {}),
     process: child,
     output: () => out,
     close: () =>
