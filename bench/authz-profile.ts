@@ -58,7 +58,8 @@ const { profile } = (await session.post('Profiler.stop')) as { profile: Profile 
 session.disconnect();
 await service.stop();
 const out = join(ROOT, 'tmp', `authz-${Date.now()}.cpuprofile`);
-await writeFile(out, JSON.stringify(profile)).catch(() => undefined);
+await mkdir(join(ROOT, 'tmp'), { recursive: true });
+await writeFile(out, JSON.stringify(profile));
 
 interface Profile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string }; children?: number[] }>;
@@ -112,7 +113,6 @@ try {
   const [load, pprof] = await Promise.all([ghz(SECONDS + 1, reference.port), fetch(`${reference.httpUrl}/debug/pprof/profile?seconds=${SECONDS}`).then(async (r) => Buffer.from(await r.arrayBuffer()))]);
   const loaded = JSON.parse(load.stdout) as { rps: number };
   const pprofFile = join(ROOT, 'tmp', `authz-opa-envoy-plugin-${Date.now()}.pprof`);
-  await mkdir(join(ROOT, 'tmp'), { recursive: true });
   await writeFile(pprofFile, pprof);
   const { stdout: top } = await run('go', ['tool', 'pprof', '-top', '-cum', '-nodecount=100000', pprofFile], { maxBuffer: 64 * 1024 * 1024 });
   const total = /Total samples = ([\d.]+)(ms|s)/.exec(top);
