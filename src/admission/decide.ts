@@ -100,6 +100,10 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps, rea
   let internalError: string | undefined;
   // A throw while serializing or deciding fails this decision closed, answered with the uid rather than a bare 500.
   try {
+    if (webhook === 'validate') {
+      const sidecar = deps.injector.claim(request, request.object, namespace);
+      if (sidecar) input.context.sidecar = sidecar;
+    }
     // Serialized once for the audit event and, when masking changed nothing, for the policy too.
     serialized = deps.masker?.serialize(input);
     const inputJson = serialized?.masked.length === 0 ? serialized.json : undefined;

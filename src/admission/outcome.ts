@@ -1,11 +1,13 @@
 import type { NamespaceInfo } from '../facts/facts.js';
+import type { SidecarClaim } from './injection/injector.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 import type { Violation } from './violations.js';
 
 /** The policy input of DESIGN.md: the request as the API server sent it, and what is known around it. */
 export interface PolicyInput {
   request: AdmissionRequest;
-  context: { namespace: NamespaceInfo | null; cluster: { name: string; trustDomain: string } };
+  /** `sidecar`: on /validate, for a new Pod that says it was injected, whether the injector confirms it. */
+  context: { namespace: NamespaceInfo | null; cluster: { name: string; trustDomain: string }; sidecar?: SidecarClaim };
 }
 
 /** What one webhook call decided, before it is turned into the AdmissionReview answer, metrics and the audit event. */

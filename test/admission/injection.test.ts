@@ -2,6 +2,7 @@ import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
 import { readOverrides, quantityValue } from '../../src/admission/injection/annotations.js';
 import { injectionPatch } from '../../src/admission/injection/patch.js';
+import { verifyInjected } from '../../src/admission/injection/verify.js';
 import { asPod, type Pod } from '../../src/admission/injection/pod.js';
 import { SidecarTemplate } from '../../src/admission/injection/sidecar.js';
 import { compileTemplate, TemplateError } from '../../src/admission/injection/template.js';
@@ -195,6 +196,9 @@ t.test('names already taken are refused, not duplicated', async (t) => {
   const volume = pod();
   volume.spec.volumes?.push({ name: 'portcullis-certs' });
   t.match(injectionPatch(volume, sidecar, { nativeSidecar: false, revision: 'r' }), /volume name "portcullis-certs" is reserved/);
+  const mount = pod();
+  (mount.spec.containers[0] as any).volumeMounts = [{ name: 'portcullis-certs', mountPath: '/keys' }];
+  t.match(injectionPatch(mount, sidecar, { nativeSidecar: false, revision: 'r' }), /container "payment-service" mounts volume "portcullis-certs", which is reserved for the Portcullis sidecar/, 'a mount the sidecar would satisfy');
 });
 
 t.test('malformed Pods are described, not crashed on', async (t) => {
@@ -202,4 +206,30 @@ t.test('malformed Pods are described, not crashed on', async (t) => {
   t.match(asPod({ metadata: { labels: { a: 1 } }, spec: { containers: [{ name: 'a' }] } }), /metadata.labels.a must be string/);
   t.match(asPod({}), /must have required property 'spec'/);
   t.type(asPod(pod()), 'object');
+});
+
+t.test('the claim check covers the native sidecar layout and its order', async (t) => {
+  const template = SidecarTemplate.load(undefined, []);
+  const sidecar = template.sidecar({ namespace: 'payments', name: 'p', serviceAccount: 'payment-service', cluster: { name: 'c', trustDomain: 'td' }, overrides: {} });
+  const original = pod();
+  original.spec.initContainers = [{ name: 'migrate', image: 'registry.example.com/migrate:1' } as any];
+  const plan = injectionPatch(original, sidecar, { nativeSidecar: true, revision: template.revision });
+  if (typeof plan === 'string') throw new Error(plan);
+  const injected = fastJsonPatch.applyPatch(structuredClone(original), plan.ops as fastJsonPatch.Operation[], true, false).newDocument as Pod;
+  t.same(injected.spec.initContainers?.map((c) => c.name), ['portcullis-init', 'portcullis-proxy', 'migrate']);
+  t.equal(verifyInjected(injected, sidecar, plan.status), undefined, 'the injected Pod holds what the template renders');
+
+  const swapped = structuredClone(injected);
+  swapped.spec.initContainers = [swapped.spec.initContainers![1]!, swapped.spec.initContainers![0]!, swapped.spec.initContainers![2]!];
+  t.match(verifyInjected(swapped, sidecar, plan.status), /initContainers must start with "portcullis-init", "portcullis-proxy" \(found "portcullis-proxy", "portcullis-init"\)/);
+  const between = structuredClone(injected);
+  between.spec.initContainers!.splice(1, 0, { name: 'early', image: 'registry.example.com/early:1' } as any);
+  t.match(verifyInjected(between, sidecar, plan.status), /found "portcullis-init", "early"/, 'nothing between the redirect and the proxy');
+  t.match(verifyInjected(injected, sidecar, { ...plan.status, nativeSidecar: false }), /is not the one the injector writes/, 'the layout is the one the status names');
+  const noRestart = structuredClone(injected);
+  delete (noRestart.spec.initContainers![1] as any).restartPolicy;
+  t.match(verifyInjected(noRestart, sidecar, plan.status), /"portcullis-proxy" differs in restartPolicy/, 'a proxy that stops would hold back the Pod');
+  const debug = structuredClone(injected);
+  debug.spec.ephemeralContainers = [{ name: 'shell', image: 'registry.example.com/debug:1', volumeMounts: [{ name: 'portcullis-token', mountPath: '/t' }] } as any];
+  t.match(verifyInjected(debug, sidecar, plan.status), /container "shell" mounts the sidecar's volume "portcullis-token"/);
 });

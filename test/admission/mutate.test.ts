@@ -87,28 +87,58 @@ t.test('a Pod that claims to be injected must hold the sidecar it would get', as
   const proxyOf = (pod: any) => pod.spec.containers.find((c: any) => c.name === 'portcullis-proxy');
   const initOf = (pod: any) => pod.spec.initContainers.find((c: any) => c.name === 'portcullis-init');
 
-  // What the API server and other webhooks do to a Pod between invocations: defaults, an env var of their own.
+  // What the API server does to a Pod it stores (and the ServiceAccount plugin's token mount): a copy of it still matches.
   const defaulted = await claim((pod) => {
-    for (const c of [...pod.spec.containers, ...pod.spec.initContainers]) Object.assign(c, { terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' });
+    for (const c of [...pod.spec.containers, ...pod.spec.initContainers]) {
+      Object.assign(c, { terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' });
+      c.volumeMounts = [...(c.volumeMounts ?? []), { name: 'kube-api-access-x7k2p', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }];
+    }
     for (const e of proxyOf(pod).env) if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion = 'v1';
-    proxyOf(pod).env.push({ name: 'OTEL_EXPORTER', value: 'collector:4317' });
+    Object.assign(proxyOf(pod).readinessProbe, { timeoutSeconds: 1, successThreshold: 1 });
+    proxyOf(pod).readinessProbe.httpGet.scheme = 'HTTP';
+    for (const v of pod.spec.volumes) if (v.projected) v.projected.defaultMode = 420;
   });
-  t.equal(defaulted.allowed, true, `defaulted fields and another webhook's env var are fine: ${defaulted.status?.message ?? ''}`);
+  t.equal(defaulted.allowed, true, `defaulted fields are fine: ${defaulted.status?.message ?? ''}`);
   t.notOk(defaulted.patch, 'and nothing is injected twice');
 
-  const cases: Array<[string, (pod: any) => void, RegExp, string]> = [
-    ['a proxy that runs something else', (pod) => (proxyOf(pod).command = ['sleep', 'infinity']), /"portcullis-proxy" differs in command/, 'command'],
-    ['an init container that redirects nothing', (pod) => (initOf(pod).args = ['sh', '-c', 'true']), /"portcullis-init" differs in args/, 'args'],
-    ['a proxy pointed at another authorization server', (pod) => (proxyOf(pod).env.find((e: any) => e.name === 'PORTCULLIS_AUTHZ_ADDRESS').value = 'evil.example:9191'), /"portcullis-proxy" differs in env PORTCULLIS_AUTHZ_ADDRESS/, 'env'],
-    ['a proxy given root', (pod) => (proxyOf(pod).securityContext.runAsUser = 0), /"portcullis-proxy" differs in securityContext/, 'securityContext'],
-    ['no init container at all', (pod) => (pod.spec.initContainers = pod.spec.initContainers.filter((c: any) => c.name !== 'portcullis-init')), /initContainers has no "portcullis-init"/, 'missing'],
-    ['a status annotation of its own making', (pod) => (pod.metadata.annotations['sidecar.portcullis.io/status'] = '{}'), /names sidecar template "\{\}", not one this injector has/, 'revision'],
+  const env = (pod: any) => proxyOf(pod).env;
+  const cases: Array<[string, (pod: any) => void, RegExp]> = [
+    ['a proxy that runs something else', (pod) => (proxyOf(pod).command = ['sleep', 'infinity']), /"portcullis-proxy" differs in command/],
+    ['an init container that redirects nothing', (pod) => (initOf(pod).args = ['sh', '-c', 'true']), /"portcullis-init" differs in args/],
+    ['a proxy pointed at another authorization server', (pod) => (env(pod).find((e: any) => e.name === 'PORTCULLIS_AUTHZ_ADDRESS').value = 'evil.example:9191'), /"portcullis-proxy" differs in env PORTCULLIS_AUTHZ_ADDRESS\b/],
+    ['a second PORTCULLIS_AUTHZ_ADDRESS after the first (the last one wins)', (pod) => env(pod).push({ name: 'PORTCULLIS_AUTHZ_ADDRESS', value: 'evil.example:9191' }), /"portcullis-proxy" differs in env PORTCULLIS_AUTHZ_ADDRESS \(twice\)/],
+    ['a second PORTCULLIS_SPIFFE_ID', (pod) => env(pod).push({ name: 'PORTCULLIS_SPIFFE_ID', value: 'spiffe://cluster.local/ns/payments/sa/admin' }), /differs in env PORTCULLIS_SPIFFE_ID \(twice\)/],
+    ['an LD_PRELOAD in the proxy', (pod) => env(pod).push({ name: 'LD_PRELOAD', value: '/tmp/hook.so' }), /"portcullis-proxy" differs in env LD_PRELOAD \(added\)/],
+    ['an env var of another webhook', (pod) => env(pod).push({ name: 'OTEL_EXPORTER', value: 'collector:4317' }), /differs in env OTEL_EXPORTER \(added\)/],
+    ['variables from a ConfigMap', (pod) => (proxyOf(pod).envFrom = [{ configMapRef: { name: 'evil' } }]), /"portcullis-proxy" differs in envFrom/],
+    ['a volume mounted over the proxy', (pod) => proxyOf(pod).volumeMounts.push({ name: 'tools', mountPath: '/usr/local/bin' }), /"portcullis-proxy" differs in volumeMounts/],
+    ['a token mount elsewhere than the API server puts it', (pod) => proxyOf(pod).volumeMounts.push({ name: 'kube-api-access-x7k2p', mountPath: '/etc/envoy', readOnly: true }), /differs in volumeMounts/],
+    ['a hook added to the proxy', (pod) => (proxyOf(pod).lifecycle = { postStart: { exec: { command: ['sh', '-c', 'iptables -F'] } } }), /"portcullis-proxy" differs in lifecycle/],
+    ['a proxy given root', (pod) => (proxyOf(pod).securityContext.runAsUser = 0), /"portcullis-proxy" differs in securityContext/],
+    ['no init container at all', (pod) => (pod.spec.initContainers = pod.spec.initContainers.filter((c: any) => c.name !== 'portcullis-init')), /initContainers has no "portcullis-init"/],
+    [
+      'an init container of its own before the redirect',
+      (pod) => pod.spec.initContainers.unshift({ name: 'early', image: 'registry.example.com/early:1.0.0' }),
+      /initContainers must start with "portcullis-init" \(found "early"\)/,
+    ],
+    ['a token of another audience', (pod) => (pod.spec.volumes.find((v: any) => v.name === 'portcullis-token').projected.sources[0].serviceAccountToken.audience = 'vault'), /volume "portcullis-token" differs/],
+    ['the application reading the proxy\'s keys', (pod) => (pod.spec.containers[0].volumeMounts = [{ name: 'portcullis-certs', mountPath: '/keys' }]), /container "payment-service" mounts the sidecar's volume "portcullis-certs"/],
+    [
+      'a status naming more than was injected',
+      (pod) => {
+        const status = JSON.parse(pod.metadata.annotations['sidecar.portcullis.io/status']);
+        status.containers.push('payment-service');
+        pod.metadata.annotations['sidecar.portcullis.io/status'] = JSON.stringify(status);
+      },
+      /sidecar.portcullis.io\/status is not the one the injector writes/,
+    ],
+    ['a status annotation of its own making', (pod) => (pod.metadata.annotations['sidecar.portcullis.io/status'] = '{}'), /names sidecar template "\{\}", not one this injector has/],
   ];
   for (const [what, edit, message] of cases) {
     const r = await claim(edit);
     t.equal(r.allowed, false, `refused: ${what}`);
     t.equal(r.status?.code, 400);
-    t.match(r.status?.message, message);
+    t.match(r.status?.message, message, what);
   }
 
   // The identity is the Pod's: the same sidecar copied into another namespace's Pod is someone else's.
@@ -116,7 +146,37 @@ t.test('a Pod that claims to be injected must hold the sidecar it would get', as
   t.equal(moved.allowed, false);
   t.match(moved.status?.message, /"portcullis-proxy" differs in env PORTCULLIS_SPIFFE_ID/);
   const outside = await claim((pod) => (proxyOf(pod).command = ['sleep', 'infinity']), 'plain');
-  t.equal(outside.allowed, true, 'outside the mesh nothing is injected, so nothing is checked');
+  t.equal(outside.allowed, true, 'outside the mesh nothing is injected, so nothing is checked here');
+});
+
+t.test('the validating webhook checks the claim again on the object as it will be stored', async (t) => {
+  const review = podReview('payments');
+  const injected = apply(review.request.object, (await h.post('/mutate', review)).json.response);
+  const validate = async (namespace: string, edit: (pod: any) => void = () => {}) => {
+    const r = podReview(namespace);
+    r.request.object = structuredClone(injected);
+    r.request.object.metadata.namespace = namespace;
+    edit(r.request.object);
+    return (await h.post('/validate', r)).json.response;
+  };
+  const ok = await validate('payments');
+  t.equal(ok.allowed, true, `the injected Pod passes: ${ok.status?.message ?? ''}`);
+
+  // A mutating webhook that ran after ours, with no reinvocation, added a variable to the proxy.
+  const later = await validate('payments', (pod) => pod.spec.containers.find((c: any) => c.name === 'portcullis-proxy').env.push({ name: 'LD_PRELOAD', value: '/x.so' }));
+  t.equal(later.allowed, false);
+  t.match(later.status.message, /sidecar-impersonation: the Pod carries sidecar.portcullis.io\/status but not the sidecar Portcullis injects for it \("portcullis-proxy" differs in env LD_PRELOAD \(added\)\)/);
+  t.match(later.status.message, /capabilities-allowlist: container "portcullis-init" adds capability NET_ADMIN/, 'and the init container gets no capabilities on that claim');
+
+  // The same sidecar in a namespace outside the mesh was never Portcullis' to inject: its NET_ADMIN is refused.
+  const outside = await validate('plain');
+  t.equal(outside.allowed, false);
+  t.match(outside.status.message, /sidecar-impersonation: the Pod carries sidecar.portcullis.io\/status but is not one Portcullis injects \(neither the namespace/);
+  t.match(outside.status.message, /capabilities-allowlist: container "portcullis-init" adds capability NET_ADMIN/);
+
+  const uid = await validate('payments', (pod) => (pod.spec.containers[0].securityContext = { ...pod.spec.containers[0].securityContext, runAsUser: 1337 }));
+  t.equal(uid.allowed, false);
+  t.match(uid.status.message, /proxy-uid-reserved: container "payment-service" runs with UID 1337 \(spec.containers\[0\].securityContext.runAsUser\)/);
 });
 
 t.test('triggers and their precedence', async (t) => {

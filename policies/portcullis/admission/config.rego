@@ -23,6 +23,11 @@ proxy_container_name := object.get(mesh, ["proxy", "containerName"], "portcullis
 
 proxy_image_repository := object.get(mesh, ["proxy", "imageRepository"], "ghcr.io/portcullis/proxy")
 
+# The redirect lets the proxy's own traffic through by its UID and GID (values.proxy.uid of the injector).
+proxy_uid := object.get(mesh, ["proxy", "uid"], 1337)
+
+proxy_gid := object.get(mesh, ["proxy", "gid"], proxy_uid)
+
 init_container_name := object.get(mesh, ["init", "containerName"], "portcullis-init")
 
 init_image_repository := object.get(mesh, ["init", "imageRepository"], "ghcr.io/portcullis/proxy-init")

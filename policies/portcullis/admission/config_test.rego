@@ -22,7 +22,7 @@ test_rego_defaults_match_shipped_data if {
 		"podInjectionLabel": admission.pod_injection_label,
 		"rootNamespace": admission.root_namespace,
 		"inMeshHostSuffixes": admission.in_mesh_host_suffixes,
-		"proxy": {"containerName": admission.proxy_container_name, "imageRepository": admission.proxy_image_repository},
+		"proxy": {"containerName": admission.proxy_container_name, "imageRepository": admission.proxy_image_repository, "uid": admission.proxy_uid, "gid": admission.proxy_gid},
 		"init": {"containerName": admission.init_container_name, "imageRepository": admission.init_image_repository, "capabilities": admission.init_capabilities},
 		"defaultDenyPolicy": {"name": admission.default_deny_policy_name, "deletableBy": admission.default_deny_deleters},
 		"meshWidePeerAuthentication": {"deletableBy": admission.mesh_wide_peer_authentication_deleters},

@@ -23,7 +23,7 @@ test_fixture_pod_after_injection_passes if {
 		{"op": "add", "path": "/spec/initContainers", "value": [init_container]},
 		{"op": "add", "path": "/spec/containers/-", "value": proxy_container},
 	])
-	clean({"request": object.union(request, {"object": injected}), "context": {"namespace": payments({"portcullis.io/injection": "enabled"}), "cluster": cluster}})
+	clean({"request": object.union(request, {"object": injected}), "context": {"namespace": payments({"portcullis.io/injection": "enabled"}), "cluster": cluster, "sidecar": verified_sidecar}})
 }
 
 test_fixture_permissive_peer_authentication_denied if {

@@ -63,10 +63,12 @@ capability_allowed("initContainers", c, cap) if {
 	capability_name(allowed) == capability_name(cap)
 }
 
-# Name and image both have to match: a container that merely borrows the name gets no privileges.
+# Name and image both have to match, and the injector must vouch for it (injected.rego): a container
+# that merely borrows the name, or a hand-written copy, gets no privileges.
 injected_init_container(c) if {
 	c.name == init_container_name
 	image_repository(c.image) == repository(init_image_repository)
+	injected_container("initContainers", c)
 }
 
 capability_hint(list, c) := concat("", [

@@ -53,11 +53,11 @@ test_empty_capability_allowlist_message if {
 	messages(inp, "capabilities-allowlist") == {"container \"app\" adds capability NET_BIND_SERVICE in spec.containers[0].securityContext.capabilities.add: remove it; no capability may be added"} with data.portcullis.config.allowlists.capabilities as []
 }
 
-test_injected_init_container_may_add_net_admin_and_net_raw if clean(create_in_mesh(injected_pod))
+test_injected_init_container_may_add_net_admin_and_net_raw if clean(create_injected(injected_pod))
 
 test_injected_init_container_limited_to_its_capabilities if {
 	init := object.union(init_container, {"securityContext": {"capabilities": {"add": ["NET_ADMIN", "SYS_ADMIN"]}}})
-	inp := create_in_mesh(pod_with({"initContainers": [init], "containers": [app_container, proxy_container]}))
+	inp := create_injected(pod_with({"initContainers": [init], "containers": [app_container, proxy_container]}))
 	{v.details.capability | some v in violations(inp)} == {"SYS_ADMIN"}
 }
 
@@ -78,11 +78,16 @@ test_init_capabilities_only_for_init_containers if {
 
 test_injected_init_identity_from_data if {
 	init := object.union(init_container, {"name": "mesh-init", "image": "registry.example.com/mesh/init:2"})
-	inp := create(pod_with({"initContainers": [init]}))
+	inp := with_sidecar(create(pod_with({"initContainers": [init]})), {"verified": true, "initContainers": ["mesh-init"], "containers": []})
 	clean(inp) with data.portcullis.config.mesh.init as {
 		"containerName": "mesh-init",
 		"imageRepository": "registry.example.com/mesh/init",
 		"capabilities": ["NET_ADMIN", "NET_RAW"],
 	}
 	rules(inp) == {"capabilities-allowlist"}
+	rules(create(pod_with({"initContainers": [init]}))) == {"capabilities-allowlist"} with data.portcullis.config.mesh.init as {
+		"containerName": "mesh-init",
+		"imageRepository": "registry.example.com/mesh/init",
+		"capabilities": ["NET_ADMIN", "NET_RAW"],
+	}
 }

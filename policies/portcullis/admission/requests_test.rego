@@ -98,6 +98,16 @@ init_container := {
 
 injected_pod := pod_with({"initContainers": [init_container], "containers": [app_container, proxy_container]})
 
+# What the validating webhook adds to the input of a new Pod whose status annotation the injector confirmed.
+verified_sidecar := {"verified": true, "initContainers": ["portcullis-init"], "containers": ["portcullis-proxy"]}
+
+verified_native_sidecar := {"verified": true, "initContainers": ["portcullis-init", "portcullis-proxy"], "containers": []}
+
+with_sidecar(inp, claim) := object.union(inp, {"context": {"sidecar": claim}})
+
+# A new Pod in a mesh namespace that the injector vouches for.
+create_injected(obj) := with_sidecar(create_in_mesh(obj), verified_sidecar)
+
 deployment_with(pod_spec) := {
 	"apiVersion": "apps/v1",
 	"kind": "Deployment",

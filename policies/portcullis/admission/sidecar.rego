@@ -19,6 +19,7 @@ proxy_container(c) if {
 has_proxy if {
 	some c in pod_spec.containers
 	proxy_container(c)
+	injected_container("containers", c)
 }
 
 # A native sidecar is an init container that keeps running.
@@ -26,6 +27,7 @@ has_proxy if {
 	some c in pod_spec.initContainers
 	c.restartPolicy == "Always"
 	proxy_container(c)
+	injected_container("initContainers", c)
 }
 
 # Only CREATE: the injector never adds a sidecar to an existing Pod, so demanding one on UPDATE
@@ -50,10 +52,12 @@ sidecar_message := concat("", [
 ]) if {
 	pod_labels[pod_injection_label] == "false"
 } else := concat("", [
-	"container ", quote(proxy_container_name), " is not the injected proxy (image must come from ",
-	proxy_image_repository, "): remove it from the Pod and let the Portcullis injector add the sidecar",
+	"container ", quote(proxy_container_name), " is not the proxy Portcullis injected (its image must come from ",
+	proxy_image_repository, " and the injector must confirm it): remove it from the Pod and let the Portcullis",
+	" injector add the sidecar",
 ]) if {
-	some c in pod_spec.containers
+	some list in ["containers", "initContainers"]
+	some c in object.get(pod_spec, list, [])
 	c.name == proxy_container_name
 } else := concat("", [
 	"Pod in mesh namespace ", quote(request_namespace), " has no ", quote(proxy_container_name),

@@ -2,7 +2,12 @@ package portcullis.admission_test
 
 import rego.v1
 
-test_mesh_pod_with_injected_sidecar_allowed if clean(create_in_mesh(injected_pod))
+test_mesh_pod_with_injected_sidecar_allowed if clean(create_injected(injected_pod))
+
+test_mesh_pod_with_unconfirmed_sidecar_denied if {
+	# The same containers, written by the author: nothing vouches for them.
+	rules(create_in_mesh(injected_pod)) == {"sidecar-required", "sidecar-impersonation", "capabilities-allowlist"}
+}
 
 test_mesh_pod_without_sidecar_denied if {
 	inp := create_in_mesh(pod)
@@ -21,11 +26,11 @@ test_unknown_namespace_needs_no_sidecar if clean(review("CREATE", pod, null, nul
 
 test_native_sidecar_accepted if {
 	native := object.union(proxy_container, {"restartPolicy": "Always"})
-	clean(create_in_mesh(pod_with({"initContainers": [native]})))
+	clean(with_sidecar(create_in_mesh(pod_with({"initContainers": [init_container, native]})), verified_native_sidecar))
 }
 
 test_init_container_proxy_without_always_is_not_a_sidecar if {
-	only(create_in_mesh(pod_with({"initContainers": [proxy_container]})), "sidecar-required")
+	only(with_sidecar(create_in_mesh(pod_with({"initContainers": [proxy_container]})), verified_native_sidecar), "sidecar-required")
 }
 
 test_opt_out_label_is_not_an_exemption if {
@@ -53,8 +58,8 @@ test_host_network_pod_is_never_injected if {
 test_proxy_name_with_foreign_image_denied if {
 	fake := object.union(proxy_container, {"image": "registry.example.com/team/envoy:1.0"})
 	inp := create_in_mesh(pod_with({"containers": [app_container, fake]}))
-	only(inp, "sidecar-required")
-	messages(inp, "sidecar-required") == {"container \"portcullis-proxy\" is not the injected proxy (image must come from ghcr.io/portcullis/proxy): remove it from the Pod and let the Portcullis injector add the sidecar"}
+	rules(inp) == {"sidecar-required", "sidecar-impersonation"}
+	messages(inp, "sidecar-required") == {"container \"portcullis-proxy\" is not the proxy Portcullis injected (its image must come from ghcr.io/portcullis/proxy and the injector must confirm it): remove it from the Pod and let the Portcullis injector add the sidecar"}
 }
 
 test_sidecar_rule_only_on_create if {
@@ -70,7 +75,7 @@ test_sidecar_rule_only_for_pods if {
 test_custom_injection_label_and_proxy_name if {
 	ns := object.union(mesh_namespace, {"labels": {"mesh.example.com/enabled": "enabled"}})
 	sidecar := {"name": "envoy", "image": "registry.example.com/mesh/envoy:1.30"}
-	inp := review("CREATE", pod_with({"containers": [app_container, sidecar]}), null, ns)
+	inp := with_sidecar(review("CREATE", pod_with({"containers": [app_container, sidecar]}), null, ns), {"verified": true, "initContainers": [], "containers": ["envoy"]})
 	clean(inp) with data.portcullis.config.mesh.injectionLabel as "mesh.example.com/enabled"
 		with data.portcullis.config.mesh.proxy as {"containerName": "envoy", "imageRepository": "registry.example.com/mesh/envoy"}
 	only(review("CREATE", pod, null, ns), "sidecar-required") with data.portcullis.config.mesh.injectionLabel as "mesh.example.com/enabled"

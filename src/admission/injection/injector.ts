@@ -6,18 +6,33 @@ import { isObject, type DataObject } from '../../policy/data.js';
 import type { InjectionConfig } from '../config.js';
 import type { PatchOp } from '../json-patch.js';
 import type { AdmissionRequest } from '../review.js';
-import { readOverrides } from './annotations.js';
+import { readOverrides, type Overrides } from './annotations.js';
 import { injectionPatch, type InjectionStatus } from './patch.js';
-import { asPod, serviceAccountOf } from './pod.js';
+import { asPod, serviceAccountOf, type Pod } from './pod.js';
 import { SidecarTemplate, type PodFacts } from './sidecar.js';
 import { injectionTrigger, STATUS_ANNOTATION } from './trigger.js';
-import { statusRevision, verifyInjected } from './verify.js';
+import { parseStatus, verifyInjected } from './verify.js';
 
 export type Injection =
   | { injected: false; reason: string }
   | { injected: true; reason: string; ops: PatchOp[]; status: InjectionStatus }
   /** The Pod asked for something that cannot be honoured (a bad annotation or label): a denial that says why. */
   | { denied: string };
+
+/** What the validating webhook learns about a new Pod's sidecar: input.context.sidecar of the policy. */
+export interface SidecarClaim {
+  /** True when the Pod holds exactly the sidecar the injector renders for it, where injection is asked for. */
+  verified: boolean;
+  /** Why it is not, for the policy's message. */
+  reason?: string;
+  /** The injected containers by list (the proxy is an init container when it is a native sidecar); empty unless verified. */
+  initContainers: string[];
+  containers: string[];
+}
+
+function newPod(request: AdmissionRequest): boolean {
+  return request.kind.group === '' && request.kind.kind === 'Pod' && request.operation === 'CREATE' && !request.subResource;
+}
 
 interface Logger {
   info(obj: object, msg: string): void;
@@ -55,9 +70,7 @@ export class Injector {
 
   plan(request: AdmissionRequest, object: unknown, namespaceInfo: NamespaceInfo | null): Injection {
     if (!this.config.enabled) return { injected: false, reason: 'injection is disabled (admission.injection.enabled)' };
-    if (request.kind.group !== '' || request.kind.kind !== 'Pod' || request.operation !== 'CREATE' || request.subResource) {
-      return { injected: false, reason: 'only new Pods are injected' };
-    }
+    if (!newPod(request)) return { injected: false, reason: 'only new Pods are injected' };
     const pod = asPod(object);
     if (typeof pod === 'string') return { denied: pod };
     const namespace = request.namespace || pod.metadata?.namespace || '';
@@ -69,22 +82,63 @@ export class Injector {
     if (problems.length > 0) return { denied: `cannot inject the Portcullis sidecar: ${problems.join('; ')}` };
     const template = this.template;
     if (!template) throw new Error('the sidecar template is not loaded');
-    const facts: PodFacts = { namespace, name: pod.metadata?.name || pod.metadata?.generateName || '', serviceAccount: serviceAccountOf(pod), cluster: this.cluster, overrides };
+    const facts = this.facts(pod, namespace, overrides);
 
     if ('injectedBefore' in trigger) {
-      const revision = statusRevision(trigger.injectedBefore);
-      const injectedWith = [template, this.previous].find((t) => t !== undefined && t.revision === revision);
-      if (!injectedWith) {
-        return { denied: `the Pod's ${STATUS_ANNOTATION} names sidecar template ${JSON.stringify(revision ?? trigger.injectedBefore)}, not one this injector has (${template.revision}): remove the annotation and the sidecar containers so it is injected again` };
-      }
-      const wrong = verifyInjected(pod, injectedWith.sidecar(facts), this.config.nativeSidecar);
-      return wrong ? { denied: wrong } : { injected: false, reason: trigger.reason };
+      const wrong = this.verify(pod, facts, trigger.injectedBefore);
+      return 'problem' in wrong ? { denied: wrong.problem } : { injected: false, reason: trigger.reason };
     }
 
     const sidecar = template.sidecar(facts);
     const patch = injectionPatch(pod, sidecar, { nativeSidecar: this.config.nativeSidecar, revision: template.revision });
     if (typeof patch === 'string') return { denied: patch };
     return { injected: true, reason: trigger.reason, ...patch };
+  }
+
+  /**
+   * For the validating webhook: whether the sidecar a new Pod carries (its status annotation says it was
+   * injected) is the one this injector renders for it, where injection was asked for. The mutating webhook
+   * checked that too, but other mutating webhooks may have run after it, and injection may be off here; the
+   * policy grants the injected containers their exceptions (the init container's capabilities, the proxy's
+   * UID, its name and image) only on this answer. Undefined for anything else than a new Pod with the annotation.
+   */
+  claim(request: AdmissionRequest, object: unknown, namespaceInfo: NamespaceInfo | null): SidecarClaim | undefined {
+    // Most Pods carry no status annotation: looked up before the whole Pod is checked.
+    const annotations = (object as { metadata?: { annotations?: Record<string, unknown> } } | null)?.metadata?.annotations;
+    if (!newPod(request) || typeof annotations?.[STATUS_ANNOTATION] !== 'string') return undefined;
+    const pod = asPod(object);
+    if (typeof pod === 'string') return undefined;
+    const value = annotations[STATUS_ANNOTATION] as string;
+    const refused = (reason: string): SidecarClaim => ({ verified: false, reason, initContainers: [], containers: [] });
+    if (!this.config.enabled) return refused('injection is disabled here (admission.injection.enabled), so no sidecar is Portcullis\' own');
+    const namespace = request.namespace || pod.metadata?.namespace || '';
+    const trigger = injectionTrigger(pod, namespace, namespaceInfo, this.config.excludedNamespaces);
+    if ('invalid' in trigger) return refused(trigger.invalid);
+    if (!('injectedBefore' in trigger)) return refused(`the Pod carries ${STATUS_ANNOTATION} but is not one Portcullis injects (${trigger.reason})`);
+    const { overrides, problems } = readOverrides(pod.metadata?.annotations);
+    if (problems.length > 0) return refused(problems.join('; '));
+    const verdict = this.verify(pod, this.facts(pod, namespace, overrides), value);
+    if ('problem' in verdict) return refused(verdict.problem);
+    return { verified: true, initContainers: verdict.status.initContainers, containers: verdict.status.containers };
+  }
+
+  private facts(pod: Pod, namespace: string, overrides: Overrides): PodFacts {
+    return { namespace, name: pod.metadata?.name || pod.metadata?.generateName || '', serviceAccount: serviceAccountOf(pod), cluster: this.cluster, overrides };
+  }
+
+  /** Renders the sidecar with the template the status annotation names (the current one or the previous) and compares. */
+  private verify(pod: Pod, facts: PodFacts, value: string): { status: InjectionStatus } | { problem: string } {
+    const template = this.template;
+    if (!template) throw new Error('the sidecar template is not loaded');
+    const status = parseStatus(value);
+    const injectedWith = [template, this.previous].find((t) => t !== undefined && t.revision === status?.template);
+    if (!status || !injectedWith) {
+      return {
+        problem: `the Pod's ${STATUS_ANNOTATION} names sidecar template ${JSON.stringify(status?.template ?? value)}, not one this injector has (${template.revision}): remove the annotation and the sidecar containers so it is injected again`,
+      };
+    }
+    const wrong = verifyInjected(pod, injectedWith.sidecar(facts), status);
+    return wrong ? { problem: wrong } : { status };
   }
 
   private files(): string[] {

@@ -39,6 +39,13 @@ export function injectionPatch(pod: Pod, sidecar: Sidecar, options: { nativeSide
   for (const v of sidecar.volumes) {
     if (volumeNames.has(v.name)) return `volume name "${v.name}" is reserved for the Portcullis sidecar: rename the Pod's volume`;
   }
+  // A mount of a volume the Pod does not declare would be satisfied by the sidecar's: its key and token.
+  const reserved = new Set(sidecar.volumes.map((v) => v.name));
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? []), ...(pod.spec.ephemeralContainers ?? [])] as NamedItem[]) {
+    for (const m of [c.volumeMounts, c.volumeDevices].flatMap((l) => (Array.isArray(l) ? (l as Array<{ name?: unknown }>) : []))) {
+      if (typeof m?.name === 'string' && reserved.has(m.name)) return `container "${c.name}" mounts volume "${m.name}", which is reserved for the Portcullis sidecar (it holds the proxy's keys or token): remove the mount`;
+    }
+  }
 
   const ops: PatchOp[] = [];
   if (inits.length > 0) {

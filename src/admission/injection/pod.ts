@@ -21,6 +21,7 @@ const PodSchema = Type.Object({
   spec: Type.Object({
     containers: Type.Array(Named, { minItems: 1 }),
     initContainers: Type.Optional(Type.Array(Named)),
+    ephemeralContainers: Type.Optional(Type.Array(Named)),
     volumes: Type.Optional(Type.Array(Named)),
     hostNetwork: Type.Optional(Type.Boolean()),
     serviceAccountName: Type.Optional(Type.String()),

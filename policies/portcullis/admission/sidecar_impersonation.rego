@@ -1,0 +1,50 @@
+# Only the injector's sidecar may look like it. In a mesh namespace (or a Pod asking for injection) a
+# container of the author's own with the proxy's or the init container's name would pass for the
+# sidecar (sidecar-required, the init container's capabilities), and one with their image would run
+# the mesh's programs under the author's settings. A new Pod whose status annotation claims an
+# injection the injector does not confirm is refused with the injector's reason.
+package portcullis.admission
+
+import rego.v1
+
+# [name, image repository, what it is]
+sidecar_identities := [
+	[proxy_container_name, proxy_image_repository, "proxy"],
+	[init_container_name, init_image_repository, "init container"],
+]
+
+# By name first: a container named like the sidecar is reported once, whatever its image.
+impersonates(c, name, repo) := "name" if {
+	c.name == name
+} else := "image" if {
+	image_repository(c.image) == repository(repo)
+}
+
+violation contains {
+	"rule": "sidecar-impersonation",
+	"msg": concat("", [
+		"container ", quote(c.name), " (", container_field(list, i), ") has the ", how, " of the Portcullis ",
+		what, " (", quote(shown), ") but was not injected by Portcullis: only the injected sidecar may;",
+		" remove it (or rename it and use another image) and let the injector add the sidecar",
+	]),
+	"details": {"container": c.name, "field": container_field(list, i), "reserved": how},
+} if {
+	sidecar_scope
+	some [list, i] in bypass_refs
+	c := pod_spec[list][i]
+	not injected_container(list, c)
+	some [name, repo, what] in sidecar_identities
+	how := impersonates(c, name, repo)
+	shown := {"name": name, "image": repo}[how]
+}
+
+violation contains {
+	"rule": "sidecar-impersonation",
+	"msg": input.context.sidecar.reason,
+	"details": {"annotation": "sidecar.portcullis.io/status"},
+} if {
+	group_kind == "/Pod"
+	operation == "CREATE"
+	input.context.sidecar.verified == false
+	is_string(input.context.sidecar.reason)
+}

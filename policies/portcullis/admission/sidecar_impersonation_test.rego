@@ -1,0 +1,93 @@
+package portcullis.admission_test
+
+import rego.v1
+
+impersonations(inp) := {[v.details.container, v.details.field, v.details.reserved] | some v in violations(inp); v.rule == "sidecar-impersonation"}
+
+test_hand_written_sidecar_names_and_images_denied_in_the_mesh if {
+	cases := [
+		[pod_with({"containers": [app_container, proxy_container]}), {["portcullis-proxy", "spec.containers[1]", "name"]}],
+		[pod_with({"initContainers": [init_container]}), {["portcullis-init", "spec.initContainers[0]", "name"]}],
+		[
+			pod_with({"containers": [app_container, {"name": "envoy", "image": "ghcr.io/portcullis/proxy:1.2.0"}]}),
+			{["envoy", "spec.containers[1]", "image"]},
+		],
+		[
+			pod_with({"containers": [app_container, {"name": "envoy", "image": "ghcr.io/portcullis/proxy@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}]}),
+			{["envoy", "spec.containers[1]", "image"]},
+		],
+		[
+			pod_with({"initContainers": [{"name": "iptables", "image": "ghcr.io/portcullis/proxy-init:1.2.0"}]}),
+			{["iptables", "spec.initContainers[0]", "image"]},
+		],
+		[
+			pod_with({"ephemeralContainers": [{"name": "shell", "image": "ghcr.io/portcullis/proxy:1.2.0"}]}),
+			{["shell", "spec.ephemeralContainers[0]", "image"]},
+		],
+		# The proxy's name among the init containers (a native sidecar of the author's own).
+		[
+			pod_with({"initContainers": [object.union(proxy_container, {"restartPolicy": "Always"})]}),
+			{["portcullis-proxy", "spec.initContainers[0]", "name"]},
+		],
+	]
+	every c in cases {
+		[obj, findings] := c
+		impersonations(create_in_mesh(obj)) == findings
+	}
+}
+
+test_impersonation_message if {
+	messages(create_in_mesh(pod_with({"containers": [app_container, proxy_container]})), "sidecar-impersonation") == {"container \"portcullis-proxy\" (spec.containers[1]) has the name of the Portcullis proxy (\"portcullis-proxy\") but was not injected by Portcullis: only the injected sidecar may; remove it (or rename it and use another image) and let the injector add the sidecar"}
+	messages(create_in_mesh(pod_with({"initContainers": [{"name": "iptables", "image": "ghcr.io/portcullis/proxy-init:1.2.0"}]})), "sidecar-impersonation") == {"container \"iptables\" (spec.initContainers[0]) has the image of the Portcullis init container (\"ghcr.io/portcullis/proxy-init\") but was not injected by Portcullis: only the injected sidecar may; remove it (or rename it and use another image) and let the injector add the sidecar"}
+}
+
+test_verified_sidecar_is_no_impersonation if {
+	impersonations(create_injected(injected_pod)) == set()
+	# A second proxy-image container beside the genuine sidecar is not part of it.
+	extra := pod_with({"initContainers": [init_container], "containers": [app_container, proxy_container, {"name": "helper", "image": "ghcr.io/portcullis/proxy:1.2.0"}]})
+	impersonations(create_injected(extra)) == {["helper", "spec.containers[2]", "image"]}
+}
+
+test_opted_out_pod_with_its_own_proxy_denied if {
+	opted_out := object.union(pod_with({"containers": [app_container, proxy_container]}), {"metadata": {"labels": {"sidecar.portcullis.io/inject": "false"}}})
+	exempt := {"sidecar-required": {"objects": ["Pod/team/app-*"]}}
+	inp := create_in_mesh(opted_out)
+	rules(inp) == {"sidecar-required", "sidecar-impersonation"}
+	rules(inp) == {"sidecar-impersonation"} with data.portcullis.config.exemptions.rules as exempt
+}
+
+test_hand_written_init_container_outside_the_mesh_gets_no_capabilities if {
+	# Outside the mesh the names mean nothing, but NET_ADMIN is only ever granted to a confirmed injection.
+	inp := create(pod_with({"initContainers": [init_container]}))
+	rules(inp) == {"capabilities-allowlist"}
+	{v.details.capability | some v in violations(inp)} == {"NET_ADMIN", "NET_RAW"}
+	rules(with_sidecar(inp, {"verified": false, "reason": "not injected here", "initContainers": [], "containers": []})) == {"capabilities-allowlist", "sidecar-impersonation"}
+}
+
+test_unconfirmed_claim_denied_with_the_injectors_reason if {
+	claim := {"verified": false, "reason": "the Pod carries sidecar.portcullis.io/status but not the sidecar Portcullis injects for it (\"portcullis-proxy\" differs in env)", "initContainers": [], "containers": []}
+	inp := with_sidecar(create_in_mesh(injected_pod), claim)
+	claim.reason in messages(inp, "sidecar-impersonation")
+	# Only a new Pod's claim is checked.
+	not "sidecar-impersonation" in rules(with_sidecar(create_in_mesh(deployment_with({})), claim))
+}
+
+test_impersonation_in_workload_templates if {
+	obj := deployment_with({"containers": [app_container, proxy_container]})
+	impersonations(create_in_mesh(obj)) == {["portcullis-proxy", "spec.template.spec.containers[1]", "name"]}
+	impersonations(create(obj)) == set()
+	opted_in := object.union(obj, {"spec": {"template": {"metadata": {"labels": {"sidecar.portcullis.io/inject": "true"}}}}})
+	impersonations(create(opted_in)) == {["portcullis-proxy", "spec.template.spec.containers[1]", "name"]}
+}
+
+test_impersonation_on_update_judges_what_changed if {
+	# Containers the Pod was created with were judged then; a debug container added now is judged now.
+	old := injected_pod
+	new := object.union(injected_pod, {"spec": {"ephemeralContainers": [{"name": "shell", "image": "ghcr.io/portcullis/proxy:1.2.0"}]}})
+	inp := review("UPDATE", new, old, mesh_namespace)
+	impersonations(inp) == {["shell", "spec.ephemeralContainers[0]", "image"]}
+	not "capabilities-allowlist" in rules(inp)
+	# Swapping the proxy's image on a running Pod makes it another container.
+	swapped := pod_with({"initContainers": [init_container], "containers": [app_container, object.union(proxy_container, {"image": "ghcr.io/portcullis/proxy:6.6.6"})]})
+	impersonations(review("UPDATE", swapped, old, mesh_namespace)) == {["portcullis-proxy", "spec.containers[1]", "name"]}
+}
