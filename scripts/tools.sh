@@ -9,7 +9,7 @@ cache=${PORTCULLIS_TOOLS_CACHE:-$HOME/.cache/portcullis/tools}
 mkdir -p "$cache" "$root/.tools/bin"
 
 command -v go >/dev/null || {
-  echo "tools: Go is needed to build the pinned tools (OPA, etcd, kube-apiserver, helm, grpcurl, kustomize): install Go 1.26 from https://go.dev/dl and put it on PATH" >&2
+  echo "tools: Go is needed to build the pinned tools (OPA, etcd, kube-apiserver, helm, grpcurl, kustomize, envoy-validate): install Go 1.26 from https://go.dev/dl and put it on PATH" >&2
   exit 1
 }
 
@@ -85,6 +85,8 @@ want=${1:-all}
 case "$want" in all|test|opa) build opa opa github.com/open-policy-agent/opa "about 2 minutes" ;; esac
 case "$want" in all|test|etcd) build etcd etcd go.etcd.io/etcd/server/v3 "about 1 minute" ;; esac
 case "$want" in all|test|grpcurl) build grpcurl grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "about 1 minute" ;; esac
+# Checks the Envoy bootstraps the sidecar template renders against Envoy's API (go-control-plane's generated validations).
+case "$want" in all|test|envoy-validate) build envoy-validate envoy-validate . "about 2 minutes" ;; esac
 case "$want" in all|ghz) build ghz ghz github.com/bojand/ghz/cmd/ghz "about 2 minutes" ;; esac
 case "$want" in all|vegeta) build vegeta vegeta github.com/tsenart/vegeta/v12 "about 1 minute" ;; esac
 case "$want" in all|test|opa-envoy-plugin) opa_envoy_plugin ;; esac

@@ -21,6 +21,10 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   const config = ctx.config.admission;
   const injector = new Injector(config.injection, ctx.config.cluster, ctx.log.child({ component: 'injection' }));
   await injector.start();
+  // The proxies it injects check the SDS server against the mesh trust bundle as it is when they are created.
+  const trust = (m: TlsMaterial) => injector.setTrustBundle(m.ca ?? '');
+  trust(ctx.tls.current());
+  ctx.tls.on('change', trust);
 
   const app = Fastify({
     https: serverTlsOptions(ctx.tls.current(), ctx.config.tls.minVersion),
@@ -169,6 +173,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     ctx.tls.off('change', rotate);
+    ctx.tls.off('change', trust);
     injector.stop();
     await workers?.close();
     throw err;
@@ -180,6 +185,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     api: (admin) => meshValidateRoute(admin, ctx, injector),
     async close() {
       ctx.tls.off('change', rotate);
+      ctx.tls.off('change', trust);
       injector.stop();
       await app.close();
       gate?.close();

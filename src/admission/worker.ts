@@ -50,6 +50,9 @@ function handle(message: ToWorker): void {
     case 'namespaces':
       namespaces = new Map(message.list.map((n) => [n.name, n]));
       return;
+    case 'trust':
+      injector.setTrustBundle(message.pem);
+      return;
     case 'decide':
       try {
         const decision = decide(message.webhook, message.body, deps, message.read);

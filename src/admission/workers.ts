@@ -22,6 +22,7 @@ export interface WorkerSetup {
 export type ToWorker =
   | { type: 'snapshot'; source: SnapshotSource }
   | { type: 'namespaces'; list: NamespaceInfo[] }
+  | { type: 'trust'; pem: string }
   | { type: 'decide'; id: number; webhook: Webhook; body: Uint8Array; read?: NamespaceRead };
 
 type FromWorker =
@@ -37,6 +38,7 @@ interface Thread {
   /** What this thread was last sent, so each is sent again only when it changed. */
   snapshot?: Snapshot;
   generation?: number;
+  trust?: string;
 }
 
 const RESTART_MS = 1000;
@@ -94,6 +96,11 @@ export class DecisionWorkers {
     if (thread.snapshot !== snapshot) {
       thread.worker.postMessage({ type: 'snapshot', source: snapshot.source } satisfies ToWorker);
       thread.snapshot = snapshot;
+    }
+    const trust = this.ctx.tls.current().ca ?? '';
+    if (thread.trust !== trust) {
+      thread.worker.postMessage({ type: 'trust', pem: trust } satisfies ToWorker);
+      thread.trust = trust;
     }
     const generation = this.ctx.facts.namespaceGeneration();
     if (thread.generation !== generation) {

@@ -18,7 +18,7 @@ export interface DecisionEvent {
   labels: Record<string, string>;
   /** Timings in nanoseconds, named as OPA names them (timer_rego_eval_ns, timer_server_handler_ns). */
   metrics: Record<string, number>;
-  kind: 'admission' | 'authz' | 'posture';
+  kind: 'admission' | 'authz' | 'posture' | 'sds';
   /** "allow", "deny" or "error": the outcome, for filtering without reading `result`. */
   decision: 'allow' | 'deny' | 'error';
   /** Set when the decision came from a failure (malformed request, policy error, timeout), not from the policy. */
@@ -26,6 +26,7 @@ export interface DecisionEvent {
   admission?: AdmissionSummary;
   authz?: AuthzSummary;
   posture?: PostureSummary;
+  sds?: SdsSummary;
   /** JSON pointers of input fields replaced by "**REDACTED**", as OPA's `masked`. */
   masked?: string[];
   seq?: number;
@@ -70,6 +71,21 @@ export interface PostureSummary {
   /** Ids of the rules it breaks now, and broke before this change. */
   rules: string[];
   previous_rules: string[];
+}
+
+/** A workload certificate asked for over SDS: who asked (as the API server vouched), and what was issued or why not. */
+export interface SdsSummary {
+  /** The SPIFFE ID issued, or that the token would have had; empty when the token said nothing. */
+  spiffe_id: string;
+  namespace: string;
+  service_account: string;
+  pod: string;
+  /** The secret names the proxy asked for (default, ROOTCA). */
+  resources: string[];
+  /** The certificate issued: serial and expiry. */
+  serial?: string;
+  not_after?: string;
+  reason: string;
 }
 
 /** What a front door hands over; the audit log adds id, timestamp, labels, masking and the chain. */

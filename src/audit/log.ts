@@ -118,7 +118,7 @@ export class AuditLog {
       this.counter++;
       lines.push(line);
       if (this.ringSize > 0) {
-        const entry: RingEntry = { line, kind: event.kind, decision: event.decision, rules: event.admission?.rules ?? event.posture?.rules ?? (event.authz ? [event.authz.reason] : []) };
+        const entry: RingEntry = { line, kind: event.kind, decision: event.decision, rules: event.admission?.rules ?? event.posture?.rules ?? (event.authz ? [event.authz.reason] : event.sds ? [event.sds.reason] : []) };
         if (this.ring.length < this.ringSize) this.ring.push(entry);
         else this.ring[this.ringNext] = entry;
         this.ringNext = (this.ringNext + 1) % this.ringSize;

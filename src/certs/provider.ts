@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { KeyPair } from './authority.js';
 import type { TlsConfig } from './config.js';
 import { ensureDevCertificates } from './dev.js';
 import { certInfo } from './pem.js';
@@ -10,6 +11,8 @@ export interface TlsMaterial {
   key: string;
   /** CA bundle to hand to clients (the API server's caBundle), when known. */
   ca?: string;
+  /** The CA that signs, when Portcullis keeps it (tls.mode dev and secret): the mesh CA of the workload certificates. */
+  signer?: KeyPair;
   notAfter: Date;
 }
 
@@ -42,7 +45,7 @@ export class TlsProvider extends EventEmitter<{ change: [TlsMaterial]; error: [E
     }
     if (this.config.mode === 'dev') {
       const dev = await ensureDevCertificates(this.config.dir);
-      this.set({ cert: dev.serving.cert, key: dev.serving.key, ca: dev.ca.cert, notAfter: certInfo(dev.serving.cert).notAfter });
+      this.set({ cert: dev.serving.cert, key: dev.serving.key, ca: dev.ca.cert, signer: dev.ca, notAfter: certInfo(dev.serving.cert).notAfter });
       return;
     }
     const { certFile, keyFile } = this.config;

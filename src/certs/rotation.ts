@@ -18,7 +18,8 @@ import type { CertState } from './state.js';
  *     (old + new) into the webhook configurations.
  *  2. Once the webhook configurations have carried that bundle for trustPropagation, a serving
  *     certificate signed by the new CA is issued. Replicas swap to it and report its serial.
- *  3. When every live replica reports the new serial, the old CA leaves the bundle.
+ *  3. When every live replica reports the new serial, the old CA leaves the bundle: not before every
+ *     workload certificate it signed (sds.certificateTtl) has expired, when Portcullis issues them.
  * Expired CAs always leave the bundle; an expired signer means there is nothing to preserve: start over.
  */
 export interface RotationSettings {
@@ -27,21 +28,27 @@ export interface RotationSettings {
   caRotationPeriodMs: number;
   caEarlyRotationMs: number;
   trustPropagationMs: number;
+  /** How long after the new CA became the signer the old one stays trusted: the workload certificates' lifetime. */
+  holdOldCaMs: number;
 }
 
-export function rotationSettings(config: SecretTlsConfig): RotationSettings {
+export function rotationSettings(config: SecretTlsConfig, workloadCertificateTtl?: string): RotationSettings {
   const s = {
     rotationPeriodMs: parseDuration(config.rotationPeriod),
     earlyRotationMs: parseDuration(config.earlyRotation),
     caRotationPeriodMs: parseDuration(config.caRotationPeriod),
     caEarlyRotationMs: parseDuration(config.caEarlyRotation),
     trustPropagationMs: parseDuration(config.trustPropagation),
+    holdOldCaMs: workloadCertificateTtl ? parseDuration(workloadCertificateTtl) : 0,
   };
   // Each window must fit in what it is cut from, or the same certificate would be due again at once.
   if (s.earlyRotationMs >= s.rotationPeriodMs) throw new Error('tls.secret.earlyRotation must be shorter than rotationPeriod');
   if (s.caEarlyRotationMs >= s.caRotationPeriodMs) throw new Error('tls.secret.caEarlyRotation must be shorter than caRotationPeriod');
   if (s.caEarlyRotationMs <= s.earlyRotationMs + s.trustPropagationMs) {
     throw new Error('tls.secret.caEarlyRotation must be longer than earlyRotation + trustPropagation, so serving certificates of the old CA last until the new one is trusted');
+  }
+  if (s.caEarlyRotationMs <= s.holdOldCaMs) {
+    throw new Error('tls.secret.caEarlyRotation must be longer than sds.certificateTtl, so the old CA stays trusted until the last workload certificate it signed has expired');
   }
   return s;
 }
@@ -117,6 +124,11 @@ export function plan(state: CertState, settings: RotationSettings, seen: Observe
 
   if (rolling) {
     const serial = serving.serial;
+    // The signer's certificate is backdated five minutes (authority.ts): it became the signer about then.
+    const held = signer.notBefore.getTime() + 5 * 60 * 1000 + settings.holdOldCaMs;
+    if (settings.holdOldCaMs > 0 && seen.servedSerials.length > 0 && seen.servedSerials.every((s) => s === serial) && now < held) {
+      return { reason: 'CA rollover: the old CA stays trusted until the workload certificates it signed have expired', recheckAt: at([held]), waiting: true };
+    }
     if (seen.servedSerials.length > 0 && seen.servedSerials.every((s) => s === serial)) {
       return { next: { ...state, trust: [state.signer.cert] }, reason: 'CA rollover, phase 3: every replica serves the new certificate; old CA removed', recheckAt: at() };
     }

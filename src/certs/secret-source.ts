@@ -97,12 +97,14 @@ export class SecretTlsSource extends EventEmitter<{ snapshot: [SecretSnapshot] }
     if (!state || !this.provider) return;
     const info = certInfo(state.serving.cert);
     if (info.serial === this.served) {
-      // Same certificate, but the trust bundle may have changed (CA rollover): keep ca current for status and metrics.
+      // Same certificate, but the trust bundle and the signer may have changed (CA rollover): keep them current
+      // for status, metrics and the workload certificates.
       const ca = joinPems(state.trust);
-      if (this.provider.current().ca !== ca) this.provider.set({ ...this.provider.current(), ca });
+      const current = this.provider.current();
+      if (current.ca !== ca || current.signer?.cert !== state.signer.cert) this.provider.set({ ...current, ca, signer: state.signer });
       return;
     }
-    this.provider.set({ cert: state.serving.cert, key: state.serving.key, ca: joinPems(state.trust), notAfter: info.notAfter });
+    this.provider.set({ cert: state.serving.cert, key: state.serving.key, ca: joinPems(state.trust), signer: state.signer, notAfter: info.notAfter });
     this.served = info.serial;
     this.options.log.info({ serial: info.serial, notAfter: info.notAfter.toISOString() }, 'serving certificate loaded from the Secret');
     this.onServing(info.serial);

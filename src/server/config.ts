@@ -9,6 +9,7 @@ import { TlsConfig } from '../certs/config.js';
 import { KubernetesConfig } from '../kube/config.js';
 import { PolicyConfig } from '../policy/config.js';
 import { PostureConfig } from '../posture/config.js';
+import { SdsConfig } from '../sds/config.js';
 
 export const Config = Type.Object(
   {
@@ -44,6 +45,7 @@ export const Config = Type.Object(
     policy: PolicyConfig,
     admission: AdmissionConfig,
     authz: AuthzConfig,
+    sds: SdsConfig,
     audit: AuditConfig,
     posture: PostureConfig,
   },

@@ -1,6 +1,7 @@
 import { startAdmission } from '../admission/server.js';
 import { startGrpcDoor } from '../authz/grpc/server.js';
 import { startHttpDoor } from '../authz/http/server.js';
+import { startSdsDoor } from '../sds/server.js';
 import type { Config } from './config.js';
 import type { FrontDoor } from './service.js';
 
@@ -10,5 +11,6 @@ export function frontDoors(config: Config): FrontDoor[] {
   if (config.admission.enabled) doors.push(startAdmission);
   if (config.authz.enabled && config.authz.grpc.enabled) doors.push(startGrpcDoor);
   if (config.authz.enabled && config.authz.http.enabled) doors.push(startHttpDoor);
+  if (config.sds.enabled) doors.push((ctx) => startSdsDoor(ctx));
   return doors;
 }

@@ -189,7 +189,7 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
 function selfManaged(config: Config, kc: KubeConfig, namespace: string, log: Logger, watch: { resyncMs: number; watchTimeoutSeconds: number; retryMs: number }) {
   const k = config.kubernetes;
   const secret = config.tls.secret;
-  const settings = rotationSettings(secret);
+  const settings = rotationSettings(secret, config.sds.enabled ? config.sds.certificateTtl : undefined);
   const names = [...serviceDnsNames(k.service, namespace, k.clusterDomain), ...secret.extraNames];
   const store = new CertSecret(kc, namespace, secret.name);
   const source = new SecretTlsSource({ kc, store, fresh: () => initialState(settings, names), startTimeoutMs: k.startTimeoutSeconds * 1000, watch, log });

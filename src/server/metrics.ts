@@ -69,6 +69,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sdsCertificates = new Counter({
+    name: 'portcullis_sds_certificates_issued_total',
+    help: 'Workload certificates (SVIDs) issued over SDS, first ones and renewals.',
+    registers: [this.registry],
+  });
+
+  readonly sdsRefusals = new Counter({
+    name: 'portcullis_sds_refusals_total',
+    help: 'SDS streams refused, by reason (unauthenticated, invalid, exhausted).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sdsStreams = new Gauge({
+    name: 'portcullis_sds_streams',
+    help: 'SDS streams open.',
+    registers: [this.registry],
+  });
+
   readonly jwksFetchErrors = new Counter({
     name: 'portcullis_jwks_fetch_errors_total',
     help: 'Failed JWKS fetches, by issuer.',

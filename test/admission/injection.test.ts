@@ -132,18 +132,25 @@ t.test('the embedded template renders the sidecar the policy expects', async (t)
     serviceAccount: 'payment-service',
     cluster: { name: 'prod', trustDomain: 'example.org' },
     overrides: { cpu: '3', excludeInboundPorts: '8080' },
+    trustBundle: 'test-ca',
   });
   t.same(sidecar.initContainers.map((c) => c.name), ['portcullis-init']);
   t.same(sidecar.containers.map((c) => c.name), ['portcullis-proxy']);
   const proxy = sidecar.containers[0] as any;
-  t.match(proxy.image, /^ghcr\.io\/portcullis\/proxy:\d/);
-  t.ok(proxy.env.some((e: any) => e.name === 'PORTCULLIS_SPIFFE_ID' && e.value === 'spiffe://example.org/ns/payments/sa/payment-service'));
-  t.ok(proxy.env.some((e: any) => e.name === 'PORTCULLIS_AUTHZ_ADDRESS' && e.value === 'authz.mesh:9191'), 'values override defaults');
+  t.equal(proxy.image, 'docker.io/envoyproxy/envoy:v1.40.0', 'upstream Envoy, the official image');
+  t.same(proxy.command, ['envoy']);
+  const bootstrap = JSON.parse(proxy.args[proxy.args.indexOf('--config-yaml') + 1]);
+  t.equal(bootstrap.node.metadata.spiffe_id, 'spiffe://example.org/ns/payments/sa/payment-service');
+  const authz = bootstrap.static_resources.clusters.find((c: any) => c.name === 'portcullis-authz');
+  t.same(authz.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, { address: 'authz.mesh', port_value: 9191 }, 'values override defaults');
+  t.same(proxy.args.slice(proxy.args.indexOf('--service-node'), proxy.args.indexOf('--service-node') + 4), ['--service-node', '$(POD_NAME).$(POD_NAMESPACE)', '--service-cluster', 'payment-service.payments']);
   t.same(proxy.resources, { requests: { cpu: '3', memory: '128Mi' }, limits: { cpu: '3', memory: '1Gi' } }, 'a request above the limit raises the limit');
+  t.match(proxy.securityContext, { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } }, 'restricted-compliant');
   const init = sidecar.initContainers[0] as any;
   t.same(init.securityContext.capabilities.add, ['NET_ADMIN', 'NET_RAW']);
-  t.ok(init.args.includes('--exclude-inbound-ports=8080'));
-  t.same(sidecar.volumes.map((v) => v.name), ['portcullis-certs', 'portcullis-token']);
+  t.same(init.command, ['sh', '-c']);
+  t.match(init.args[0], /-A PORTCULLIS_INBOUND -p tcp --dport 8080 -j RETURN/, 'the excluded inbound port in the redirect');
+  t.same(sidecar.volumes.map((v) => v.name), ['portcullis-token', 'portcullis-run']);
   t.throws(() => SidecarTemplate.load('containers: [{name: x, image: "{{ values.nope }}"}]', []), /unknown placeholder \{\{ values.nope \}\}/, 'checked when loaded');
   t.throws(() => SidecarTemplate.load('containers: []', []), /not a sidecar/);
   t.throws(() => SidecarTemplate.load('containers: [{name: x}]\nextra: 1', []), /not a sidecar/);
@@ -152,7 +159,7 @@ t.test('the embedded template renders the sidecar the policy expects', async (t)
 
 t.test('the patch applies cleanly to the Pod as sent, whatever lists it has', async (t) => {
   const template = SidecarTemplate.load(undefined, []);
-  const sidecar = template.sidecar({ namespace: 'payments', name: 'p', serviceAccount: 'sa', cluster: { name: 'c', trustDomain: 'td' }, overrides: {} });
+  const sidecar = template.sidecar({ namespace: 'payments', name: 'p', serviceAccount: 'sa', cluster: { name: 'c', trustDomain: 'td' }, overrides: {}, trustBundle: 'test-ca' });
   const variants: Array<[string, (p: any) => void]> = [
     ['fixture', () => {}],
     ['no annotations, no volumes', (p) => {
@@ -182,23 +189,23 @@ t.test('the patch applies cleanly to the Pod as sent, whatever lists it has', as
       if (name === 'existing init containers') t.equal(patched.spec.initContainers.at(-1).name, 'migrate', `${label}: own init containers run after the redirect`);
       t.same(JSON.parse(patched.metadata.annotations['sidecar.portcullis.io/status']), plan.status);
       t.equal(patched.metadata.annotations['kubectl.kubernetes.io/default-container'], 'payment-service');
-      t.ok(patched.spec.volumes.some((v: any) => v.name === 'portcullis-certs'));
+      t.ok(patched.spec.volumes.some((v: any) => v.name === 'portcullis-token'));
     }
   }
 });
 
 t.test('names already taken are refused, not duplicated', async (t) => {
   const template = SidecarTemplate.load(undefined, []);
-  const sidecar = template.sidecar({ namespace: 'n', name: 'p', serviceAccount: 'sa', cluster: { name: 'c', trustDomain: 'td' }, overrides: {} });
+  const sidecar = template.sidecar({ namespace: 'n', name: 'p', serviceAccount: 'sa', cluster: { name: 'c', trustDomain: 'td' }, overrides: {}, trustBundle: 'test-ca' });
   const handWritten = pod();
   handWritten.spec.containers.push({ name: 'portcullis-proxy' });
   t.match(injectionPatch(handWritten, sidecar, { nativeSidecar: false, revision: 'r' }), /already has a container named "portcullis-proxy"/);
   const volume = pod();
-  volume.spec.volumes?.push({ name: 'portcullis-certs' });
-  t.match(injectionPatch(volume, sidecar, { nativeSidecar: false, revision: 'r' }), /volume name "portcullis-certs" is reserved/);
+  volume.spec.volumes?.push({ name: 'portcullis-token' });
+  t.match(injectionPatch(volume, sidecar, { nativeSidecar: false, revision: 'r' }), /volume name "portcullis-token" is reserved/);
   const mount = pod();
-  (mount.spec.containers[0] as any).volumeMounts = [{ name: 'portcullis-certs', mountPath: '/keys' }];
-  t.match(injectionPatch(mount, sidecar, { nativeSidecar: false, revision: 'r' }), /container "payment-service" mounts volume "portcullis-certs", which is reserved for the Portcullis sidecar/, 'a mount the sidecar would satisfy');
+  (mount.spec.containers[0] as any).volumeMounts = [{ name: 'portcullis-token', mountPath: '/keys' }];
+  t.match(injectionPatch(mount, sidecar, { nativeSidecar: false, revision: 'r' }), /container "payment-service" mounts volume "portcullis-token", which is reserved for the Portcullis sidecar/, 'a mount the sidecar would satisfy');
 });
 
 t.test('malformed Pods are described, not crashed on', async (t) => {
@@ -210,7 +217,7 @@ t.test('malformed Pods are described, not crashed on', async (t) => {
 
 t.test('the claim check covers the native sidecar layout and its order', async (t) => {
   const template = SidecarTemplate.load(undefined, []);
-  const sidecar = template.sidecar({ namespace: 'payments', name: 'p', serviceAccount: 'payment-service', cluster: { name: 'c', trustDomain: 'td' }, overrides: {} });
+  const sidecar = template.sidecar({ namespace: 'payments', name: 'p', serviceAccount: 'payment-service', cluster: { name: 'c', trustDomain: 'td' }, overrides: {}, trustBundle: 'test-ca' });
   const original = pod();
   original.spec.initContainers = [{ name: 'migrate', image: 'registry.example.com/migrate:1' } as any];
   const plan = injectionPatch(original, sidecar, { nativeSidecar: true, revision: template.revision });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
 import { mergeData } from '../../src/policy/data.js';
+import { bootstrapOf, redirectOf } from '../helpers/sidecar.js';
 import { fixture, patchOf, startHarness, podReview as makePodReview } from './service.js';
 
 const h = await startHarness({
@@ -38,7 +39,7 @@ t.test('a Pod of a mesh namespace gets the sidecar; the patch applies; the resul
   t.equal(pod.metadata.labels['portcullis.io/managed'], 'true', 'mutation policy ops follow the sidecar');
   t.ok(pod.metadata.annotations['sidecar.portcullis.io/status']);
   const proxy = pod.spec.containers.find((c: any) => c.name === 'portcullis-proxy');
-  t.ok(proxy.env.some((e: any) => e.value === 'spiffe://cluster.local/ns/payments/sa/payment-service'));
+  t.equal(bootstrapOf(proxy).node.metadata.spiffe_id, 'spiffe://cluster.local/ns/payments/sa/payment-service');
 
   // What the API server does next: the validating webhook sees the mutated Pod.
   const validated = structuredClone(review);
@@ -105,9 +106,18 @@ t.test('a Pod that claims to be injected must hold the sidecar it would get', as
   const cases: Array<[string, (pod: any) => void, RegExp]> = [
     ['a proxy that runs something else', (pod) => (proxyOf(pod).command = ['sleep', 'infinity']), /"portcullis-proxy" differs in command/],
     ['an init container that redirects nothing', (pod) => (initOf(pod).args = ['sh', '-c', 'true']), /"portcullis-init" differs in args/],
-    ['a proxy pointed at another authorization server', (pod) => (env(pod).find((e: any) => e.name === 'PORTCULLIS_AUTHZ_ADDRESS').value = 'evil.example:9191'), /"portcullis-proxy" differs in env PORTCULLIS_AUTHZ_ADDRESS\b/],
-    ['a second PORTCULLIS_AUTHZ_ADDRESS after the first (the last one wins)', (pod) => env(pod).push({ name: 'PORTCULLIS_AUTHZ_ADDRESS', value: 'evil.example:9191' }), /"portcullis-proxy" differs in env PORTCULLIS_AUTHZ_ADDRESS \(twice\)/],
-    ['a second PORTCULLIS_SPIFFE_ID', (pod) => env(pod).push({ name: 'PORTCULLIS_SPIFFE_ID', value: 'spiffe://cluster.local/ns/payments/sa/admin' }), /differs in env PORTCULLIS_SPIFFE_ID \(twice\)/],
+    [
+      'a proxy pointed at another authorization server',
+      (pod) => {
+        const args = proxyOf(pod).args;
+        const i = args.indexOf('--config-yaml') + 1;
+        args[i] = args[i].replace('portcullis.portcullis-system.svc', 'allow-all.attacker.svc');
+      },
+      /"portcullis-proxy" differs in args/,
+    ],
+    ['a second bootstrap after the first', (pod) => proxyOf(pod).args.push('--config-yaml', '{"static_resources":{}}'), /"portcullis-proxy" differs in args/],
+    ['a variable set twice (the last one wins)', (pod) => env(pod).push({ name: 'POD_NAMESPACE', value: 'kube-system' }), /"portcullis-proxy" differs in env POD_NAMESPACE \(twice\)/],
+    ['a PORTCULLIS_AUTHZ_ADDRESS of its own', (pod) => env(pod).push({ name: 'PORTCULLIS_AUTHZ_ADDRESS', value: 'evil.example:9191' }), /"portcullis-proxy" differs in env PORTCULLIS_AUTHZ_ADDRESS \(added\)/],
     ['an LD_PRELOAD in the proxy', (pod) => env(pod).push({ name: 'LD_PRELOAD', value: '/tmp/hook.so' }), /"portcullis-proxy" differs in env LD_PRELOAD \(added\)/],
     ['an env var of another webhook', (pod) => env(pod).push({ name: 'OTEL_EXPORTER', value: 'collector:4317' }), /differs in env OTEL_EXPORTER \(added\)/],
     ['variables from a ConfigMap', (pod) => (proxyOf(pod).envFrom = [{ configMapRef: { name: 'evil' } }]), /"portcullis-proxy" differs in envFrom/],
@@ -122,7 +132,8 @@ t.test('a Pod that claims to be injected must hold the sidecar it would get', as
       /initContainers must start with "portcullis-init" \(found "early"\)/,
     ],
     ['a token of another audience', (pod) => (pod.spec.volumes.find((v: any) => v.name === 'portcullis-token').projected.sources[0].serviceAccountToken.audience = 'vault'), /volume "portcullis-token" differs/],
-    ['the application reading the proxy\'s keys', (pod) => (pod.spec.containers[0].volumeMounts = [{ name: 'portcullis-certs', mountPath: '/keys' }]), /container "payment-service" mounts the sidecar's volume "portcullis-certs"/],
+    ['the application reading the proxy\'s token', (pod) => (pod.spec.containers[0].volumeMounts = [{ name: 'portcullis-token', mountPath: '/t' }]), /container "payment-service" mounts the sidecar's volume "portcullis-token"/],
+    ['the application reaching the proxy\'s admin socket', (pod) => (pod.spec.containers[0].volumeMounts = [{ name: 'portcullis-run', mountPath: '/r' }]), /container "payment-service" mounts the sidecar's volume "portcullis-run"/],
     [
       'a status naming more than was injected',
       (pod) => {
@@ -144,7 +155,7 @@ t.test('a Pod that claims to be injected must hold the sidecar it would get', as
   // The identity is the Pod's: the same sidecar copied into another namespace's Pod is someone else's.
   const moved = await claim(() => {}, 'orders');
   t.equal(moved.allowed, false);
-  t.match(moved.status?.message, /"portcullis-proxy" differs in env PORTCULLIS_SPIFFE_ID/);
+  t.match(moved.status?.message, /"portcullis-proxy" differs in args/);
   const outside = await claim((pod) => (proxyOf(pod).command = ['sleep', 'infinity']), 'plain');
   t.equal(outside.allowed, true, 'outside the mesh nothing is injected, so nothing is checked here');
 });
@@ -210,9 +221,9 @@ t.test('annotations tune the sidecar; bad values are refused with the reason', a
   const proxy = pod.spec.containers.find((c: any) => c.name === 'portcullis-proxy');
   t.same(proxy.resources.requests, { cpu: '500m', memory: '2Gi' });
   t.equal(proxy.resources.limits.memory, '2Gi', 'the limit follows a larger request');
-  const args = pod.spec.initContainers[0].args;
-  t.ok(args.includes('--exclude-inbound-ports=9102'));
-  t.ok(args.includes('--exclude-outbound-ip-ranges=169.254.169.254/32'));
+  const script = redirectOf(pod.spec.initContainers[0]);
+  t.match(script, /-A PORTCULLIS_INBOUND -p tcp --dport 9102 -j RETURN/, 'the excluded inbound port');
+  t.match(script, /-A PORTCULLIS_OUTPUT -d 169.254.169.254\/32 -j RETURN/, 'the excluded outbound range');
 
   const bad = podReview('payments', (p) => {
     p.metadata.annotations['traffic.portcullis.io/excludeOutboundPorts'] = '25,smtp';

@@ -16,10 +16,17 @@ const pooled = await startHarness({ namespaces, config: { admission: { workers: 
 t.teardown(() => Promise.all([inline.close(), pooled.close()]));
 const base = await fixture('pod-create-deployment.json');
 
-/** The answer without what differs by construction (the decision id). */
-const answer = (json: { response?: { auditAnnotations?: Record<string, string> } }) => {
+/**
+ * The answer without what differs by construction: the decision id, and the CA each instance made for itself
+ * (its dev certificates), which the injected proxy's bootstrap names as the SDS server's.
+ */
+const answer = (json: { response?: { auditAnnotations?: Record<string, string>; patch?: string } }) => {
   const copy = structuredClone(json);
   delete copy.response?.auditAnnotations?.['decision-id'];
+  if (copy.response?.patch) {
+    const ops = Buffer.from(copy.response.patch, 'base64').toString('utf8').replace(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g, '<ca>');
+    copy.response.patch = ops;
+  }
   return copy;
 };
 

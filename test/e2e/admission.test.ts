@@ -21,6 +21,7 @@ import { installCrds } from '../helpers/kube-crds.js';
 import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
 import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
 import { ROOT } from '../helpers/paths.js';
+import { bootstrapOf } from '../helpers/sidecar.js';
 import { startHarness } from '../admission/service.js';
 
 t.setTimeout(300_000);
@@ -88,9 +89,9 @@ t.test('a Pod created in a labelled namespace is stored with the sidecar', async
   t.equal(stored.spec?.initContainers?.[0]?.name, 'portcullis-init');
   t.same(stored.spec?.initContainers?.[0]?.securityContext?.capabilities?.add, ['NET_ADMIN', 'NET_RAW']);
   const proxy = stored.spec?.containers.find((c) => c.name === 'portcullis-proxy');
-  t.ok(proxy?.env?.some((e) => e.name === 'PORTCULLIS_SPIFFE_ID' && e.value === `spiffe://cluster.local/ns/${namespace}/sa/web`));
+  t.equal(bootstrapOf(proxy).node.metadata.spiffe_id, `spiffe://cluster.local/ns/${namespace}/sa/web`, "the Pod's identity in its proxy's bootstrap");
   t.match(JSON.parse(stored.metadata?.annotations?.['sidecar.portcullis.io/status'] ?? '{}'), { containers: ['portcullis-proxy'], initContainers: ['portcullis-init'] });
-  t.ok(stored.spec?.volumes?.some((v) => v.name === 'portcullis-certs'));
+  t.ok(stored.spec?.volumes?.some((v) => v.name === 'portcullis-token'));
   await h.service.ctx.audit.flush();
   const events = h.events.filter((e) => e.admission?.name === 'web-1' && e.admission.operation === 'CREATE');
   t.match(events.find((e) => e.admission?.webhook === 'mutate'), { decision: 'allow', result: { injected: true } }, 'the API server called /mutate');

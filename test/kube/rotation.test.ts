@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/server/config.js';
 
 const names = ['portcullis', 'portcullis.ns', 'portcullis.ns.svc', 'portcullis.ns.svc.cluster.local'];
 // Long enough that nothing is due by itself while a test runs.
-const settings: RotationSettings = { rotationPeriodMs: 3_600_000, earlyRotationMs: 600_000, caRotationPeriodMs: 36_000_000, caEarlyRotationMs: 7_200_000, trustPropagationMs: 2000 };
+const settings: RotationSettings = { rotationPeriodMs: 3_600_000, earlyRotationMs: 600_000, caRotationPeriodMs: 36_000_000, caEarlyRotationMs: 7_200_000, trustPropagationMs: 2000, holdOldCaMs: 0 };
 const seen = (state: CertState, extra: Partial<Observed> = {}): Observed => ({
   now: new Date(),
   names,
@@ -38,6 +38,8 @@ t.test('defaults are the seed settings, and windows that cannot work are refused
   t.throws(bad({ earlyRotation: '24h' }), /earlyRotation must be shorter than rotationPeriod/);
   t.throws(bad({ caEarlyRotation: '8760h' }), /caEarlyRotation must be shorter than caRotationPeriod/);
   t.throws(bad({ caEarlyRotation: '4h' }), /caEarlyRotation must be longer than earlyRotation \+ trustPropagation/);
+  t.match(rotationSettings(config, '24h'), { holdOldCaMs: 86_400_000 }, 'with SDS, the workload certificates\' lifetime');
+  t.throws(() => rotationSettings({ ...config, caEarlyRotation: '12h' }, '24h'), /caEarlyRotation must be longer than sds.certificateTtl/);
 });
 
 t.test('a fresh state: one CA, trusted, signing a certificate for every name', async (t) => {
@@ -110,6 +112,14 @@ t.test('CA rollover in three phases', async (t) => {
   const three = plan(p2, settings, seen(p2, { now, servedSerials: [newSerial, newSerial] }));
   t.equal(three.reason, 'CA rollover, phase 3: every replica serves the new certificate; old CA removed');
   t.same((three.next as CertState).trust, [p2.signer.cert]);
+
+  // With workload certificates from the old CA still out there (Portcullis' SDS), phase 3 waits for their lifetime.
+  const holding = { ...settings, holdOldCaMs: 3_600_000 };
+  const held = plan(p2, holding, seen(p2, { now, servedSerials: [newSerial, newSerial] }));
+  t.equal(held.next, undefined, 'the old CA is kept');
+  t.match(held.reason, /until the workload certificates it signed have expired/);
+  const released = plan(p2, holding, seen(p2, { now: new Date(certInfo(p2.signer.cert).notBefore.getTime() + 5 * 60_000 + 3_600_000 + 1000), servedSerials: [newSerial, newSerial] }));
+  t.match(released.reason, /phase 3/, 'and dropped once they have expired');
 });
 
 t.test('repairs: expired CAs leave the bundle; an expired signer starts over', async (t) => {

@@ -21,7 +21,7 @@ in_mesh_host_suffixes := object.get(mesh, "inMeshHostSuffixes", [])
 
 proxy_container_name := object.get(mesh, ["proxy", "containerName"], "portcullis-proxy")
 
-proxy_image_repository := object.get(mesh, ["proxy", "imageRepository"], "ghcr.io/portcullis/proxy")
+proxy_image_repository := object.get(mesh, ["proxy", "imageRepository"], "docker.io/envoyproxy/envoy")
 
 # The redirect lets the proxy's own traffic through by its UID and GID (values.proxy.uid of the injector).
 proxy_uid := object.get(mesh, ["proxy", "uid"], 1337)
@@ -30,7 +30,7 @@ proxy_gid := object.get(mesh, ["proxy", "gid"], proxy_uid)
 
 init_container_name := object.get(mesh, ["init", "containerName"], "portcullis-init")
 
-init_image_repository := object.get(mesh, ["init", "imageRepository"], "ghcr.io/portcullis/proxy-init")
+init_image_repository := object.get(mesh, ["init", "imageRepository"], "docker.io/istio/proxyv2")
 
 init_capabilities := object.get(mesh, ["init", "capabilities"], ["NET_ADMIN", "NET_RAW"])
 
@@ -53,7 +53,7 @@ mesh_wide_peer_authentication_deleters := object.get(mesh, ["meshWidePeerAuthent
 
 allowed_capabilities := object.get(config, ["allowlists", "capabilities"], ["NET_BIND_SERVICE"])
 
-allowed_image_registries := object.get(config, ["allowlists", "imageRegistries"], ["registry.example.com", "ghcr.io/portcullis"])
+allowed_image_registries := object.get(config, ["allowlists", "imageRegistries"], ["registry.example.com", "ghcr.io/portcullis", "docker.io/envoyproxy/envoy", "docker.io/istio/proxyv2"])
 
 allowed_jwt_issuers := object.get(config, ["allowlists", "jwtIssuers"], ["https://issuer.example.com"])
 

@@ -34,14 +34,21 @@ test_registry_port_is_not_a_tag if {
 test_docker_hub_image_denied if {
 	inp := create(image_pod("nginx:1.27"))
 	only(inp, "image-registry-allowlist")
-	messages(inp, "image-registry-allowlist") == {"container \"app\" uses image \"nginx:1.27\" from docker.io/library/nginx, which is not an allowed registry: change spec.containers[0].image to an image from registry.example.com, ghcr.io/portcullis"}
+	messages(inp, "image-registry-allowlist") == {"container \"app\" uses image \"nginx:1.27\" from docker.io/library/nginx, which is not an allowed registry: change spec.containers[0].image to an image from registry.example.com, ghcr.io/portcullis, docker.io/envoyproxy/envoy, docker.io/istio/proxyv2"}
 }
 
 test_lookalike_registry_host_denied if {
 	only(create(image_pod("registry.example.com.evil.io/team/app:1.0")), "image-registry-allowlist")
 }
 
-test_proxy_registry_allowed if clean(create(image_pod("ghcr.io/portcullis/proxy:1.2.0")))
+test_proxy_registry_allowed if {
+	clean(create(image_pod("ghcr.io/portcullis/portcullis:1.2.0")))
+	clean(create(image_pod("envoyproxy/envoy:v1.40.0")))
+	clean(create(image_pod("docker.io/istio/proxyv2:1.30.3")))
+	# The sidecar's repositories, not their whole registry.
+	only(create(image_pod("docker.io/istio/pilot:1.30.3")), "image-registry-allowlist")
+	only(create(image_pod("docker.io/envoyproxy/envoy-contrib:v1.40.0")), "image-registry-allowlist")
+}
 
 test_other_ghcr_repository_denied if only(create(image_pod("ghcr.io/someone/app:1.0")), "image-registry-allowlist")
 

@@ -67,7 +67,7 @@ test_init_container_name_without_injected_image_gets_no_capabilities if {
 	only(inp, "capabilities-allowlist")
 	msgs := messages(inp, "capabilities-allowlist")
 	count(msgs) == 2
-	"container \"portcullis-init\" adds capability NET_ADMIN in spec.initContainers[0].securityContext.capabilities.add: remove it (only the injected portcullis-init init container from ghcr.io/portcullis/proxy-init may add NET_ADMIN, NET_RAW)" in msgs
+	"container \"portcullis-init\" adds capability NET_ADMIN in spec.initContainers[0].securityContext.capabilities.add: remove it (only the injected portcullis-init init container from docker.io/istio/proxyv2 may add NET_ADMIN, NET_RAW)" in msgs
 }
 
 test_init_capabilities_only_for_init_containers if {

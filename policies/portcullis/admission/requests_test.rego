@@ -88,11 +88,11 @@ pod_with(spec) := object.union(pod, {"spec": spec})
 
 pod_with_container(container) := pod_with({"containers": [object.union(app_container, container)]})
 
-proxy_container := {"name": "portcullis-proxy", "image": "ghcr.io/portcullis/proxy:1.2.0"}
+proxy_container := {"name": "portcullis-proxy", "image": "docker.io/envoyproxy/envoy:v1.40.0"}
 
 init_container := {
 	"name": "portcullis-init",
-	"image": "ghcr.io/portcullis/proxy-init:1.2.0",
+	"image": "docker.io/istio/proxyv2:1.30.3",
 	"securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"], "drop": ["ALL"]}},
 }
 

@@ -9,19 +9,19 @@ test_hand_written_sidecar_names_and_images_denied_in_the_mesh if {
 		[pod_with({"containers": [app_container, proxy_container]}), {["portcullis-proxy", "spec.containers[1]", "name"]}],
 		[pod_with({"initContainers": [init_container]}), {["portcullis-init", "spec.initContainers[0]", "name"]}],
 		[
-			pod_with({"containers": [app_container, {"name": "envoy", "image": "ghcr.io/portcullis/proxy:1.2.0"}]}),
+			pod_with({"containers": [app_container, {"name": "envoy", "image": "docker.io/envoyproxy/envoy:v1.40.0"}]}),
 			{["envoy", "spec.containers[1]", "image"]},
 		],
 		[
-			pod_with({"containers": [app_container, {"name": "envoy", "image": "ghcr.io/portcullis/proxy@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}]}),
+			pod_with({"containers": [app_container, {"name": "envoy", "image": "envoyproxy/envoy@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}]}),
 			{["envoy", "spec.containers[1]", "image"]},
 		],
 		[
-			pod_with({"initContainers": [{"name": "iptables", "image": "ghcr.io/portcullis/proxy-init:1.2.0"}]}),
+			pod_with({"initContainers": [{"name": "iptables", "image": "docker.io/istio/proxyv2:1.30.3"}]}),
 			{["iptables", "spec.initContainers[0]", "image"]},
 		],
 		[
-			pod_with({"ephemeralContainers": [{"name": "shell", "image": "ghcr.io/portcullis/proxy:1.2.0"}]}),
+			pod_with({"ephemeralContainers": [{"name": "shell", "image": "docker.io/envoyproxy/envoy:v1.40.0"}]}),
 			{["shell", "spec.ephemeralContainers[0]", "image"]},
 		],
 		# The proxy's name among the init containers (a native sidecar of the author's own).
@@ -38,13 +38,13 @@ test_hand_written_sidecar_names_and_images_denied_in_the_mesh if {
 
 test_impersonation_message if {
 	messages(create_in_mesh(pod_with({"containers": [app_container, proxy_container]})), "sidecar-impersonation") == {"container \"portcullis-proxy\" (spec.containers[1]) has the name of the Portcullis proxy (\"portcullis-proxy\") but was not injected by Portcullis: only the injected sidecar may; remove it (or rename it and use another image) and let the injector add the sidecar"}
-	messages(create_in_mesh(pod_with({"initContainers": [{"name": "iptables", "image": "ghcr.io/portcullis/proxy-init:1.2.0"}]})), "sidecar-impersonation") == {"container \"iptables\" (spec.initContainers[0]) has the image of the Portcullis init container (\"ghcr.io/portcullis/proxy-init\") but was not injected by Portcullis: only the injected sidecar may; remove it (or rename it and use another image) and let the injector add the sidecar"}
+	messages(create_in_mesh(pod_with({"initContainers": [{"name": "iptables", "image": "docker.io/istio/proxyv2:1.30.3"}]})), "sidecar-impersonation") == {"container \"iptables\" (spec.initContainers[0]) has the image of the Portcullis init container (\"docker.io/istio/proxyv2\") but was not injected by Portcullis: only the injected sidecar may; remove it (or rename it and use another image) and let the injector add the sidecar"}
 }
 
 test_verified_sidecar_is_no_impersonation if {
 	impersonations(create_injected(injected_pod)) == set()
 	# A second proxy-image container beside the genuine sidecar is not part of it.
-	extra := pod_with({"initContainers": [init_container], "containers": [app_container, proxy_container, {"name": "helper", "image": "ghcr.io/portcullis/proxy:1.2.0"}]})
+	extra := pod_with({"initContainers": [init_container], "containers": [app_container, proxy_container, {"name": "helper", "image": "docker.io/envoyproxy/envoy:v1.40.0"}]})
 	impersonations(create_injected(extra)) == {["helper", "spec.containers[2]", "image"]}
 }
 
@@ -83,11 +83,11 @@ test_impersonation_in_workload_templates if {
 test_impersonation_on_update_judges_what_changed if {
 	# Containers the Pod was created with were judged then; a debug container added now is judged now.
 	old := injected_pod
-	new := object.union(injected_pod, {"spec": {"ephemeralContainers": [{"name": "shell", "image": "ghcr.io/portcullis/proxy:1.2.0"}]}})
+	new := object.union(injected_pod, {"spec": {"ephemeralContainers": [{"name": "shell", "image": "docker.io/envoyproxy/envoy:v1.40.0"}]}})
 	inp := review("UPDATE", new, old, mesh_namespace)
 	impersonations(inp) == {["shell", "spec.ephemeralContainers[0]", "image"]}
 	not "capabilities-allowlist" in rules(inp)
 	# Swapping the proxy's image on a running Pod makes it another container.
-	swapped := pod_with({"initContainers": [init_container], "containers": [app_container, object.union(proxy_container, {"image": "ghcr.io/portcullis/proxy:6.6.6"})]})
+	swapped := pod_with({"initContainers": [init_container], "containers": [app_container, object.union(proxy_container, {"image": "docker.io/envoyproxy/envoy:v6.6.6"})]})
 	impersonations(review("UPDATE", swapped, old, mesh_namespace)) == {["portcullis-proxy", "spec.containers[1]", "name"]}
 }

@@ -59,7 +59,7 @@ test_proxy_name_with_foreign_image_denied if {
 	fake := object.union(proxy_container, {"image": "registry.example.com/team/envoy:1.0"})
 	inp := create_in_mesh(pod_with({"containers": [app_container, fake]}))
 	rules(inp) == {"sidecar-required", "sidecar-impersonation"}
-	messages(inp, "sidecar-required") == {"container \"portcullis-proxy\" is not the proxy Portcullis injected (its image must come from ghcr.io/portcullis/proxy and the injector must confirm it): remove it from the Pod and let the Portcullis injector add the sidecar"}
+	messages(inp, "sidecar-required") == {"container \"portcullis-proxy\" is not the proxy Portcullis injected (its image must come from docker.io/envoyproxy/envoy and the injector must confirm it): remove it from the Pod and let the Portcullis injector add the sidecar"}
 }
 
 test_sidecar_rule_only_on_create if {

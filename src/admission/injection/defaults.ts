@@ -1,4 +1,15 @@
-import { VERSION } from '../../server/version.js';
+/**
+ * The proxy: upstream Envoy, the official image. Its version is pinned here and nowhere else (the chart and
+ * docs take it from these defaults); tools/envoy-validate pins the API it is checked against
+ * (go-control-plane's envoy module of the same release).
+ */
+export const ENVOY_IMAGE = 'docker.io/envoyproxy/envoy:v1.40.0';
+
+/**
+ * The redirect runs in Istio's proxyv2 image, a public image with a shell and both iptables back ends
+ * (nf_tables and legacy); it runs Portcullis' own rules, not Istio's programs.
+ */
+export const INIT_IMAGE = 'docker.io/istio/proxyv2:1.30.3';
 
 /**
  * The embedded sidecar template. Operators replace it with admission.injection.templateFile (same
@@ -9,29 +20,23 @@ import { VERSION } from '../../server/version.js';
  *                   initContainers above with restartPolicy: Always
  *   volumes         added to the Pod's volumes
  * Placeholders: values.* | pod.namespace, pod.name, pod.serviceAccount | identity.spiffeId |
- * cluster.name, cluster.trustDomain | proxy.cpu, proxy.memory, proxy.cpuLimit, proxy.memoryLimit |
- * traffic.excludeInboundPorts, traffic.excludeOutboundPorts, traffic.includeOutboundIPRanges,
- * traffic.excludeOutboundIPRanges (the per-Pod annotations, else values.traffic).
+ * cluster.name, cluster.trustDomain | proxy.cpu, proxy.memory, proxy.cpuLimit, proxy.memoryLimit,
+ * proxy.bootstrap (the Envoy bootstrap as JSON, bootstrap.ts) | traffic.excludeInboundPorts,
+ * traffic.excludeOutboundPorts, traffic.includeOutboundIPRanges, traffic.excludeOutboundIPRanges (the
+ * per-Pod annotations, else values.traffic), traffic.redirect (the init container's script, redirect.ts).
  */
 export const DEFAULT_TEMPLATE = `
 initContainers:
   - name: portcullis-init
     image: "{{ values.init.image }}"
     imagePullPolicy: IfNotPresent
-    args:
-      - redirect
-      - "--proxy-uid={{ values.proxy.uid }}"
-      - "--inbound-port={{ values.proxy.ports.inbound }}"
-      - "--outbound-port={{ values.proxy.ports.outbound }}"
-      - "--proxy-ports={{ values.proxy.ports.health }},{{ values.proxy.ports.metrics }}"
-      - "--exclude-inbound-ports={{ traffic.excludeInboundPorts }}"
-      - "--exclude-outbound-ports={{ traffic.excludeOutboundPorts }}"
-      - "--include-outbound-ip-ranges={{ traffic.includeOutboundIPRanges }}"
-      - "--exclude-outbound-ip-ranges={{ traffic.excludeOutboundIPRanges }}"
+    command: [sh, -c]
+    args: ["{{ traffic.redirect }}"]
     resources:
       requests: {cpu: 10m, memory: 16Mi}
       limits: {cpu: 100m, memory: 64Mi}
     securityContext:
+      # iptables needs root with NET_ADMIN and NET_RAW in the Pod's network namespace, and nothing else.
       runAsUser: 0
       runAsGroup: 0
       runAsNonRoot: false
@@ -41,26 +46,30 @@ initContainers:
       capabilities:
         add: [NET_ADMIN, NET_RAW]
         drop: [ALL]
+      seccompProfile: {type: RuntimeDefault}
+    volumeMounts:
+      # iptables' lock file (/run/xtables.lock) on a read-only root filesystem.
+      - {name: portcullis-run, mountPath: /run}
 containers:
   - name: portcullis-proxy
     image: "{{ values.proxy.image }}"
     imagePullPolicy: IfNotPresent
+    command: [envoy]
     args:
-      - proxy
-      - "--log-level={{ values.proxy.logLevel }}"
+      - --config-yaml
+      - "{{ proxy.bootstrap }}"
+      - --service-node
+      - "$(POD_NAME).$(POD_NAMESPACE)"
+      - --service-cluster
+      - "{{ pod.serviceAccount }}.{{ pod.namespace }}"
+      - --log-level
+      - "{{ values.proxy.logLevel }}"
+      - --disable-hot-restart
     env:
-      - {name: PORTCULLIS_SPIFFE_ID, value: "{{ identity.spiffeId }}"}
-      - {name: PORTCULLIS_TRUST_DOMAIN, value: "{{ cluster.trustDomain }}"}
-      - {name: PORTCULLIS_CLUSTER, value: "{{ cluster.name }}"}
-      - {name: PORTCULLIS_AUTHZ_ADDRESS, value: "{{ values.authz.address }}"}
-      - {name: PORTCULLIS_CERT_DIR, value: "{{ values.certificates.path }}"}
-      - {name: PORTCULLIS_TOKEN_FILE, value: /var/run/portcullis/token/token}
       - name: POD_NAME
         valueFrom: {fieldRef: {fieldPath: metadata.name}}
       - name: POD_NAMESPACE
         valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
-      - name: POD_IP
-        valueFrom: {fieldRef: {fieldPath: status.podIP}}
     ports:
       - {name: proxy-health, containerPort: "{{ values.proxy.ports.health }}", protocol: TCP}
       - {name: proxy-metrics, containerPort: "{{ values.proxy.ports.metrics }}", protocol: TCP}
@@ -68,6 +77,9 @@ containers:
       httpGet: {path: /healthz/ready, port: "{{ values.proxy.ports.health }}"}
       periodSeconds: 2
       failureThreshold: 30
+    lifecycle:
+      # Endpoints drop the Pod while the proxy still carries what is in flight, then it gets SIGTERM.
+      preStop: {sleep: {seconds: "{{ values.proxy.drainSeconds }}"}}
     resources:
       requests: {cpu: "{{ proxy.cpu }}", memory: "{{ proxy.memory }}"}
       limits: {cpu: "{{ proxy.cpuLimit }}", memory: "{{ proxy.memoryLimit }}"}
@@ -79,12 +91,12 @@ containers:
       allowPrivilegeEscalation: false
       readOnlyRootFilesystem: true
       capabilities: {drop: [ALL]}
+      seccompProfile: {type: RuntimeDefault}
     volumeMounts:
-      - {name: portcullis-certs, mountPath: "{{ values.certificates.path }}"}
       - {name: portcullis-token, mountPath: /var/run/portcullis/token, readOnly: true}
+      # The admin interface's socket: this directory is the proxy's alone.
+      - {name: portcullis-run, mountPath: /var/run/portcullis/run}
 volumes:
-  - name: portcullis-certs
-    emptyDir: {medium: Memory}
   - name: portcullis-token
     projected:
       sources:
@@ -92,19 +104,33 @@ volumes:
             audience: "{{ values.certificates.tokenAudience }}"
             expirationSeconds: 3600
             path: token
+  - name: portcullis-run
+    emptyDir: {medium: Memory, sizeLimit: 1Mi}
 `;
+
+/** Where the template mounts the token and the admin socket (bootstrap.ts reads them there). */
+export const TOKEN_FILE = '/var/run/portcullis/token/token';
+export const ADMIN_SOCKET = '/var/run/portcullis/run/admin.sock';
 
 /** Values the template reads; admission.injection.values and valuesFile are merged over them. */
 export const DEFAULT_VALUES = {
   proxy: {
-    image: `ghcr.io/portcullis/proxy:${VERSION}`,
+    image: ENVOY_IMAGE,
     uid: 1337,
     logLevel: 'info',
+    drainSeconds: 5,
     ports: { inbound: 15006, outbound: 15001, health: 15021, metrics: 15090 },
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2', memory: '1Gi' } },
   },
-  init: { image: `ghcr.io/portcullis/proxy-init:${VERSION}` },
-  authz: { address: 'portcullis.portcullis-system.svc:9191' },
-  certificates: { path: '/var/run/portcullis/certs', tokenAudience: 'portcullis' },
+  init: { image: INIT_IMAGE },
+  authz: { address: 'portcullis.portcullis-system.svc:9191', timeout: '0.5s' },
+  /** caBundle: the PEM the proxy checks the SDS server against; empty means the mesh trust bundle Portcullis keeps. */
+  sds: { address: 'portcullis.portcullis-system.svc:15012', caBundle: '' },
+  certificates: { tokenAudience: 'portcullis' },
+  /**
+   * In-mesh destinations, which the proxy reaches in mutual TLS: HTTP to a cluster-local name (a short name,
+   * *.svc, *.svc.<clusterDomain>, or one of hostSuffixes), and anything to the cidrs (pod and Service ranges).
+   */
+  mesh: { clusterDomain: 'cluster.local', hostSuffixes: [] as string[], cidrs: [] as string[] },
   traffic: { excludeInboundPorts: '', excludeOutboundPorts: '', includeOutboundIPRanges: '*', excludeOutboundIPRanges: '' },
 };

@@ -47,6 +47,8 @@ export class Injector {
   private template: SidecarTemplate | undefined;
   /** The template before the last reload: a Pod injected with it a moment ago can still be checked. */
   private previous: SidecarTemplate | undefined;
+  /** The mesh trust bundle the proxies check the SDS server against (the TLS provider's, kept current). */
+  private trustBundle = '';
 
   constructor(
     private readonly config: InjectionConfig,
@@ -62,6 +64,11 @@ export class Injector {
 
   stop(): void {
     for (const file of this.files()) unwatchFile(file);
+  }
+
+  /** The mesh trust bundle changed (a CA rollover): Pods injected from now on trust the new one. */
+  setTrustBundle(pem: string): void {
+    this.trustBundle = pem;
   }
 
   get revision(): string | undefined {
@@ -123,7 +130,7 @@ export class Injector {
   }
 
   private facts(pod: Pod, namespace: string, overrides: Overrides): PodFacts {
-    return { namespace, name: pod.metadata?.name || pod.metadata?.generateName || '', serviceAccount: serviceAccountOf(pod), cluster: this.cluster, overrides };
+    return { namespace, name: pod.metadata?.name || pod.metadata?.generateName || '', serviceAccount: serviceAccountOf(pod), cluster: this.cluster, overrides, trustBundle: this.trustBundle };
   }
 
   /** Renders the sidecar with the template the status annotation names (the current one or the previous) and compares. */

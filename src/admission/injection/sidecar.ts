@@ -3,7 +3,10 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { isObject, mergeData, type DataObject } from '../../policy/data.js';
 import { quantityValue, type Overrides } from './annotations.js';
-import { DEFAULT_TEMPLATE, DEFAULT_VALUES } from './defaults.js';
+import { spiffeId } from '../../certs/workload.js';
+import { envoyBootstrap } from './bootstrap.js';
+import { ADMIN_SOCKET, DEFAULT_TEMPLATE, DEFAULT_VALUES, TOKEN_FILE } from './defaults.js';
+import { redirectScript } from './redirect.js';
 import { compileTemplate, TemplateError, type Context } from './template.js';
 
 export interface NamedItem {
@@ -24,6 +27,8 @@ export interface PodFacts {
   serviceAccount: string;
   cluster: { name: string; trustDomain: string };
   overrides: Overrides;
+  /** The mesh trust bundle (PEM): what the proxy checks the SDS server's certificate against. */
+  trustBundle: string;
 }
 
 const NamedList = { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } };
@@ -62,7 +67,7 @@ export class SidecarTemplate {
     if (!isObject(doc)) throw new TemplateError('the template must be a YAML mapping with containers, initContainers and volumes');
     const merged = values.reduce<DataObject>((acc, v) => mergeData(acc, v), DEFAULT_VALUES);
     const template = new SidecarTemplate(doc, merged);
-    template.sidecar({ namespace: 'sample', name: 'sample', serviceAccount: 'sample', cluster: { name: 'sample', trustDomain: 'sample.local' }, overrides: {} });
+    template.sidecar({ namespace: 'sample', name: 'sample', serviceAccount: 'sample', cluster: { name: 'sample', trustDomain: 'sample.local' }, overrides: {}, trustBundle: 'sample' });
     return template;
   }
 
@@ -78,29 +83,75 @@ export class SidecarTemplate {
 
   private context(pod: PodFacts): Context {
     const o = pod.overrides;
-    const cpu = o.cpu ?? text(this.values, ['proxy', 'resources', 'requests', 'cpu']);
-    const memory = o.memory ?? text(this.values, ['proxy', 'resources', 'requests', 'memory']);
-    const traffic = (key: keyof Overrides) => o[key] ?? text(this.values, ['traffic', key]) ?? '';
+    const v = this.values;
+    const cpu = o.cpu ?? text(v, ['proxy', 'resources', 'requests', 'cpu']);
+    const memory = o.memory ?? text(v, ['proxy', 'resources', 'requests', 'memory']);
+    const trafficValue = (key: keyof Overrides) => o[key] ?? text(v, ['traffic', key]) ?? '';
+    const traffic = {
+      excludeInboundPorts: trafficValue('excludeInboundPorts'),
+      excludeOutboundPorts: trafficValue('excludeOutboundPorts'),
+      includeOutboundIPRanges: trafficValue('includeOutboundIPRanges'),
+      excludeOutboundIPRanges: trafficValue('excludeOutboundIPRanges'),
+    };
+    const identity = spiffeId(pod.cluster.trustDomain, pod.namespace, pod.serviceAccount);
+    const ports = { inbound: port(v, 'inbound'), outbound: port(v, 'outbound'), health: port(v, 'health'), metrics: port(v, 'metrics') };
+    const uid = integer(v, ['proxy', 'uid']);
+    let bootstrap: string;
+    let redirect: string;
+    try {
+      bootstrap = JSON.stringify(
+        envoyBootstrap({
+          spiffeId: identity,
+          trustDomain: pod.cluster.trustDomain,
+          namespace: pod.namespace,
+          serviceAccount: pod.serviceAccount,
+          ports,
+          adminSocket: ADMIN_SOCKET,
+          authz: { address: text(v, ['authz', 'address']) ?? '', timeout: text(v, ['authz', 'timeout']) ?? '0.5s' },
+          sds: { address: text(v, ['sds', 'address']) ?? '', tokenFile: TOKEN_FILE, caBundle: text(v, ['sds', 'caBundle']) || pod.trustBundle },
+          mesh: { clusterDomain: text(v, ['mesh', 'clusterDomain']) ?? 'cluster.local', hostSuffixes: strings(v, ['mesh', 'hostSuffixes']), cidrs: strings(v, ['mesh', 'cidrs']) },
+        }),
+      );
+      redirect = redirectScript({ proxyUid: uid, proxyGid: uid, inboundPort: ports.inbound, outboundPort: ports.outbound, proxyPorts: [ports.health, ports.metrics], ...traffic });
+    } catch (err) {
+      throw new TemplateError(`the proxy's configuration cannot be rendered: ${(err as Error).message}`);
+    }
     return {
-      values: this.values,
+      values: v,
       pod: { namespace: pod.namespace, name: pod.name, serviceAccount: pod.serviceAccount },
-      identity: { spiffeId: `spiffe://${pod.cluster.trustDomain}/ns/${pod.namespace}/sa/${pod.serviceAccount}` },
+      identity: { spiffeId: identity },
       cluster: pod.cluster,
       proxy: {
         cpu: cpu ?? null,
         memory: memory ?? null,
         // A request above the limit would make the API server refuse the Pod: the limit follows the request.
-        cpuLimit: atLeast(text(this.values, ['proxy', 'resources', 'limits', 'cpu']), cpu),
-        memoryLimit: atLeast(text(this.values, ['proxy', 'resources', 'limits', 'memory']), memory),
+        cpuLimit: atLeast(text(v, ['proxy', 'resources', 'limits', 'cpu']), cpu),
+        memoryLimit: atLeast(text(v, ['proxy', 'resources', 'limits', 'memory']), memory),
+        bootstrap,
       },
-      traffic: {
-        excludeInboundPorts: traffic('excludeInboundPorts'),
-        excludeOutboundPorts: traffic('excludeOutboundPorts'),
-        includeOutboundIPRanges: traffic('includeOutboundIPRanges'),
-        excludeOutboundIPRanges: traffic('excludeOutboundIPRanges'),
-      },
+      traffic: { ...traffic, redirect },
     };
   }
+}
+
+function port(values: DataObject, name: string): number {
+  const p = integer(values, ['proxy', 'ports', name]);
+  if (p < 1 || p > 65535) throw new TemplateError(`values.proxy.ports.${name} must be a port (1-65535)`);
+  return p;
+}
+
+function integer(values: DataObject, path: string[]): number {
+  const n = Number(text(values, path));
+  if (!Number.isInteger(n)) throw new TemplateError(`values.${path.join('.')} must be an integer`);
+  return n;
+}
+
+function strings(values: DataObject, path: string[]): string[] {
+  let node: unknown = values;
+  for (const key of path) node = isObject(node) ? node[key] : undefined;
+  if (node === undefined || node === null) return [];
+  if (!Array.isArray(node) || !node.every((s) => typeof s === 'string')) throw new TemplateError(`values.${path.join('.')} must be a list of strings`);
+  return node;
 }
 
 function text(values: DataObject, path: string[]): string | undefined {
