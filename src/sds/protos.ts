@@ -7,11 +7,11 @@ import protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
 
-const SDS_PROTO = 'envoy/service/secret/v3/sds.proto';
+export const SDS_PROTO = 'envoy/service/secret/v3/sds.proto';
 export const SECRET_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
 
 /** The Envoy API as @grpc/grpc-js-xds publishes it (the same protos the ext_authz front door reads). */
-function includes(): string[] {
+export function includes(): string[] {
   const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
   return ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d));
 }
@@ -24,8 +24,8 @@ export function sdsDefinition(): grpc.ServiceDefinition {
 
 let secretType: protobuf.Type | undefined;
 
-/** Encodes an envoy.extensions.transport_sockets.tls.v3.Secret (proto field names), for an Any of a DiscoveryResponse. */
-export function encodeSecret(secret: Record<string, unknown>): Buffer {
+/** The envoy.extensions.transport_sockets.tls.v3.Secret message type (proto field names), loaded once. */
+export function secretMessage(): protobuf.Type {
   if (!secretType) {
     protobuf.common('descriptor', (require('protobufjs/google/protobuf/descriptor.json') as { nested: { google: { nested: { protobuf: { nested: protobuf.INamespace } } } } }).nested.google.nested.protobuf.nested);
     const dirs = includes();
@@ -35,7 +35,13 @@ export function encodeSecret(secret: Record<string, unknown>): Buffer {
     root.resolveAll();
     secretType = root.lookupType('envoy.extensions.transport_sockets.tls.v3.Secret');
   }
-  const problem = secretType.verify(secret);
+  return secretType;
+}
+
+/** Encodes a Secret, for an Any of a DiscoveryResponse. */
+export function encodeSecret(secret: Record<string, unknown>): Buffer {
+  const type = secretMessage();
+  const problem = type.verify(secret);
   if (problem) throw new Error(`not a Secret: ${problem}`);
-  return Buffer.from(secretType.encode(secretType.fromObject(secret)).finish());
+  return Buffer.from(type.encode(type.fromObject(secret)).finish());
 }
