@@ -149,7 +149,7 @@ t.test('the embedded template renders the sidecar the policy expects', async (t)
   const init = sidecar.initContainers[0] as any;
   t.same(init.securityContext.capabilities.add, ['NET_ADMIN', 'NET_RAW']);
   t.same(init.command, ['sh', '-c']);
-  t.match(init.args[0], /-A PORTCULLIS_INBOUND -p tcp --dport 8080 -j RETURN/, 'the excluded inbound port in the redirect');
+  t.match(init.args[0], /-A PORTCULLIS_INBOUND -p tcp -m tcp --dport 8080 -j RETURN/, 'the excluded inbound port in the redirect');
   t.same(sidecar.volumes.map((v) => v.name), ['portcullis-token', 'portcullis-run']);
   t.throws(() => SidecarTemplate.load('containers: [{name: x, image: "{{ values.nope }}"}]', []), /unknown placeholder \{\{ values.nope \}\}/, 'checked when loaded');
   t.throws(() => SidecarTemplate.load('containers: []', []), /not a sidecar/);

@@ -222,7 +222,7 @@ t.test('annotations tune the sidecar; bad values are refused with the reason', a
   t.same(proxy.resources.requests, { cpu: '500m', memory: '2Gi' });
   t.equal(proxy.resources.limits.memory, '2Gi', 'the limit follows a larger request');
   const script = redirectOf(pod.spec.initContainers[0]);
-  t.match(script, /-A PORTCULLIS_INBOUND -p tcp --dport 9102 -j RETURN/, 'the excluded inbound port');
+  t.match(script, /-A PORTCULLIS_INBOUND -p tcp -m tcp --dport 9102 -j RETURN/, 'the excluded inbound port');
   t.match(script, /-A PORTCULLIS_OUTPUT -d 169.254.169.254\/32 -j RETURN/, 'the excluded outbound range');
 
   const bad = podReview('payments', (p) => {

@@ -47,7 +47,7 @@ export function natRules(o: RedirectOptions, family: 4 | 6): string {
     `-A ${CHAINS.inRedirect} -p tcp -j REDIRECT --to-ports ${o.inboundPort}`,
     `-A ${CHAINS.redirect} -p tcp -j REDIRECT --to-ports ${o.outboundPort}`,
     `-A PREROUTING -p tcp -j ${CHAINS.inbound}`,
-    ...[...o.proxyPorts, ...list(o.excludeInboundPorts).map(Number)].map((p) => `-A ${CHAINS.inbound} -p tcp --dport ${p} -j RETURN`),
+    ...[...o.proxyPorts, ...list(o.excludeInboundPorts).map(Number)].map((p) => `-A ${CHAINS.inbound} -p tcp -m tcp --dport ${p} -j RETURN`),
     `-A ${CHAINS.inbound} -p tcp -j ${CHAINS.inRedirect}`,
     `-A OUTPUT -p tcp -j ${CHAINS.output}`,
     // The proxy's own connections (to the application inbound, to the destination outbound) leave as they are.
@@ -55,7 +55,7 @@ export function natRules(o: RedirectOptions, family: 4 | 6): string {
     `-A ${CHAINS.output} -m owner --gid-owner ${o.proxyGid} -j RETURN`,
     `-A ${CHAINS.output} -o lo -j RETURN`,
     `-A ${CHAINS.output} -d ${loopback} -j RETURN`,
-    ...list(o.excludeOutboundPorts).map((p) => `-A ${CHAINS.output} -p tcp --dport ${p} -j RETURN`),
+    ...list(o.excludeOutboundPorts).map((p) => `-A ${CHAINS.output} -p tcp -m tcp --dport ${p} -j RETURN`),
     ...ranges(o.excludeOutboundIPRanges).map((r) => `-A ${CHAINS.output} -d ${r} -j RETURN`),
   ];
   const include = list(o.includeOutboundIPRanges);
