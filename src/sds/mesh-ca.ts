@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -83,6 +84,8 @@ export class MeshCa extends EventEmitter<{ change: [] }> {
   }
 
   private set(signer: KeyPair, base: string[]): void {
+    // Workload certificates are built with node-forge, which signs with RSA only.
+    if (createPrivateKey(signer.key).asymmetricKeyType !== 'rsa') throw new Error('the CA that signs workload certificates must have an RSA key (sds.ca.keyFile)');
     const changed = this.signing?.cert !== signer.cert || this.signing.key !== signer.key || joinPems(this.base) !== joinPems(base);
     this.signing = signer;
     this.base = base;

@@ -71,11 +71,12 @@ t.test('defaults: self-managed certificates, two hardened replicas, RBAC limited
   for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) t.equal(container[probe].httpGet.port, 'admin', `${probe} on the admin port`);
   t.equal(container.readinessProbe.httpGet.path, '/readyz');
   t.ok(container.resources.requests.cpu && container.resources.limits.memory, 'resources set');
-  t.same(container.ports.map((p: { containerPort: number }) => p.containerPort).sort(), [8443, 9090, 9191, 9192]);
+  t.same(container.ports.map((p: { containerPort: number }) => p.containerPort).sort(), [15012, 8443, 9090, 9191, 9192]);
   t.same(container.env.map((e: { name: string }) => e.name).slice(0, 2), ['POD_NAME', 'POD_NAMESPACE'], 'identity and namespace from the Downward API');
   t.ok(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, 'replicas spread over nodes');
   t.match(find(docs, 'PodDisruptionBudget'), { spec: { minAvailable: 1 } });
-  t.same(find(docs, 'Service', 'portcullis')?.spec.ports.map((p: { port: number }) => p.port), [8443, 9191, 9192, 9090]);
+  t.same(find(docs, 'Service', 'portcullis')?.spec.ports.map((p: { port: number }) => p.port), [8443, 9191, 9192, 9090, 15012]);
+  t.equal(find(docs, 'Deployment', 'portcullis')?.spec.template.spec.containers[0].image, 'ghcr.io/portcullis/portcullis:0.1.0', 'the image the Dockerfile builds');
   t.notOk(find(docs, 'ServiceMonitor'), 'no ServiceMonitor by default');
   t.notOk(find(docs, 'Certificate'), 'no cert-manager objects by default');
 
@@ -85,6 +86,8 @@ t.test('defaults: self-managed certificates, two hardened replicas, RBAC limited
   t.match(config.tls.secret, { name: 'portcullis-webhook-tls', rotationPeriod: '24h', earlyRotation: '4h' }, "the seed's rotation settings");
   t.equal(config.kubernetes.service, 'portcullis', 'the certificate names the Service');
   t.equal(config.policy.dataFile, '/etc/portcullis/policy/data.yaml');
+  t.match(config.sds, { enabled: true, port: 15012, certificateTtl: '24h', renewBefore: '4h' }, 'SDS on, signing with the mesh CA of the Secret');
+  t.notOk(config.sds.ca);
 
   // The names the code is told about are the names RBAC allows, and the objects the chart creates.
   const clusterRole = find(docs, 'ClusterRole');
@@ -108,6 +111,10 @@ t.test('defaults: self-managed certificates, two hardened replicas, RBAC limited
   t.notOk(allowed('secrets', 'list'), 'Secrets cannot be listed');
   for (const verb of ['get', 'list', 'create', 'update', 'delete']) t.ok(allowed('leases', verb), `${verb} leases`);
   t.notOk(allowed('authorizationpolicies', 'create'), 'no AuthorizationPolicy rights while defaultDeny is off');
+  t.ok(allowed('tokenreviews', 'create'), "create tokenreviews: SDS asks the API server whose token a proxy presents");
+  const withoutSds = await render(ns, { 'sds.enabled': 'false' });
+  t.notOk((find(withoutSds, 'ClusterRole')?.rules as Array<{ resources: string[] }>).some((r) => r.resources.includes('tokenreviews')), 'and only while SDS is on');
+  t.notOk(find(withoutSds, 'Service', 'portcullis')?.spec.ports.some((p: { port: number }) => p.port === 15012), 'nor its port');
   t.equal(role?.metadata.namespace, ns, 'Secret and Lease rights only in the release namespace');
 });
 
@@ -148,8 +155,10 @@ t.test("the sidecars call ext_authz on this release's Service unless told otherw
   const docs = await render('mesh-control', {}, 'edge');
   const service = find(docs, 'Service', 'edge-portcullis');
   const grpc = service?.spec.ports.find((p: { name: string }) => p.name === 'grpc-authz');
-  const { address } = await sidecarOf(docs, 'edge-portcullis');
+  const { address, sds } = await sidecarOf(docs, 'edge-portcullis');
   t.equal(address, `edge-portcullis.mesh-control.svc:${grpc.port}`, "the release's fullname, namespace and gRPC port");
+  const sdsPort = service?.spec.ports.find((p: { name: string }) => p.name === 'tls-sds');
+  t.equal(sds, `edge-portcullis.mesh-control.svc:${sdsPort.port}`, "and its certificates from the release's SDS");
   t.not(address, DEFAULT_VALUES.authz.address, 'not the built-in default');
   t.equal((await sidecarOf(await render('portcullis-system'), 'portcullis')).address, 'portcullis.portcullis-system.svc:9191', 'the default release: the default address');
 
@@ -198,6 +207,13 @@ t.test('non-default values: cert-manager, ServiceMonitor, three replicas, defaul
   t.ok(rules.some((r) => r.resources.includes('authorizationpolicies') && r.verbs.join() === 'create'), 'AuthorizationPolicy: create only');
   t.notOk(rules.some((r) => r.resources.includes('nodes')), 'no Node rights without Node regions');
   t.equal(configOf(docs).kubernetes.informers.nodes, false);
+  t.same(config.sds.ca, { certFile: '/etc/portcullis/sds-ca/tls.crt', keyFile: '/etc/portcullis/sds-ca/tls.key' }, "SDS signs with the chart's own cert-manager CA");
+  t.equal(volumes.find((v) => v.name === 'sds-ca')?.secret?.secretName, 'portcullis-ca', 'mounted from its Secret');
+  t.match(find(docs, 'Certificate', 'portcullis-ca')?.spec.privateKey, { algorithm: 'RSA' }, 'an RSA CA, which SDS can sign with');
+  const external = await render('portcullis-system', { ...NON_DEFAULT, 'certificates.certManager.issuerRef.name': 'corp-ca' }).catch((err: Error) => err);
+  t.match(external instanceof Error ? external.message : 'rendered', /sds.caSecret: with certificates.certManager.issuerRef, name the Secret of an RSA CA/, 'an issuer of your own needs a CA Secret for SDS');
+  const named = await render('portcullis-system', { ...NON_DEFAULT, 'certificates.certManager.issuerRef.name': 'corp-ca', 'sds.caSecret': 'corp-sds-ca' });
+  t.equal((find(named, 'Deployment')?.spec.template.spec.volumes as Array<{ name: string; secret?: { secretName: string } }>).find((v) => v.name === 'sds-ca')?.secret?.secretName, 'corp-sds-ca');
   t.notOk(rules.some((r) => r.resources.includes('secrets')), 'no Secret rights: cert-manager writes it, the kubelet mounts it');
   t.notOk(rules.some((r) => r.resources.some((x) => x.endsWith('webhookconfigurations'))), 'no webhook configuration rights');
   t.same(find(docs, 'NetworkPolicy')?.spec.policyTypes, ['Ingress', 'Egress'], 'egress restricted on request');

@@ -16,7 +16,10 @@ import { parseConfig } from '../../src/server/config.js';
 import { frontDoors } from '../../src/server/front-doors.js';
 import { startKubernetesMode } from '../../src/server/kubernetes-mode.js';
 import { startService } from '../../src/server/service.js';
+import { X509Certificate } from 'node:crypto';
+import { splitPems } from '../../src/certs/pem.js';
 import { serviceAccountKubeConfig } from '../helpers/controlplane.js';
+import { decodeSecrets, SdsClient } from '../helpers/sds-client.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { cluster, suffix, testNamespace, until } from '../kube/support.js';
 import { CHART, find, render, requireHelm } from './chart-render.js';
@@ -65,6 +68,7 @@ const replica = async (identity: string) => {
     admin: { host: '127.0.0.1', port: 0 },
     admission: { ...rendered.admission, host: '127.0.0.1', port: 0, injection: {} },
     authz: { enabled: false },
+    sds: { ...rendered.sds, host: '127.0.0.1', port: 0 },
     audit: { sinks: [] },
     policy: {},
     kubernetes: { ...rendered.kubernetes, kubeconfig, namespace: ns, identity, leaderElection: { ...rendered.kubernetes.leaderElection, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 } },
@@ -74,7 +78,7 @@ const replica = async (identity: string) => {
   const service = await startService({ config, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config), ...kube.serviceOptions });
   kube.attach(service.ctx);
   t.teardown(() => service.stop().then(() => kube.stop()));
-  return kube;
+  return Object.assign(kube, { sdsPort: service.listeners.find((l) => l.name === 'sds')?.port ?? 0 });
 };
 
 t.test('two replicas run on the chart RBAC alone', async (t) => {
@@ -114,6 +118,20 @@ t.test('two replicas run on the chart RBAC alone', async (t) => {
   ) as { results: Array<{ policy: string }> };
   t.ok(report.results.some((r) => r.policy === 'required-labels'), 'the leader audited the Pod and wrote its report');
   await until('the ClusterReport', () => c.kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: 'openreports.io', version: 'v1alpha1', plural: 'clusterreports', name: 'portcullis-posture' }));
+  // SDS: the API server reviews a proxy's token for Portcullis (create tokenreviews), and the SVID comes from the Secret's CA.
+  await c.core.createNamespacedServiceAccount({ namespace: mesh, body: { metadata: { name: 'app' } } });
+  const pod = await c.core.createNamespacedPod({ namespace: mesh, body: { metadata: { name: 'app' }, spec: { serviceAccountName: 'app', automountServiceAccountToken: false, containers: [{ name: 'app', image: 'registry.example.com/app:1.0.0' }] } } });
+  const token = await c.core.createNamespacedServiceAccountToken({
+    namespace: mesh,
+    name: 'app',
+    body: { spec: { audiences: [rendered.sds.audience ?? 'portcullis'], expirationSeconds: 600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'app', uid: pod.metadata?.uid } } },
+  });
+  const client = new SdsClient(kubes[0]?.sdsPort ?? 0, ca, fullname);
+  t.teardown(() => client.close());
+  const [issued] = decodeSecrets(await client.fetch(token.status?.token ?? '', ['default']));
+  const svid = new X509Certificate(issued?.cert ?? '');
+  t.equal(svid.subjectAltName, `URI:spiffe://cluster.local/ns/${mesh}/sa/app`, 'an SVID over SDS, on the chart RBAC');
+  t.ok(splitPems(ca).some((pem) => svid.checkIssued(new X509Certificate(pem))), 'from the mesh CA in the Secret');
 
   const forbidden = lines.filter((l) => /\b403\b|forbidden/i.test(l));
   t.same(forbidden, [], 'no request was refused');

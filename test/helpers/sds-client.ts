@@ -49,8 +49,9 @@ export interface SdsStream {
 export class SdsClient {
   private readonly client: grpc.Client & { FetchSecrets: (...args: any[]) => void; StreamSecrets: (...args: any[]) => unknown };
 
-  constructor(port: number, ca: string) {
-    this.client = new pkg.envoy.service.secret.v3.SecretDiscoveryService(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca)), { 'grpc.ssl_target_name_override': 'localhost' }) as never;
+  /** `name`: a DNS name of the server's certificate (the dev certificate's localhost, or the Service's). */
+  constructor(port: number, ca: string, name = 'localhost') {
+    this.client = new pkg.envoy.service.secret.v3.SecretDiscoveryService(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca)), { 'grpc.ssl_target_name_override': name }) as never;
   }
 
   close(): void {
