@@ -3,6 +3,11 @@ import { Type, type Static } from 'typebox';
 export const InjectionConfig = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: 'false: /mutate never injects (mutation policies still run)' }),
+    provider: Type.Union([Type.Literal('portcullis'), Type.Literal('istio')], {
+      default: 'portcullis',
+      description:
+        "whose proxy the mesh runs: portcullis (Envoy injected by Portcullis, certificates from its SDS) or istio (Istio's webhook injects istio-proxy and Portcullis serves as its ext_authz: Portcullis injects nothing, and the rules judge Istio's sidecar; written to the policy data as mesh.sidecar)",
+    }),
     templateFile: Type.Optional(
       Type.String({ description: 'YAML sidecar template (e.g. a mounted ConfigMap key) with {{ placeholders }}; re-read when it changes; the embedded template otherwise' }),
     ),

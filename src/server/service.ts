@@ -6,6 +6,7 @@ import type { ClusterFacts } from '../facts/facts.js';
 import { FileFacts } from '../facts/file.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { BundleManager } from '../policy/manager.js';
+import { mergeData } from '../policy/data.js';
 import { DataOverlay } from '../policy/overlay.js';
 import type { PostureView } from '../posture/view.js';
 import { resolveAdminToken } from './admin-token.js';
@@ -60,7 +61,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     print: (message) => log.info({ component: 'policy' }, message),
   });
   const bundles = new BundleManager(engine, await bundleConfigs(config.policy), log.child({ component: 'bundles' }));
-  const overlay = new DataOverlay(engine, config.policy.data, config.policy.dataFile, log.child({ component: 'policy-data' }));
+  // The sidecar provider is one switch: the injector reads it from the configuration, the rules from data.
+  const data = mergeData(config.policy.data, { portcullis: { config: { mesh: { sidecar: config.admission.injection.provider } } } });
+  const overlay = new DataOverlay(engine, data, config.policy.dataFile, log.child({ component: 'policy-data' }));
   const audit = new AuditLog({ sinks: createSinks(config.audit, options.stdout, log), mask: config.audit.mask, labels, recent: config.audit.recent, includeInput: config.audit.includeInput });
   const tls = new TlsProvider(config.tls, options.tlsSource);
   let draining = false;

@@ -37,6 +37,26 @@ t.test('trigger precedence', async (t) => {
   t.match(injectionTrigger(done, 'payments', meshNs, []), { inject: false, reason: /already injected/ });
 });
 
+t.test('where Istio injects its own proxy, Portcullis does not inject a second one', async (t) => {
+  const istioNs = (labels: Record<string, string>) => ({ name: 'payments', labels: { 'portcullis.io/injection': 'enabled', ...labels }, annotations: {} });
+  t.match(injectionTrigger(pod(), 'payments', istioNs({ 'istio-injection': 'enabled' }), []), { inject: false, reason: /Istio injects its proxy in namespace payments \(label istio-injection=enabled\)/ });
+  t.match(injectionTrigger(pod(), 'payments', istioNs({ 'istio.io/rev': 'canary' }), []), { inject: false, reason: /label istio.io\/rev/ }, 'a revision label');
+  t.match(injectionTrigger(pod(), 'payments', istioNs({ 'istio.io/rev': 'canary', 'istio-injection': 'disabled' }), []), { inject: true }, 'unless Istio injection is disabled there');
+  const istioLabel = (value: string) => {
+    const p = pod();
+    p.metadata = { ...p.metadata, labels: { ...p.metadata?.labels, 'sidecar.istio.io/inject': value } };
+    return p;
+  };
+  t.match(injectionTrigger(istioLabel('true'), 'payments', meshNs, []), { inject: false, reason: /Pod label sidecar.istio.io\/inject=true/ }, 'a Pod asking Istio for it');
+  t.match(injectionTrigger(istioLabel('false'), 'payments', istioNs({ 'istio-injection': 'enabled' }), []), { inject: true }, 'a Pod opting out of Istio gets ours');
+  const already = pod();
+  already.spec.containers.push({ name: 'istio-proxy' });
+  t.match(injectionTrigger(already, 'payments', meshNs, []), { inject: false, reason: /Istio's proxy is in the Pod already/ });
+  const annotated = pod();
+  annotated.metadata = { ...annotated.metadata, annotations: { 'sidecar.istio.io/status': '{}' } };
+  t.match(injectionTrigger(annotated, 'payments', meshNs, []), { inject: false, reason: /Istio's proxy is in the Pod already/ });
+});
+
 t.test('annotations are checked and normalised', async (t) => {
   const ok = readOverrides({
     'proxy.portcullis.io/cpu': '250m',

@@ -282,3 +282,36 @@ t.test('with no mutation policy configured the patches entrypoint is not evaluat
   const evaluated = await h.event(on.auditAnnotations['decision-id']);
   t.ok((evaluated.metrics.timer_rego_eval_ns ?? 0) > 0);
 });
+
+t.test('admission.injection.provider istio: Istio injects, Portcullis judges Istio\'s sidecar', async (t) => {
+  const istio = await startHarness({
+    namespaces: [
+      { name: 'shop', labels: { 'istio-injection': 'enabled' } },
+      { name: 'payments', labels: { 'portcullis.io/injection': 'enabled' } },
+    ],
+    config: { admission: { injection: { provider: 'istio' } } },
+  });
+  t.teardown(() => istio.close());
+  const plain = (await istio.post('/mutate', podReview('shop'))).json.response;
+  t.notOk(plain.patch, 'nothing injected by Portcullis');
+  t.match(plain.auditAnnotations, { 'sidecar-injected': 'false', 'injection-reason': /Istio injects/ });
+
+  // What Istio's webhook stores: istio-init and istio-proxy, and its status annotation.
+  const istioInjected = podReview('shop', (pod) => {
+    pod.metadata.annotations['sidecar.istio.io/status'] = JSON.stringify({ initContainers: ['istio-init'], containers: ['istio-proxy'], volumes: ['istio-envoy'], revision: 'default' });
+    pod.spec.initContainers = [{ name: 'istio-init', image: 'docker.io/istio/proxyv2:1.30.3', securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] } } }];
+    pod.spec.containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.30.3', securityContext: { runAsUser: 1337, runAsGroup: 1337 } });
+  });
+  const ok = (await istio.post('/validate', istioInjected)).json.response;
+  t.equal(ok.allowed, true, `Istio's sidecar passes the rules: ${ok.status?.message ?? ''}`);
+  const missing = (await istio.post('/validate', podReview('shop'))).json.response;
+  t.equal(missing.allowed, false);
+  t.match(missing.status.message, /sidecar-required: Pod in mesh namespace "shop" has no "istio-proxy" sidecar container: create it again so the Istio injector adds it/);
+  const ours = (await istio.post('/validate', podReview('payments'))).json.response;
+  t.match(ours.status?.message, /no "istio-proxy" sidecar/, 'a namespace labelled for Portcullis needs Istio\'s proxy too: there is one kind of sidecar');
+
+  // The default provider: Istio's namespaces are left to Istio.
+  const mixed = (await h.post('/mutate', podReview('payments', (pod) => (pod.metadata.labels['sidecar.istio.io/inject'] = 'true')))).json.response;
+  t.notOk(patchOf(mixed).some((op) => op.path.includes('containers')), 'a Pod that asks Istio for its proxy gets no second one from Portcullis');
+  t.match(mixed.auditAnnotations['injection-reason'], /Pod label sidecar.istio.io\/inject=true/);
+});

@@ -179,6 +179,11 @@ t.test('injection settings: native sidecar and excluded namespaces', async (t) =
   t.equal(injection.nativeSidecar, true, 'admission.injection.nativeSidecar');
   t.same(injection.excludedNamespaces, ['monitoring', 'batch'], 'admission.injection.excludedNamespaces');
   t.equal(injection.valuesFile, '/etc/portcullis/injection/values.yaml', 'the values file is still read');
+  t.equal(defaults.provider, 'portcullis');
+  const istio = await render('mesh-control', { 'injection.provider': 'istio' }, 'edge');
+  t.equal(configOf(istio, 'edge-portcullis').admission.injection.provider, 'istio', 'one switch: Istio injects its proxy');
+  t.equal(configOf(istio, 'edge-portcullis').sds.enabled, false, 'and istiod issues its certificates: no SDS');
+  t.notOk(find(istio, 'Service', 'edge-portcullis')?.spec.ports.some((p: { port: number }) => p.port === 15012), 'nor its port');
   const out = await render('x', { 'injection.nativeSidecar': 'yes' }).catch((err: Error) => err);
   t.match(out instanceof Error ? out.message : 'rendered', /nativeSidecar/, 'the schema wants a boolean');
 });

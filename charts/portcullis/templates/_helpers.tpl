@@ -74,12 +74,14 @@ clientConfig:
 {{/* The Service's ext_authz gRPC port, and the address the injected sidecars call it on. */}}
 {{- define "portcullis.authzGrpcPort" -}}9191{{- end -}}
 {{- define "portcullis.sdsPort" -}}15012{{- end -}}
+{{/* SDS serves Portcullis' own proxies: with Istio's (injection.provider istio), istiod issues the certificates. */}}
+{{- define "portcullis.sdsEnabled" -}}{{ and .Values.sds.enabled (eq .Values.injection.provider "portcullis") }}{{- end -}}
 {{- define "portcullis.sdsAddress" -}}
 {{- printf "%s.%s.svc:%s" (include "portcullis.fullname" .) .Release.Namespace (include "portcullis.sdsPort" .) -}}
 {{- end -}}
 {{/* The Secret holding the CA that signs workload certificates in certManager mode (none in selfManaged). */}}
 {{- define "portcullis.sdsCaSecret" -}}
-{{- if and .Values.sds.enabled (eq .Values.certificates.mode "certManager") -}}
+{{- if and (eq (include "portcullis.sdsEnabled" .) "true") (eq .Values.certificates.mode "certManager") -}}
 {{- if .Values.certificates.certManager.issuerRef -}}
 {{- required "sds.caSecret: with certificates.certManager.issuerRef, name the Secret of an RSA CA that signs the workload certificates (or set sds.enabled false)" .Values.sds.caSecret -}}
 {{- else -}}

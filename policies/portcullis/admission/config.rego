@@ -13,26 +13,35 @@ mesh := object.get(config, "mesh", {})
 
 injection_label := object.get(mesh, "injectionLabel", "portcullis.io/injection")
 
-pod_injection_label := object.get(mesh, "podInjectionLabel", "sidecar.portcullis.io/inject")
+# Whose proxy the mesh runs (admission.injection.provider writes it here): "portcullis", injected by
+# Portcullis, or "istio", injected by Istio's webhook with Portcullis as its ext_authz (istio_sidecar.rego).
+sidecar_provider := object.get(mesh, "sidecar", "portcullis")
+
+# The sidecar's names: Istio's (mesh.istio overrides them, e.g. a mirror of proxyv2) or those of mesh.
+mesh_sidecar := object.union(istio_sidecar_defaults, object.get(mesh, "istio", {})) if {
+	sidecar_provider == "istio"
+} else := mesh
+
+pod_injection_label := object.get(mesh_sidecar, "podInjectionLabel", "sidecar.portcullis.io/inject")
 
 root_namespace := object.get(mesh, "rootNamespace", "istio-system")
 
 in_mesh_host_suffixes := object.get(mesh, "inMeshHostSuffixes", [])
 
-proxy_container_name := object.get(mesh, ["proxy", "containerName"], "portcullis-proxy")
+proxy_container_name := object.get(mesh_sidecar, ["proxy", "containerName"], "portcullis-proxy")
 
-proxy_image_repository := object.get(mesh, ["proxy", "imageRepository"], "docker.io/envoyproxy/envoy")
+proxy_image_repository := object.get(mesh_sidecar, ["proxy", "imageRepository"], "docker.io/envoyproxy/envoy")
 
 # The redirect lets the proxy's own traffic through by its UID and GID (values.proxy.uid of the injector).
-proxy_uid := object.get(mesh, ["proxy", "uid"], 1337)
+proxy_uid := object.get(mesh_sidecar, ["proxy", "uid"], 1337)
 
-proxy_gid := object.get(mesh, ["proxy", "gid"], proxy_uid)
+proxy_gid := object.get(mesh_sidecar, ["proxy", "gid"], proxy_uid)
 
-init_container_name := object.get(mesh, ["init", "containerName"], "portcullis-init")
+init_container_name := object.get(mesh_sidecar, ["init", "containerName"], "portcullis-init")
 
-init_image_repository := object.get(mesh, ["init", "imageRepository"], "docker.io/istio/proxyv2")
+init_image_repository := object.get(mesh_sidecar, ["init", "imageRepository"], "docker.io/istio/proxyv2")
 
-init_capabilities := object.get(mesh, ["init", "capabilities"], ["NET_ADMIN", "NET_RAW"])
+init_capabilities := object.get(mesh_sidecar, ["init", "capabilities"], ["NET_ADMIN", "NET_RAW"])
 
 default_deny_policy_name := object.get(mesh, ["defaultDenyPolicy", "name"], "default-deny")
 

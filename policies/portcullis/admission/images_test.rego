@@ -45,6 +45,7 @@ test_proxy_registry_allowed if {
 	clean(create(image_pod("ghcr.io/portcullis/portcullis:1.2.0")))
 	clean(create(image_pod("envoyproxy/envoy:v1.40.0")))
 	clean(create(image_pod("docker.io/istio/proxyv2:1.30.3")))
+
 	# The sidecar's repositories, not their whole registry.
 	only(create(image_pod("docker.io/istio/pilot:1.30.3")), "image-registry-allowlist")
 	only(create(image_pod("docker.io/envoyproxy/envoy-contrib:v1.40.0")), "image-registry-allowlist")

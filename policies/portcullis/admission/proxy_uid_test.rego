@@ -51,6 +51,7 @@ test_pod_level_proxy_uid_reaches_every_container_but_the_injected_ones if {
 test_container_overriding_pod_level_proxy_uid_allowed if {
 	obj := pod_with({"securityContext": {"runAsUser": 1337, "runAsGroup": 1337}, "containers": [object.union(app_container, {"securityContext": {"runAsUser": 1000, "runAsGroup": 1000}})]})
 	uid_findings(create_in_mesh(obj)) == set()
+
 	# A null at container level inherits, as the kubelet reads it.
 	inherit := pod_with({"securityContext": {"runAsUser": 1337}, "containers": [object.union(app_container, {"securityContext": {"runAsUser": null}})]})
 	uid_findings(create_in_mesh(inherit)) == {["app", "spec.securityContext.runAsUser"]}
@@ -60,6 +61,7 @@ test_other_ids_and_groups_allowed if {
 	every ctx in [{"runAsUser": 1000}, {"runAsUser": 1338, "runAsGroup": 1336}, {"runAsUser": 0}] {
 		uid_findings(create_in_mesh(pod_with_container(as_user(ctx)))) == set()
 	}
+
 	# The redirect matches the primary group only: supplementary groups and fsGroup are not a way around it.
 	uid_findings(create_in_mesh(pod_with({"securityContext": {"fsGroup": 1337, "supplementalGroups": [1337]}}))) == set()
 }
@@ -75,6 +77,7 @@ test_hand_written_proxy_as_proxy_uid_denied if {
 	fake := object.union(proxy_container, {"securityContext": {"runAsUser": 1337}})
 	inp := create_in_mesh(pod_with({"containers": [app_container, fake]}))
 	uid_findings(inp) == {["portcullis-proxy", "spec.containers[1].securityContext.runAsUser"]}
+
 	# A claim the injector did not confirm vouches for nothing.
 	uid_findings(with_sidecar(inp, {"verified": false, "reason": "x", "initContainers": [], "containers": []})) == {["portcullis-proxy", "spec.containers[1].securityContext.runAsUser"]}
 }

@@ -11,6 +11,11 @@ injection_expected if pod_labels[pod_injection_label] == "true"
 
 injection_expected if mesh_namespace
 
+# Whose injector adds the sidecar, for messages.
+sidecar_owner := "Istio" if sidecar_provider == "istio"
+
+else := "Portcullis"
+
 proxy_container(c) if {
 	c.name == proxy_container_name
 	image_repository(c.image) == repository(proxy_image_repository)
@@ -52,8 +57,8 @@ sidecar_message := concat("", [
 ]) if {
 	pod_labels[pod_injection_label] == "false"
 } else := concat("", [
-	"container ", quote(proxy_container_name), " is not the proxy Portcullis injected (its image must come from ",
-	proxy_image_repository, " and the injector must confirm it): remove it from the Pod and let the Portcullis",
+	"container ", quote(proxy_container_name), " is not the proxy ", sidecar_owner, " injected (its image must come from ",
+	proxy_image_repository, " and the injector must confirm it): remove it from the Pod and let the ", sidecar_owner,
 	" injector add the sidecar",
 ]) if {
 	some list in ["containers", "initContainers"]
@@ -61,6 +66,6 @@ sidecar_message := concat("", [
 	c.name == proxy_container_name
 } else := concat("", [
 	"Pod in mesh namespace ", quote(request_namespace), " has no ", quote(proxy_container_name),
-	" sidecar container: create it again so the Portcullis injector adds it",
+	" sidecar container: create it again so the ", sidecar_owner, " injector adds it",
 	" (check the mutating webhook is running and matches this namespace)",
 ])

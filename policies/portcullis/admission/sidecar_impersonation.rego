@@ -23,8 +23,8 @@ impersonates(c, name, repo) := "name" if {
 violation contains {
 	"rule": "sidecar-impersonation",
 	"msg": concat("", [
-		"container ", quote(c.name), " (", container_field(list, i), ") has the ", how, " of the Portcullis ",
-		what, " (", quote(shown), ") but was not injected by Portcullis: only the injected sidecar may;",
+		"container ", quote(c.name), " (", container_field(list, i), ") has the ", how, " of the ", sidecar_owner, " ",
+		what, " (", quote(shown), ") but was not injected by ", sidecar_owner, ": only the injected sidecar may;",
 		" remove it (or rename it and use another image) and let the injector add the sidecar",
 	]),
 	"details": {"container": c.name, "field": container_field(list, i), "reserved": how},

@@ -43,6 +43,7 @@ test_impersonation_message if {
 
 test_verified_sidecar_is_no_impersonation if {
 	impersonations(create_injected(injected_pod)) == set()
+
 	# A second proxy-image container beside the genuine sidecar is not part of it.
 	extra := pod_with({"initContainers": [init_container], "containers": [app_container, proxy_container, {"name": "helper", "image": "docker.io/envoyproxy/envoy:v1.40.0"}]})
 	impersonations(create_injected(extra)) == {["helper", "spec.containers[2]", "image"]}
@@ -68,6 +69,7 @@ test_unconfirmed_claim_denied_with_the_injectors_reason if {
 	claim := {"verified": false, "reason": "the Pod carries sidecar.portcullis.io/status but not the sidecar Portcullis injects for it (\"portcullis-proxy\" differs in env)", "initContainers": [], "containers": []}
 	inp := with_sidecar(create_in_mesh(injected_pod), claim)
 	claim.reason in messages(inp, "sidecar-impersonation")
+
 	# Only a new Pod's claim is checked.
 	not "sidecar-impersonation" in rules(with_sidecar(create_in_mesh(deployment_with({})), claim))
 }
@@ -87,6 +89,7 @@ test_impersonation_on_update_judges_what_changed if {
 	inp := review("UPDATE", new, old, mesh_namespace)
 	impersonations(inp) == {["shell", "spec.ephemeralContainers[0]", "image"]}
 	not "capabilities-allowlist" in rules(inp)
+
 	# Swapping the proxy's image on a running Pod makes it another container.
 	swapped := pod_with({"initContainers": [init_container], "containers": [app_container, object.union(proxy_container, {"image": "docker.io/envoyproxy/envoy:v6.6.6"})]})
 	impersonations(review("UPDATE", swapped, old, mesh_namespace)) == {["portcullis-proxy", "spec.containers[1]", "name"]}

@@ -77,6 +77,7 @@ export class Injector {
 
   plan(request: AdmissionRequest, object: unknown, namespaceInfo: NamespaceInfo | null): Injection {
     if (!this.config.enabled) return { injected: false, reason: 'injection is disabled (admission.injection.enabled)' };
+    if (this.config.provider === 'istio') return { injected: false, reason: "Istio injects the mesh's proxies (admission.injection.provider: istio)" };
     if (!newPod(request)) return { injected: false, reason: 'only new Pods are injected' };
     const pod = asPod(object);
     if (typeof pod === 'string') return { denied: pod };
@@ -118,6 +119,7 @@ export class Injector {
     const value = annotations[STATUS_ANNOTATION] as string;
     const refused = (reason: string): SidecarClaim => ({ verified: false, reason, initContainers: [], containers: [] });
     if (!this.config.enabled) return refused('injection is disabled here (admission.injection.enabled), so no sidecar is Portcullis\' own');
+    if (this.config.provider === 'istio') return refused(`the Pod carries ${STATUS_ANNOTATION}, but Istio injects the mesh's proxies here (admission.injection.provider: istio), not Portcullis`);
     const namespace = request.namespace || pod.metadata?.namespace || '';
     const trigger = injectionTrigger(pod, namespace, namespaceInfo, this.config.excludedNamespaces);
     if ('invalid' in trigger) return refused(trigger.invalid);
