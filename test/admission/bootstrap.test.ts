@@ -164,3 +164,14 @@ t.test('certificates over SDS from Portcullis, authenticated with the Pod token'
   t.equal(bootstrapOf(rendered[7]!.sidecar.containers[0]).static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.grpc_services[0].google_grpc.channel_credentials.ssl_credentials.root_certs.inline_string, ca, 'or an operator-provided bundle');
   t.throws(() => SidecarTemplate.load(undefined, []).sidecar(pod({}, { trustBundle: '' })), /no CA bundle for the SDS server/, 'no bundle, no sidecar: it could not tell the SDS server from anyone');
 });
+
+t.test("a workload's Pods share one rendering; a new trust bundle makes a new one", async (t) => {
+  const template = SidecarTemplate.load(undefined, []);
+  const first = template.sidecar(pod());
+  t.equal(template.sidecar(pod()), first, 'the same Pod facts: the same sidecar, rendered once');
+  t.ok(Object.isFrozen(first.containers[0]) && Object.isFrozen((first.containers[0] as { args: string[] }).args), 'and nobody can change it');
+  const rolled = template.sidecar(pod({}, { trustBundle: `${ca}${ca}` }));
+  t.not(rolled, first);
+  t.not(bootstrapOf(rolled.containers[0]).static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.grpc_services[0].google_grpc.channel_credentials.ssl_credentials.root_certs.inline_string, ca, 'the bootstrap trusts the new bundle');
+  t.not(template.sidecar(pod({ excludeInboundPorts: '8080' })), first, 'an annotation changes it');
+});

@@ -47,6 +47,7 @@ export class SidecarTemplate {
   /** Short hash of template and values, recorded in the status annotation. */
   readonly revision: string;
   private readonly render: (ctx: Context) => unknown;
+  private readonly rendered = new Map<string, Sidecar>();
 
   private constructor(
     doc: unknown,
@@ -71,7 +72,22 @@ export class SidecarTemplate {
     return template;
   }
 
+  /**
+   * The sidecar of a Pod. The Pods of one workload share everything the template reads (namespace, service
+   * account, generateName, annotations), so each rendering is kept for the next one: the Envoy bootstrap
+   * alone is most of an injection's CPU. Kept frozen, as every caller only reads or copies it.
+   */
   sidecar(pod: PodFacts): Sidecar {
+    const key = `${JSON.stringify([pod.namespace, pod.name, pod.serviceAccount, pod.cluster, pod.overrides])}\n${pod.trustBundle}`;
+    const known = this.rendered.get(key);
+    if (known) return known;
+    const sidecar = deepFreeze(this.renderSidecar(pod));
+    if (this.rendered.size >= RENDERED_KEPT) this.rendered.delete(this.rendered.keys().next().value as string);
+    this.rendered.set(key, sidecar);
+    return sidecar;
+  }
+
+  private renderSidecar(pod: PodFacts): Sidecar {
     const rendered = this.render(this.context(pod));
     if (!validateRendered(rendered)) {
       const e = validateRendered.errors?.[0];
@@ -152,6 +168,17 @@ function strings(values: DataObject, path: string[]): string[] {
   if (node === undefined || node === null) return [];
   if (!Array.isArray(node) || !node.every((s) => typeof s === 'string')) throw new TemplateError(`values.${path.join('.')} must be a list of strings`);
   return node;
+}
+
+/** Renderings kept per template, oldest dropped first: more than the workloads one replica sees at once. */
+const RENDERED_KEPT = 1000;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function text(values: DataObject, path: string[]): string | undefined {
