@@ -8,6 +8,7 @@ import protobuf from 'protobufjs';
 const require = createRequire(import.meta.url);
 
 export const SDS_PROTO = 'envoy/service/secret/v3/sds.proto';
+export const ADS_PROTO = 'envoy/service/discovery/v3/ads.proto';
 export const SECRET_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
 
 /** The Envoy API as @grpc/grpc-js-xds publishes it (the same protos the ext_authz front door reads). */
@@ -16,10 +17,16 @@ export function includes(): string[] {
   return ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d));
 }
 
-/** The SecretDiscoveryService definition; messages keep their proto field names (version_info, type_url). */
-export function sdsDefinition(): grpc.ServiceDefinition {
-  const pkg = protoLoader.loadSync(SDS_PROTO, { includeDirs: includes(), keepCase: true, defaults: true, arrays: true });
-  return pkg['envoy.service.secret.v3.SecretDiscoveryService'] as grpc.ServiceDefinition;
+/**
+ * The SecretDiscoveryService and the AggregatedDiscoveryService (over which the injected proxies ask for their
+ * secrets); messages keep their proto field names (version_info, type_url).
+ */
+export function discoveryDefinitions(): { sds: grpc.ServiceDefinition; ads: grpc.ServiceDefinition } {
+  const pkg = protoLoader.loadSync([SDS_PROTO, ADS_PROTO], { includeDirs: includes(), keepCase: true, defaults: true, arrays: true });
+  return {
+    sds: pkg['envoy.service.secret.v3.SecretDiscoveryService'] as grpc.ServiceDefinition,
+    ads: pkg['envoy.service.discovery.v3.AggregatedDiscoveryService'] as grpc.ServiceDefinition,
+  };
 }
 
 let secretType: protobuf.Type | undefined;

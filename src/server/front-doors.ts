@@ -11,6 +11,6 @@ export function frontDoors(config: Config): FrontDoor[] {
   if (config.admission.enabled) doors.push(startAdmission);
   if (config.authz.enabled && config.authz.grpc.enabled) doors.push(startGrpcDoor);
   if (config.authz.enabled && config.authz.http.enabled) doors.push(startHttpDoor);
-  if (config.sds.enabled) doors.push((ctx) => startSdsDoor(ctx));
+  if (config.sds.enabled) doors.push(startSdsDoor);
   return doors;
 }

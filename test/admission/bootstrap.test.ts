@@ -8,7 +8,7 @@ import { SidecarTemplate, type PodFacts } from '../../src/admission/injection/si
 import { ensureDevCertificates } from '../../src/certs/dev.js';
 import type { DataObject } from '../../src/policy/data.js';
 import { validateBootstraps } from '../helpers/envoy-validate.js';
-import { bootstrapOf, clusterTarget } from '../helpers/sidecar.js';
+import { bootstrapOf, clusterTarget, sdsServiceOf } from '../helpers/sidecar.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,13 +155,18 @@ t.test('admin on a private socket; readiness and metrics on their ports, nothing
 
 t.test('certificates over SDS from Portcullis, authenticated with the Pod token', async (t) => {
   const b = rendered[0]!.bootstrap;
-  const sds = b.static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config;
-  t.equal(sds.initial_fetch_timeout, '0s', 'listeners wait for their certificates');
-  const google = sds.api_config_source.grpc_services[0].google_grpc;
+  const configs = b.static_resources.listeners.flatMap((l: any) => (l.filter_chains ?? []).map((c: any) => c.transport_socket?.typed_config.common_tls_context).filter(Boolean));
+  const clusters = b.static_resources.clusters.map((c: any) => c.transport_socket?.typed_config.common_tls_context).filter(Boolean);
+  const references = [...configs, ...clusters].flatMap((c: any) => [...c.tls_certificate_sds_secret_configs, c.combined_validation_context.validation_context_sds_secret_config]);
+  t.equal(references.length, 8, 'four TLS contexts, each with the certificate and the trust bundle');
+  t.ok(references.every((r: any) => JSON.stringify(r.sds_config) === JSON.stringify({ ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' })), 'all over the one ADS stream; listeners wait for their certificates');
+  t.match(b.dynamic_resources.ads_config, { api_type: 'GRPC', transport_api_version: 'V3' });
+  t.notOk(b.dynamic_resources.lds_config || b.dynamic_resources.cds_config, 'and nothing but secrets comes over it');
+  const google = sdsServiceOf(b);
   t.equal(google.target_uri, 'portcullis.portcullis-system.svc:15012');
   t.equal(google.channel_credentials.ssl_credentials.root_certs.inline_string, ca, 'the SDS server is checked against the mesh trust bundle');
   t.match(google.call_credentials[0].from_plugin, { name: 'envoy.grpc_credentials.file_based_metadata', typed_config: { secret_data: { filename: '/var/run/portcullis/token/token' }, header_prefix: 'Bearer ' } });
-  t.equal(bootstrapOf(rendered[7]!.sidecar.containers[0]).static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.grpc_services[0].google_grpc.channel_credentials.ssl_credentials.root_certs.inline_string, ca, 'or an operator-provided bundle');
+  t.equal(sdsServiceOf(bootstrapOf(rendered[7]!.sidecar.containers[0])).channel_credentials.ssl_credentials.root_certs.inline_string, ca, 'or an operator-provided bundle');
   t.throws(() => SidecarTemplate.load(undefined, []).sidecar(pod({}, { trustBundle: '' })), /no CA bundle for the SDS server/, 'no bundle, no sidecar: it could not tell the SDS server from anyone');
 });
 
@@ -169,9 +174,9 @@ t.test("a workload's Pods share one rendering; a new trust bundle makes a new on
   const template = SidecarTemplate.load(undefined, []);
   const first = template.sidecar(pod());
   t.equal(template.sidecar(pod()), first, 'the same Pod facts: the same sidecar, rendered once');
-  t.ok(Object.isFrozen(first.containers[0]) && Object.isFrozen((first.containers[0] as { args: string[] }).args), 'and nobody can change it');
+  t.ok(Object.isFrozen(first.containers[0]) && Object.isFrozen((first.containers[0] as unknown as { args: string[] }).args), 'and nobody can change it');
   const rolled = template.sidecar(pod({}, { trustBundle: `${ca}${ca}` }));
   t.not(rolled, first);
-  t.not(bootstrapOf(rolled.containers[0]).static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.grpc_services[0].google_grpc.channel_credentials.ssl_credentials.root_certs.inline_string, ca, 'the bootstrap trusts the new bundle');
+  t.not(sdsServiceOf(bootstrapOf(rolled.containers[0])).channel_credentials.ssl_credentials.root_certs.inline_string, ca, 'the bootstrap trusts the new bundle');
   t.not(template.sidecar(pod({ excludeInboundPorts: '8080' })), first, 'an annotation changes it');
 });

@@ -15,7 +15,7 @@ import type { DataObject } from '../../src/policy/data.js';
 import { parseConfig } from '../../src/server/config.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { ROOT } from '../helpers/paths.js';
-import { bootstrapOf, clusterTarget } from '../helpers/sidecar.js';
+import { bootstrapOf, clusterTarget, sdsServiceOf } from '../helpers/sidecar.js';
 import { cluster, testNamespace } from '../kube/support.js';
 import { find, lint, render, requireHelm, type Manifest } from './chart-render.js';
 
@@ -147,8 +147,7 @@ async function sidecarOf(docs: Manifest[], fullname: string) {
   const values = parseYaml(find(docs, 'ConfigMap', `${fullname}-injection`)?.data['values.yaml'] as string) as DataObject;
   const proxy = SidecarTemplate.load(undefined, [values]).sidecar({ namespace: 'app', name: 'web', serviceAccount: 'web', cluster: { name: 'c', trustDomain: 'cluster.local' }, overrides: {}, trustBundle: 'test-ca' }).containers[0] as unknown as { args: string[] };
   const bootstrap = bootstrapOf(proxy);
-  const sds = bootstrap.static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config;
-  return { values, address: clusterTarget(bootstrap, 'portcullis-authz'), sds: sds.api_config_source.grpc_services[0].google_grpc.target_uri as string };
+  return { values, address: clusterTarget(bootstrap, 'portcullis-authz'), sds: sdsServiceOf(bootstrap).target_uri as string };
 }
 
 t.test("the sidecars call ext_authz on this release's Service unless told otherwise", async (t) => {

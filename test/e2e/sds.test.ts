@@ -115,18 +115,20 @@ t.test("the Pod's token gets an SVID of exactly its identity, renewed before it 
   const token = await podToken(stored);
   const stream = client.stream(token);
   t.teardown(() => stream.close());
-  stream.send(['default']);
+  // What the proxy's bootstrap asks for: both secrets over one aggregated stream.
+  stream.send(['default', 'ROOTCA']);
   const first = await stream.next();
+  t.same(decodeSecrets(first).map((s) => s.name), ['ROOTCA', 'default'], 'both secrets on the aggregated (ADS) stream');
   const cert = certificateOf(decodeSecrets(first));
   t.equal(cert.subjectAltName, `URI:${webId}`, 'exactly one URI SAN: the SPIFFE ID of the Pod\'s ServiceAccount');
   t.ok(cert.checkIssued(new X509Certificate(h.ca)) && cert.verify(new X509Certificate(h.ca).publicKey), 'signed by the mesh CA');
   t.equal(cert.ca, false);
-  const key = decodeSecrets(first)[0]?.key ?? '';
+  const key = decodeSecrets(first).find((s) => s.name === 'default')?.key ?? '';
   t.ok(cert.checkPrivateKey(createPrivateKey(key)), 'with its private key');
   const lifetime = new Date(cert.validTo).getTime() - Date.now();
   t.ok(lifetime > 30_000 && lifetime <= 40_000, `short-lived (sds.certificateTtl 40s): ${lifetime} ms left`);
 
-  stream.send(['default'], first);
+  stream.send(['default', 'ROOTCA'], first);
   t.ok(await stream.quiet(1000), 'an acknowledgement gets nothing back');
   const renewed = await stream.next(30_000);
   const next = certificateOf(decodeSecrets(renewed));
@@ -138,12 +140,12 @@ t.test("the Pod's token gets an SVID of exactly its identity, renewed before it 
   await h.service.ctx.audit.flush();
   const issued = h.events.filter((e) => e.kind === 'sds' && e.decision === 'allow' && e.sds?.spiffe_id === webId);
   t.ok(issued.length >= 2, 'every issuance is an audit event');
-  t.match(issued[0]?.sds, { namespace, service_account: 'web', pod: 'web-1', serial: /^[0-9a-f]+$/, resources: ['default'] });
+  t.match(issued[0]?.sds, { namespace, service_account: 'web', pod: 'web-1', serial: /^[0-9a-f]+$/, resources: ['default', 'ROOTCA'] });
   t.notOk(h.events.some((e) => JSON.stringify(e).includes(token)), 'the token is never written');
 });
 
-t.test('the trust bundle, and again when it changes', async (t) => {
-  const stream = client.stream(await podToken(stored));
+t.test('the trust bundle, and again when it changes (over SDS\'s own StreamSecrets too)', async (t) => {
+  const stream = client.stream(await podToken(stored), 'sds');
   t.teardown(() => stream.close());
   stream.send(['ROOTCA']);
   const first = await stream.next();

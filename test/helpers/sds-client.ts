@@ -1,8 +1,9 @@
-// An SDS client built from the published Envoy protos, doing what Envoy's google_grpc SDS config does: TLS to the
-// server (checked against the mesh CA), the Pod's token as "authorization: Bearer", StreamSecrets or FetchSecrets.
+// An SDS client built from the published Envoy protos, doing what the injected Envoy's google_grpc config does: TLS
+// to the server (checked against the mesh CA), the Pod's token as "authorization: Bearer", secrets over the
+// aggregated stream (StreamAggregatedResources, as the bootstrap's ADS asks for them), StreamSecrets or FetchSecrets.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { includes, SDS_PROTO, secretMessage } from '../../src/sds/protos.js';
+import { ADS_PROTO, includes, SDS_PROTO, secretMessage } from '../../src/sds/protos.js';
 
 export const SECRET_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
 
@@ -21,8 +22,10 @@ export interface Secret {
   trustedCa?: string;
 }
 
-const definition = protoLoader.loadSync(SDS_PROTO, { includeDirs: includes(), keepCase: true, defaults: true, arrays: true, longs: String });
-const pkg = grpc.loadPackageDefinition(definition) as unknown as { envoy: { service: { secret: { v3: { SecretDiscoveryService: grpc.ServiceClientConstructor } } } } };
+const definition = protoLoader.loadSync([SDS_PROTO, ADS_PROTO], { includeDirs: includes(), keepCase: true, defaults: true, arrays: true, longs: String });
+const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+  envoy: { service: { secret: { v3: { SecretDiscoveryService: grpc.ServiceClientConstructor } }; discovery: { v3: { AggregatedDiscoveryService: grpc.ServiceClientConstructor } } } };
+};
 
 export function decodeSecrets(response: Response): Secret[] {
   const type = secretMessage();
@@ -48,14 +51,18 @@ export interface SdsStream {
 
 export class SdsClient {
   private readonly client: grpc.Client & { FetchSecrets: (...args: any[]) => void; StreamSecrets: (...args: any[]) => unknown };
+  private readonly ads: grpc.Client & { StreamAggregatedResources: (...args: any[]) => unknown };
 
   /** `name`: a DNS name of the server's certificate (the dev certificate's localhost, or the Service's). */
   constructor(port: number, ca: string, name = 'localhost') {
-    this.client = new pkg.envoy.service.secret.v3.SecretDiscoveryService(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca)), { 'grpc.ssl_target_name_override': name }) as never;
+    const options = { 'grpc.ssl_target_name_override': name };
+    this.client = new pkg.envoy.service.secret.v3.SecretDiscoveryService(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca)), options) as never;
+    this.ads = new pkg.envoy.service.discovery.v3.AggregatedDiscoveryService(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca)), options) as never;
   }
 
   close(): void {
     this.client.close();
+    this.ads.close();
   }
 
   private metadata(token: string | undefined): grpc.Metadata {
@@ -70,8 +77,10 @@ export class SdsClient {
     });
   }
 
-  stream(token: string | undefined): SdsStream {
-    const call = this.client.StreamSecrets(this.metadata(token)) as grpc.ClientDuplexStream<unknown, Response>;
+  /** A stream of secrets: over ADS, as the injected proxies ask, or over SDS's own StreamSecrets. */
+  stream(token: string | undefined, service: 'ads' | 'sds' = 'ads'): SdsStream {
+    const metadata = this.metadata(token);
+    const call = (service === 'ads' ? this.ads.StreamAggregatedResources(metadata) : this.client.StreamSecrets(metadata)) as grpc.ClientDuplexStream<unknown, Response>;
     const responses: Response[] = [];
     let failure: grpc.ServiceError | undefined;
     const waiters: Array<() => void> = [];

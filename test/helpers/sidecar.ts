@@ -27,3 +27,9 @@ export function clusterTarget(bootstrap: any, name: string): string {
   const { address, port_value } = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
   return `${address}:${port_value}`;
 }
+
+/** The gRPC service the proxy gets its secrets from (the bootstrap's ADS stream). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function sdsServiceOf(bootstrap: any): any {
+  return bootstrap.dynamic_resources.ads_config.grpc_services[0].google_grpc;
+}

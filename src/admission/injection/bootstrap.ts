@@ -15,8 +15,9 @@ import { TRUST_BUNDLE, WORKLOAD_CERTIFICATE } from '../../certs/workload.js';
  *     SPIFFE ID of the trust domain from the mesh CA; the rest passes through unchanged.
  *   health and metrics: /healthz/ready and /stats/prometheus of the admin interface on their own ports;
  *     the admin interface itself listens on a Unix socket only the proxy's UID can open.
- *   certificates: over SDS from Portcullis (TLS, the server checked against the mesh trust bundle), the
- *     Pod's projected ServiceAccount token sent with every call (re-read from its file each time).
+ *   certificates: over SDS from Portcullis, on the one aggregated (ADS) stream the bootstrap configures once
+ *     (TLS, the server checked against the mesh trust bundle), the Pod's projected ServiceAccount token sent
+ *     with every call (re-read from its file each time).
  */
 export interface BootstrapOptions {
   spiffeId: string;
@@ -66,7 +67,8 @@ const socket = (address: string, port: number): Json => ({ socket_address: { add
 
 export function envoyBootstrap(o: BootstrapOptions): Json {
   if (o.sds.caBundle.trim() === '') throw new Error('no CA bundle for the SDS server (the mesh trust bundle, or values.sds.caBundle): the proxy could not check whom it gets its certificates from');
-  const sds = sdsConfig(o);
+  // Every secret comes over the ADS stream configured once below (dynamic_resources), not a stream each.
+  const sds = { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' };
   const tlsSecrets = {
     tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
     tls_certificate_sds_secret_configs: [{ name: WORKLOAD_CERTIFICATE, sds_config: sds }],
@@ -174,6 +176,8 @@ export function envoyBootstrap(o: BootstrapOptions): Json {
         },
       ],
     },
+    // Only secrets come over it: listeners and clusters are all static.
+    dynamic_resources: { ads_config: adsConfig(o) },
     overload_manager: {
       resource_monitors: [
         typed('envoy.resource_monitors.global_downstream_max_connections', 'extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig', { max_active_downstream_connections: 100000 }),
@@ -182,35 +186,34 @@ export function envoyBootstrap(o: BootstrapOptions): Json {
   };
 }
 
-/** SDS from Portcullis: TLS to the server (checked against the mesh trust bundle), the token file as bearer token. */
-function sdsConfig(o: BootstrapOptions): Json {
+/**
+ * Portcullis' SDS, as an aggregated stream: TLS to the server (checked against the mesh trust bundle), the
+ * token file as bearer token. No fetch timeout (initial_fetch_timeout 0s above): the listeners, and readiness,
+ * wait for the certificates instead of starting without them.
+ */
+function adsConfig(o: BootstrapOptions): Json {
   return {
-    resource_api_version: 'V3',
-    // No timeout: the listeners (and readiness) wait for the certificates instead of starting without them.
-    initial_fetch_timeout: '0s',
-    api_config_source: {
-      api_type: 'GRPC',
-      transport_api_version: 'V3',
-      set_node_on_first_message_only: true,
-      grpc_services: [
-        {
-          google_grpc: {
-            target_uri: o.sds.address,
-            stat_prefix: 'sds',
-            channel_credentials: { ssl_credentials: { root_certs: { inline_string: o.sds.caBundle } } },
-            credentials_factory_name: 'envoy.grpc_credentials.file_based_metadata',
-            call_credentials: [
-              {
-                from_plugin: {
-                  name: 'envoy.grpc_credentials.file_based_metadata',
-                  typed_config: { '@type': `${TYPE}config.grpc_credential.v3.FileBasedMetadataConfig`, secret_data: { filename: o.sds.tokenFile }, header_prefix: 'Bearer ' },
-                },
+    api_type: 'GRPC',
+    transport_api_version: 'V3',
+    set_node_on_first_message_only: true,
+    grpc_services: [
+      {
+        google_grpc: {
+          target_uri: o.sds.address,
+          stat_prefix: 'sds',
+          channel_credentials: { ssl_credentials: { root_certs: { inline_string: o.sds.caBundle } } },
+          credentials_factory_name: 'envoy.grpc_credentials.file_based_metadata',
+          call_credentials: [
+            {
+              from_plugin: {
+                name: 'envoy.grpc_credentials.file_based_metadata',
+                typed_config: { '@type': `${TYPE}config.grpc_credential.v3.FileBasedMetadataConfig`, secret_data: { filename: o.sds.tokenFile }, header_prefix: 'Bearer ' },
               },
-            ],
-          },
+            },
+          ],
         },
-      ],
-    },
+      },
+    ],
   };
 }
 
