@@ -24,8 +24,11 @@ injected_container(list, c) if {
 injected_container(list, c) if {
 	group_kind == "/Pod"
 	operation == "UPDATE"
-	c in object.get(old_object, ["spec", list], [])
+	c in old_containers[list]
 }
+
+# The old object's containers by list, as sets: one lookup per container, however many there are.
+old_containers := {list: {c | some c in object.get(old_pod_template, ["spec", list], [])} | some list in container_lists}
 
 # Where the sidecar is injected, so where its names, image and UID mean something: a mesh namespace,
 # or a Pod (template) that asks for it. Opted-out Pods of a mesh namespace included: they are refused
@@ -41,7 +44,6 @@ bypass_refs contains [list, i] if {
 
 unchanged_container(list, c) if {
 	operation == "UPDATE"
-	old_spec := object.get(old_pod_template, "spec", {})
-	object.get(old_spec, "securityContext", null) == object.get(pod_spec, "securityContext", null)
-	c in object.get(old_spec, list, [])
+	object.get(old_pod_template, ["spec", "securityContext"], null) == object.get(pod_spec, "securityContext", null)
+	c in old_containers[list]
 }
