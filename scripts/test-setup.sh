@@ -18,6 +18,9 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 # Debian package, and the file the tests run from it.
 debian_packages=(
   "nginx-light /usr/sbin/nginx"   # nginx auth_request in front of the ext_authz HTTP mode
+  "iptables /usr/sbin/iptables-nft-restore"  # the sidecar's redirect, installed in network namespaces (test/sidecar)
+  "iproute2 /usr/sbin/ip"         # the network namespaces and veth pairs of that test
+  "util-linux /usr/bin/setpriv"   # its connections made as the proxy's and the application's UIDs
 )
 missing=()
 for entry in "${debian_packages[@]}"; do
@@ -44,4 +47,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash "$root/scripts/tools.sh" test
-echo "test setup: ready in $((SECONDS - start))s (nginx, and from tools/: opa, etcd, kube-apiserver, helm, grpcurl, kustomize; opa-envoy-plugin from its source)" >&2
+echo "test setup: ready in $((SECONDS - start))s (nginx, iptables, iproute2, and from tools/: opa, etcd, kube-apiserver, helm, grpcurl, kustomize, envoy-validate; opa-envoy-plugin from its source)" >&2

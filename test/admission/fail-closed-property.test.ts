@@ -25,11 +25,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { decide, type DecideDeps } from '../../src/admission/decide.js';
-import type { Injector } from '../../src/admission/injection/injector.js';
+import { Injector } from '../../src/admission/injection/injector.js';
 import { readArchive } from '../../src/policy/bundle/archive.js';
 import { loadBundle } from '../../src/policy/bundle/bundle.js';
 import { DEFAULT_LIMITS } from '../../src/policy/bundle/files.js';
 import { PolicyEngine } from '../../src/policy/engine.js';
+import { parseConfig } from '../../src/server/config.js';
 import { loadDenyRows, parseFieldPath, reviewOf, rowNamespaces, type DenyRow } from '../helpers/deny-rows.js';
 import { BUILTIN_BUNDLE, ROOT } from '../helpers/paths.js';
 
@@ -44,11 +45,17 @@ const istio = JSON.parse(await readFile(join(ROOT, 'policies', 'portcullis', 'is
   kinds: Record<string, { nodes: Record<string, { t: string; f?: Record<string, string>; e?: Record<string, number> }> }>;
 };
 const namespaces = new Map(rowNamespaces(rows).map((n) => [n.name, { name: n.name, labels: n.labels, annotations: {} }]));
+const cluster = { name: 'test', trustDomain: 'cluster.local' };
+// The validating webhook asks the injector whether a Pod that says it was injected holds the real sidecar.
+const injector = new Injector(parseConfig({}).admission.injection, cluster, { info: () => {}, error: () => {} });
+await injector.start();
+// What the proxy checks the SDS server against: inlined in the bootstrap, so any text renders.
+injector.setTrustBundle('mesh trust bundle');
 const deps: DecideDeps = {
   snapshot,
-  injector: {} as Injector,
+  injector,
   namespace: (name) => namespaces.get(name) ?? null,
-  cluster: { name: 'test', trustDomain: 'cluster.local' },
+  cluster,
   entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
   dropManagedFields: true,
   maxJsonDepth: 256,

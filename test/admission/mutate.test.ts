@@ -188,6 +188,12 @@ t.test('the validating webhook checks the claim again on the object as it will b
   const uid = await validate('payments', (pod) => (pod.spec.containers[0].securityContext = { ...pod.spec.containers[0].securityContext, runAsUser: 1337 }));
   t.equal(uid.allowed, false);
   t.match(uid.status.message, /proxy-uid-reserved: container "payment-service" runs with UID 1337 \(spec.containers\[0\].securityContext.runAsUser\)/);
+
+  // A claim on a Pod the injector cannot read (a forged review; the API server would not send it) confirms nothing.
+  const malformed = await validate('payments', (pod) => (pod.spec.volumes = 'portcullis-token'));
+  t.equal(malformed.allowed, false);
+  t.match(malformed.status.message, /sidecar-impersonation: the Pod carries sidecar.portcullis.io\/status, but it is malformed: spec.volumes must be array/);
+  t.match(malformed.status.message, /capabilities-allowlist: container "portcullis-init" adds capability NET_ADMIN/, 'and grants nothing');
 });
 
 t.test('triggers and their precedence', async (t) => {

@@ -35,8 +35,8 @@ old_containers := {list: {c | some c in object.get(old_pod_template, ["spec", li
 # by sidecar-required unless an operator exempts them, and an exemption is no licence to impersonate.
 sidecar_scope if injection_expected
 
-# The containers the mesh-bypass rules judge: all of them on CREATE; on UPDATE the ones added or
-# changed, and every one when the pod-level securityContext (which they inherit) changed.
+# The containers the mesh-bypass rules judge: all of them on CREATE, the ones added or changed on UPDATE
+# (a change of the pod's securityContext is judged on its own, in proxy_uid.rego).
 bypass_refs contains [list, i] if {
 	some [list, i] in container_refs
 	not unchanged_container(list, pod_spec[list][i])
@@ -44,6 +44,5 @@ bypass_refs contains [list, i] if {
 
 unchanged_container(list, c) if {
 	operation == "UPDATE"
-	object.get(old_pod_template, ["spec", "securityContext"], null) == object.get(pod_spec, "securityContext", null)
 	c in old_containers[list]
 }

@@ -105,6 +105,9 @@ pod_template_fields := [
 	[["spec", "initContainers"], "array"],
 	[["spec", "containers"], "array"],
 	[["spec", "ephemeralContainers"], "array"],
+	[["spec", "securityContext"], "object"],
+	[["spec", "securityContext", "runAsUser"], "integer"],
+	[["spec", "securityContext", "runAsGroup"], "integer"],
 ]
 
 # [field relative to a container, JSON type], for containers of every list.
@@ -116,6 +119,8 @@ container_fields := [
 	[["securityContext", "privileged"], "boolean"],
 	[["securityContext", "capabilities"], "object"],
 	[["securityContext", "capabilities", "add"], "array"],
+	[["securityContext", "runAsUser"], "integer"],
+	[["securityContext", "runAsGroup"], "integer"],
 ]
 
 # The JSON types (type_name) each expected type takes; null is "not set". One lookup per field: these
@@ -173,7 +178,7 @@ violation contains kube_type_violation(kind_name, field, value, expected) if {
 	some [path, expected] in pod_template_fields
 	not pod_metadata_checked_above(path)
 	value := object.get(raw_pod_template, path, null)
-	not type_name(value) in kube_json_types[expected]
+	not kube_type_ok(expected, value)
 	field := kube_field_name(pod_template_field, path)
 }
 
@@ -213,7 +218,7 @@ violation contains kube_type_violation(kind_name, field, value, expected) if {
 	is_object(c)
 	some [path, expected] in container_fields
 	value := object.get(c, path, null)
-	not type_name(value) in kube_json_types[expected]
+	not kube_type_ok(expected, value)
 	field := concat(".", array.concat([raw_container_field(list, i)], path))
 }
 

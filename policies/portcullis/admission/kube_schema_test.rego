@@ -18,6 +18,11 @@ test_containers_behind_wrong_types_are_refused if {
 		[pod_with_container({"name": 123}), "spec.containers[0].name"],
 		[pod_with({"hostNetwork": "true"}), "spec.hostNetwork"],
 		[pod_with({"serviceAccountName": ["app"]}), "spec.serviceAccountName"],
+		[pod_with_container({"securityContext": {"runAsUser": "1337"}}), "spec.containers[0].securityContext.runAsUser"],
+		[pod_with_container({"securityContext": {"runAsGroup": 1337.5}}), "spec.containers[0].securityContext.runAsGroup"],
+		[pod_with({"securityContext": "1337"}), "spec.securityContext"],
+		[pod_with({"securityContext": {"runAsUser": [1337]}}), "spec.securityContext.runAsUser"],
+		[deployment_with({"securityContext": {"runAsGroup": true}}), "spec.template.spec.securityContext.runAsGroup"],
 		[object.union(pod, {"spec": "containers"}), "spec"],
 		[object.union(pod, {"metadata": {"labels": {"app": 1}}}), "metadata.labels[\"app\"]"],
 		[object.union(pod, {"metadata": {"annotations": {"traffic.portcullis.io/excludeInboundPorts": 8080}}}), "metadata.annotations[\"traffic.portcullis.io/excludeInboundPorts\"]"],
@@ -59,6 +64,7 @@ test_well_typed_objects_pass if {
 	clean(create(pod))
 	clean(create(deployment_with({})))
 	clean(create(pod_with_container({"securityContext": {"privileged": false, "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}}, "restartPolicy": null})))
+	clean(create(pod_with({"securityContext": {"runAsUser": 1000, "runAsGroup": null}, "containers": [object.union(app_container, {"securityContext": {"runAsUser": 1000.0}})]})))
 	clean(create(object.union(pod, {"metadata": {"labels": null, "annotations": {"a": "b"}}}))) with data.portcullis.config.requiredPodLabels as []
 }
 

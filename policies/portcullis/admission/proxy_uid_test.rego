@@ -2,7 +2,8 @@ package portcullis.admission_test
 
 import rego.v1
 
-uid_findings(inp) := {[v.details.container, v.details.field] | some v in violations(inp); v.rule == "proxy-uid-reserved"}
+# [container, field]; the container is null for the pod's own securityContext.
+uid_findings(inp) := {[object.get(v.details, "container", null), v.details.field] | some v in violations(inp); v.rule == "proxy-uid-reserved"}
 
 as_user(ctx) := {"securityContext": ctx}
 
@@ -11,8 +12,8 @@ test_application_container_as_proxy_uid_denied if {
 		[pod_with_container(as_user({"runAsUser": 1337})), {["app", "spec.containers[0].securityContext.runAsUser"]}],
 		[pod_with_container(as_user({"runAsGroup": 1337})), {["app", "spec.containers[0].securityContext.runAsGroup"]}],
 		[pod_with_container(as_user({"runAsUser": 1337.0})), {["app", "spec.containers[0].securityContext.runAsUser"]}],
-		[pod_with({"securityContext": {"runAsUser": 1337}}), {["app", "spec.securityContext.runAsUser"]}],
-		[pod_with({"securityContext": {"runAsGroup": 1337}}), {["app", "spec.securityContext.runAsGroup"]}],
+		[pod_with({"securityContext": {"runAsUser": 1337}}), {[null, "spec.securityContext.runAsUser"]}],
+		[pod_with({"securityContext": {"runAsGroup": 1337}}), {[null, "spec.securityContext.runAsGroup"]}],
 		[
 			pod_with({"initContainers": [object.union(app_container, {"name": "migrate", "securityContext": {"runAsUser": 1337}})]}),
 			{["migrate", "spec.initContainers[0].securityContext.runAsUser"]},
@@ -37,24 +38,33 @@ test_application_container_as_proxy_uid_denied if {
 
 test_proxy_uid_message if {
 	messages(create_in_mesh(pod_with_container(as_user({"runAsUser": 1337}))), "proxy-uid-reserved") == {"container \"app\" runs with UID 1337 (spec.containers[0].securityContext.runAsUser), which is reserved for the mesh proxy: the traffic redirect lets its connections through untouched, so they would skip the sidecar (no mutual TLS, no authorization); choose another UID"}
-	messages(create_in_mesh(pod_with({"securityContext": {"runAsGroup": 1337}})), "proxy-uid-reserved") == {"container \"app\" runs with GID 1337 (spec.securityContext.runAsGroup), which is reserved for the mesh proxy: the traffic redirect lets its connections through untouched, so they would skip the sidecar (no mutual TLS, no authorization); choose another GID"}
+	messages(create_in_mesh(pod_with({"securityContext": {"runAsGroup": 1337}})), "proxy-uid-reserved") == {"Pod sets spec.securityContext.runAsGroup to GID 1337 for its containers, which is reserved for the mesh proxy: the traffic redirect lets its connections through untouched, so they would skip the sidecar (no mutual TLS, no authorization); choose another GID"}
 }
 
-test_pod_level_proxy_uid_reaches_every_container_but_the_injected_ones if {
+test_pod_level_proxy_uid_reported_once if {
 	proxy := object.union(proxy_container, {"securityContext": {"runAsUser": 1337, "runAsGroup": 1337}})
 	init := object.union(init_container, {"securityContext": {"runAsUser": 0, "runAsGroup": 0}})
 	sidecar := object.union(app_container, {"name": "logs"})
 	obj := pod_with({"securityContext": {"runAsUser": 1337}, "initContainers": [init], "containers": [app_container, sidecar, proxy]})
-	uid_findings(create_injected(obj)) == {["app", "spec.securityContext.runAsUser"], ["logs", "spec.securityContext.runAsUser"]}
+	uid_findings(create_injected(obj)) == {[null, "spec.securityContext.runAsUser"]}
+
+	# Whatever the containers: one that sets none, or is added later, would run as the proxy.
+	overriding := pod_with({"securityContext": {"runAsUser": 1337, "runAsGroup": 1337}, "containers": [object.union(app_container, {"securityContext": {"runAsUser": 1000, "runAsGroup": 1000}})]})
+	uid_findings(create_in_mesh(overriding)) == {[null, "spec.securityContext.runAsUser"], [null, "spec.securityContext.runAsGroup"]}
+	uid_findings(create_in_mesh(object.union(pod, {"spec": {"securityContext": {"runAsUser": 1337}, "containers": []}}))) == {[null, "spec.securityContext.runAsUser"]}
 }
 
-test_container_overriding_pod_level_proxy_uid_allowed if {
-	obj := pod_with({"securityContext": {"runAsUser": 1337, "runAsGroup": 1337}, "containers": [object.union(app_container, {"securityContext": {"runAsUser": 1000, "runAsGroup": 1000}})]})
-	uid_findings(create_in_mesh(obj)) == set()
+test_pod_level_proxy_uid_inherited_by_a_container_added_later if {
+	# A Pod created outside the mesh (or exempted) keeps its pod-level 1337; kubectl debug in the mesh adds a container that inherits it.
+	old := pod_with({"securityContext": {"runAsUser": 1337}})
+	debug := {"name": "debug", "image": "registry.example.com/debug:1.0.0"}
+	uid_findings(review("UPDATE", object.union(old, {"spec": {"ephemeralContainers": [debug]}}), old, mesh_namespace)) == {["debug", "spec.securityContext.runAsUser"]}
 
-	# A null at container level inherits, as the kubelet reads it.
-	inherit := pod_with({"securityContext": {"runAsUser": 1337}, "containers": [object.union(app_container, {"securityContext": {"runAsUser": null}})]})
-	uid_findings(create_in_mesh(inherit)) == {["app", "spec.securityContext.runAsUser"]}
+	# A null at container level inherits, as the kubelet reads it; a UID of its own does not.
+	nulled := object.union(debug, {"securityContext": {"runAsUser": null}})
+	uid_findings(review("UPDATE", object.union(old, {"spec": {"ephemeralContainers": [nulled]}}), old, mesh_namespace)) == {["debug", "spec.securityContext.runAsUser"]}
+	own := object.union(debug, {"securityContext": {"runAsUser": 1000}})
+	uid_findings(review("UPDATE", object.union(old, {"spec": {"ephemeralContainers": [own]}}), old, mesh_namespace)) == set()
 }
 
 test_other_ids_and_groups_allowed if {
@@ -85,7 +95,7 @@ test_hand_written_proxy_as_proxy_uid_denied if {
 test_proxy_uid_in_every_workload_template if {
 	every kind in ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"] {
 		obj := object.union(deployment_with({"securityContext": {"runAsUser": 1337}}), {"apiVersion": concat("/", [kinds[kind][0], "v1"]), "kind": kind})
-		uid_findings(create_in_mesh(obj)) == {["app", "spec.template.spec.securityContext.runAsUser"]}
+		uid_findings(create_in_mesh(obj)) == {[null, "spec.template.spec.securityContext.runAsUser"]}
 	}
 	cron := {
 		"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": "team"},
@@ -100,7 +110,7 @@ test_proxy_uid_only_where_the_sidecar_is_injected if {
 	opted_in := object.union(obj, {"metadata": {"labels": {"sidecar.portcullis.io/inject": "true"}}})
 	uid_findings(create(opted_in)) == {["app", "spec.containers[0].securityContext.runAsUser"]}
 	template := object.union(deployment_with({"securityContext": {"runAsUser": 1337}}), {"spec": {"template": {"metadata": {"labels": {"sidecar.portcullis.io/inject": "true"}}}}})
-	uid_findings(create(template)) == {["app", "spec.template.spec.securityContext.runAsUser"]}
+	uid_findings(create(template)) == {[null, "spec.template.spec.securityContext.runAsUser"]}
 }
 
 test_proxy_uid_on_update_judges_what_changed if {
@@ -111,7 +121,11 @@ test_proxy_uid_on_update_judges_what_changed if {
 	uid_findings(inp) == {["debug", "spec.ephemeralContainers[0].securityContext.runAsUser"]}
 	old_deployment := deployment_with({})
 	new_deployment := deployment_with({"securityContext": {"runAsUser": 1337}})
-	uid_findings(review("UPDATE", new_deployment, old_deployment, mesh_namespace)) == {["app", "spec.template.spec.securityContext.runAsUser"]}
+	uid_findings(review("UPDATE", new_deployment, old_deployment, mesh_namespace)) == {[null, "spec.template.spec.securityContext.runAsUser"]}
+
+	# An unchanged pod-level setting on a workload is not judged again, nor are its unchanged containers.
+	relabelled := object.union(new_deployment, {"metadata": {"labels": {"team": "x"}}})
+	uid_findings(review("UPDATE", relabelled, new_deployment, mesh_namespace)) == set()
 }
 
 test_proxy_uid_from_data if {

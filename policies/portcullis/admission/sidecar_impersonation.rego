@@ -23,11 +23,11 @@ impersonates(c, name, repo) := "name" if {
 violation contains {
 	"rule": "sidecar-impersonation",
 	"msg": concat("", [
-		"container ", quote(c.name), " (", container_field(list, i), ") has the ", how, " of the ", sidecar_owner, " ",
+		"container ", container_label(c), " (", container_field(list, i), ") has the ", how, " of the ", sidecar_owner, " ",
 		what, " (", quote(shown), ") but was not injected by ", sidecar_owner, ": only the injected sidecar may;",
 		" remove it (or rename it and use another image) and let the injector add the sidecar",
 	]),
-	"details": {"container": c.name, "field": container_field(list, i), "reserved": how},
+	"details": {"container": object.get(c, "name", null), "field": container_field(list, i), "reserved": how},
 } if {
 	sidecar_scope
 	some [list, i] in bypass_refs

@@ -114,10 +114,11 @@ export class Injector {
     // Most Pods carry no status annotation: looked up before the whole Pod is checked.
     const annotations = (object as { metadata?: { annotations?: Record<string, unknown> } } | null)?.metadata?.annotations;
     if (!newPod(request) || typeof annotations?.[STATUS_ANNOTATION] !== 'string') return undefined;
-    const pod = asPod(object);
-    if (typeof pod === 'string') return undefined;
     const value = annotations[STATUS_ANNOTATION] as string;
     const refused = (reason: string): SidecarClaim => ({ verified: false, reason, initContainers: [], containers: [] });
+    // A claim on a Pod the injector cannot read confirms nothing.
+    const pod = asPod(object);
+    if (typeof pod === 'string') return refused(`the Pod carries ${STATUS_ANNOTATION}, but ${pod.replace(/^the Pod/, 'it')}`);
     if (!this.config.enabled) return refused('injection is disabled here (admission.injection.enabled), so no sidecar is Portcullis\' own');
     if (this.config.provider === 'istio') return refused(`the Pod carries ${STATUS_ANNOTATION}, but Istio injects the mesh's proxies here (admission.injection.provider: istio), not Portcullis`);
     const namespace = request.namespace || pod.metadata?.namespace || '';
