@@ -10,7 +10,7 @@ import { TokenReviewer, type ServiceAccountIdentity } from '../kube/token-review
 import type { Context, Listener } from '../server/context.js';
 import { MeshCa } from './mesh-ca.js';
 import { discoveryDefinitions } from './protos.js';
-import { SecretStream, type DiscoveryRequest, type DiscoveryResponse, type Issued } from './stream.js';
+import { refusal, SecretStream, type DiscoveryRequest, type DiscoveryResponse, type Issued } from './stream.js';
 
 const MAX_TOKEN_BYTES = 16 * 1024;
 
@@ -123,7 +123,11 @@ export async function startSdsDoor(ctx: Context): Promise<Listener> {
     let expiry: NodeJS.Timeout | undefined;
     let names: string[] = [];
     let finished = false;
-    const queued: DiscoveryRequest[] = [];
+    // Until the token is reviewed, a client cannot pile requests up: the latest one is kept (in the
+    // state-of-the-world protocol it names every secret the proxy wants), and the first one asking for what
+    // is not served, which ends the stream once it is authenticated whatever came after it.
+    let pending: DiscoveryRequest | undefined;
+    let refused: DiscoveryRequest | undefined;
     const end = (status?: { code: grpc.status; details: string }) => {
       if (finished) return;
       finished = true;
@@ -149,7 +153,8 @@ export async function startSdsDoor(ctx: Context): Promise<Listener> {
     call.on('data', (req: DiscoveryRequest) => {
       names = req.resource_names ?? [];
       if (stream) stream.onRequest(req);
-      else queued.push(req);
+      else if (refusal(req)) refused ??= req;
+      else pending = req;
     });
     void (async () => {
       if (streams.size >= cfg.maxStreams) return end(refuse(started, grpc.status.RESOURCE_EXHAUSTED, `this server holds ${cfg.maxStreams} streams (sds.maxStreams): try another replica`, 'exhausted'));
@@ -181,7 +186,8 @@ export async function startSdsDoor(ctx: Context): Promise<Listener> {
         expiry = setTimeout(() => end({ code: grpc.status.UNAVAILABLE, details: 'the token of this stream has expired: reconnect with the current one' }), Math.min(Math.max(0, identity.expiresAt.getTime() - Date.now()), 2 ** 31 - 1));
         expiry.unref();
       }
-      for (const req of queued.splice(0)) stream?.onRequest(req);
+      const first = refused ?? pending;
+      if (first) stream.onRequest(first);
     })().catch((err: Error) => end({ code: grpc.status.INTERNAL, details: err.message }));
   };
 

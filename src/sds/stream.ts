@@ -38,6 +38,17 @@ export interface StreamDeps {
 
 export const SECRET_NAMES = [WORKLOAD_CERTIFICATE, TRUST_BUNDLE];
 
+/** Why a request asks for what this server does not serve, or undefined when it may be answered. */
+export function refusal(req: DiscoveryRequest): string | undefined {
+  if (req.type_url !== SECRET_TYPE) return `type_url ${JSON.stringify(req.type_url)}: this server serves ${SECRET_TYPE} only`;
+  const unknown = req.resource_names.filter((n) => !SECRET_NAMES.includes(n));
+  if (unknown.length > 0) {
+    return `unknown secret ${unknown.map((n) => JSON.stringify(n)).join(', ')}: this server serves "${WORKLOAD_CERTIFICATE}" (the workload certificate of the caller's own identity) and "${TRUST_BUNDLE}" (the mesh trust bundle)`;
+  }
+  if (req.resource_names.length === 0) return 'the request names no secret (a wildcard subscription is not served)';
+  return undefined;
+}
+
 /**
  * One proxy's SDS stream, in the state-of-the-world protocol: every response carries every secret the
  * proxy asked for; a request that only acknowledges the last response (its nonce, the same names) gets
@@ -60,12 +71,8 @@ export class SecretStream {
   /** Handles a request; refuses (and ends the stream) what this server does not serve. */
   onRequest(req: DiscoveryRequest): void {
     if (this.closed) return;
-    if (req.type_url !== SECRET_TYPE) return this.deps.fail(`type_url ${JSON.stringify(req.type_url)}: this server serves ${SECRET_TYPE} only`);
-    const unknown = req.resource_names.filter((n) => !SECRET_NAMES.includes(n));
-    if (unknown.length > 0) {
-      return this.deps.fail(`unknown secret ${unknown.map((n) => JSON.stringify(n)).join(', ')}: this server serves "${WORKLOAD_CERTIFICATE}" (the workload certificate of the caller's own identity) and "${TRUST_BUNDLE}" (the mesh trust bundle)`);
-    }
-    if (req.resource_names.length === 0) return this.deps.fail('the request names no secret (a wildcard subscription is not served)');
+    const refused = refusal(req);
+    if (refused) return this.deps.fail(refused);
     if (req.error_detail?.message) this.deps.nack(req.error_detail.message);
     const names = [...new Set(req.resource_names)].sort();
     const same = names.join() === this.names.join();

@@ -220,6 +220,14 @@ t.test('anything else gets nothing, with the reason', async (t) => {
   const wrongType = await refused(token, ['default'], 'type.googleapis.com/envoy.config.cluster.v3.Cluster');
   t.equal(wrongType?.code, grpc.status.INVALID_ARGUMENT, 'another resource type');
 
+  // Sent at once, before the token is reviewed: a refused request is not hidden by a valid one after it.
+  const hidden = client.stream(token);
+  hidden.send(['default'], undefined, 'type.googleapis.com/envoy.config.cluster.v3.Cluster');
+  for (let i = 0; i < 50; i++) hidden.send(['ROOTCA']);
+  const hiddenErr = await hidden.next().then(() => undefined, (e: grpc.ServiceError) => e);
+  hidden.close();
+  t.equal(hiddenErr?.code, grpc.status.INVALID_ARGUMENT, 'a refused request before the token is reviewed, then valid ones');
+
   // A token bound to a Pod that is gone is not valid any more.
   await core.createNamespacedPod({ namespace, body: compliantPod('web-gone') });
   const gone = await core.readNamespacedPod({ namespace, name: 'web-gone' });
