@@ -1,6 +1,8 @@
 // npm run bench:admission — the admission webhook under HTTPS keep-alive load on loopback: /mutate and
 // /validate with test/fixtures/admission/pod-create-deployment.json (its namespace in the mesh, so /mutate
-// injects the sidecar and /validate runs every rule), and an HTTPS echo of the same body (the floor), first
+// injects the sidecar and /validate runs every rule), /validate of that Pod as /mutate injected it (what the
+// API server sends it in production: the injector's claim check renders the sidecar for the Pod and compares
+// it, then every rule runs on the whole injected Pod), and an HTTPS echo of the same body (the floor), first
 // at a fixed 1,000 req/s, then as fast as they answer, each figure the median of alternated runs
 // (bench/median.ts); each fixed-rate run measures its last SECONDS after a second of warm-up, in which vegeta
 // opens its connections (TLS handshakes the API server's kept-alive connections do not pay per review). The
@@ -11,12 +13,14 @@
 // long the server's main thread was ready to run but waited for a core (/proc schedstat), and its garbage
 // collections. The last line is one JSON object with the figures.
 import { execFileSync, spawn } from 'node:child_process';
+import { request } from 'node:https';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { join } from 'node:path';
+import fastJsonPatch from 'fast-json-patch';
 import pino from 'pino';
 import { FIXTURES, ROOT } from '../test/helpers/paths.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
@@ -81,6 +85,24 @@ interface Target {
   url: string;
   /** The server's process when it is not this one (the echo). */
   pid?: number;
+  /** Another review than the fixture's. */
+  body?: string;
+}
+
+/** The fixture's review as /validate gets it after /mutate: the object with the sidecar's patch applied. */
+async function injectedReview(url: string, ca: string, body: string): Promise<string> {
+  const reply = await new Promise<string>((resolve, reject) => {
+    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(text));
+    });
+    req.on('error', reject).end(body);
+  });
+  const response = (JSON.parse(reply) as { response: { allowed: boolean; patch?: string } }).response;
+  if (!response.allowed || !response.patch) throw new Error(`/mutate did not inject the fixture: ${reply}`);
+  const review = JSON.parse(body) as { request: { object: unknown } };
+  review.request.object = fastJsonPatch.applyPatch(review.request.object, JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as fastJsonPatch.Operation[], true, false).newDocument;
+  return JSON.stringify(review);
 }
 
 async function load(target: Target, ca: string, body: string, options: { workers: number; rate?: number; seconds: number }): Promise<Load> {
@@ -105,7 +127,7 @@ async function load(target: Target, ca: string, body: string, options: { workers
 
 const ms = (v: number) => `${v.toFixed(3)} ms`;
 const line = (name: string, mode: string, l: Load) =>
-  `${name.padEnd(8)} ${mode.padEnd(16)} ${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   server CPU ${(l.cpu_us ?? 0).toFixed(0)} µs/req   main thread waiting for a core ${(l.wait_ms_per_s ?? 0).toFixed(0)} ms/s${l.gc ? `   GC: ${l.gc.minor} minor (median ${l.gc.minorMedianMs.toFixed(1)} ms), ${l.gc.major} full${l.gc.major ? ` (max ${l.gc.majorMaxMs.toFixed(1)} ms)` : ''}` : ''}${l.errors || l.non2xx ? `   errors ${l.errors} non-2xx ${l.non2xx}` : ''}`;
+  `${name.padEnd(17)} ${mode.padEnd(16)} ${l.rps.toFixed(0).padStart(6)} req/s   p50 ${ms(l.p50)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   server CPU ${(l.cpu_us ?? 0).toFixed(0)} µs/req   main thread waiting for a core ${(l.wait_ms_per_s ?? 0).toFixed(0)} ms/s${l.gc ? `   GC: ${l.gc.minor} minor (median ${l.gc.minorMedianMs.toFixed(1)} ms), ${l.gc.major} full${l.gc.major ? ` (max ${l.gc.majorMaxMs.toFixed(1)} ms)` : ''}` : ''}${l.errors || l.non2xx ? `   errors ${l.errors} non-2xx ${l.non2xx}` : ''}`;
 
 async function main(): Promise<void> {
   execFileSync('bash', [join(ROOT, 'scripts', 'tools.sh'), 'vegeta'], { stdio: 'inherit' });
@@ -139,10 +161,12 @@ async function main(): Promise<void> {
       echo: { url: `https://127.0.0.1:${echoPort}/echo`, pid: echo.pid },
       mutate: { url: `https://127.0.0.1:${port}/mutate` },
       validate: { url: `https://127.0.0.1:${port}/validate` },
+      validate_injected: { url: `https://127.0.0.1:${port}/validate`, body: await injectedReview(`https://127.0.0.1:${port}/mutate`, ca, body) },
     };
     // Warm-up: JIT, WASM tier-up, TLS sessions.
-    for (const target of Object.values(targets)) await load(target, ca, body, { workers: 16, seconds: 3 });
-    const jobs = (options: { workers: number; rate?: number }) => Object.fromEntries(Object.entries(targets).map(([name, target]) => [name, () => load(target, ca, body, { ...options, seconds: SECONDS })]));
+    for (const target of Object.values(targets)) await load(target, ca, target.body ?? body, { workers: 16, seconds: 3 });
+    const jobs = (options: { workers: number; rate?: number }) =>
+      Object.fromEntries(Object.entries(targets).map(([name, target]) => [name, () => load(target, ca, target.body ?? body, { ...options, seconds: SECONDS })]));
     const fixed = await alternate(jobs({ workers: 8, rate: FIXED_RATE }), RUNS);
     const max = await alternate(jobs({ workers: 32 }), RUNS);
     for (const name of Object.keys(targets)) {
@@ -167,7 +191,7 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   // The issue's figures first (mutate, validate), then the echo floor they are to be read against.
-  console.log(JSON.stringify({ mutate: figures.mutate, validate: figures.validate, echo_floor: figures.echo, workers: WORKERS }));
+  console.log(JSON.stringify({ mutate: figures.mutate, validate: figures.validate, validate_injected: figures.validate_injected, echo_floor: figures.echo, workers: WORKERS }));
 }
 
 interface Figures {
