@@ -3,10 +3,10 @@
 # The injected init container redirects the Pod's traffic to the proxy with iptables, which needs NET_ADMIN
 # and NET_RAW: the only thing the mesh adds that the Standard forbids. It may add them (data
 # mesh.init.capabilities) when it is the genuine one: the first init container of a Pod, with the injector's
-# name and image (as capabilities-allowlist identifies it), in a Pod that carries the injector's status
-# annotation where the injector runs. There the injector has either injected it itself or checked the claim
-# against its template (src/admission/injection/verify.ts), so an author cannot pass a container of their own
-# for it. Everything else about it is held to the namespace's level like any container.
+# name and image, confirmed by the injector (input.context.sidecar: it rendered its template for the Pod and
+# compared the whole injected part, src/admission/injection/verify.ts), as capabilities-allowlist identifies
+# it (admission/injected.rego), in a Pod that carries the injector's status annotation where the injector
+# runs, so an author cannot pass a container of their own for it. Everything else about it is held to the namespace's level like any container.
 #
 # The mesh's own floor (admission/pod_security.rego: no-privileged, no-host-namespaces,
 # capabilities-allowlist) denies some of the same fields at every level. Where a floor rule in deny mode
