@@ -10,8 +10,11 @@ import { validate } from './validate.js';
 import type { Violation } from './violations.js';
 
 export interface JudgeDeps {
-  /** Needed to mutate: judging an object without mutation (one already stored) never injects. */
-  injector?: Injector;
+  /**
+   * Injects when judging with mutation, and checks a Pod's claim to carry its sidecar either way, as the
+   * validating webhook does (without it the sidecar's containers are judged as the Pod author's own).
+   */
+  injector: Injector;
   cluster: PolicyInput['context']['cluster'];
   entrypoints: { validate: string } & MutateEntrypoints;
   dropManagedFields: boolean;
@@ -45,13 +48,14 @@ export function judgeRequest(snapshot: Snapshot, deps: JudgeDeps, request: Admis
   let mutation: ReturnType<typeof mutate> | undefined;
   let mutated: Record<string, unknown> | undefined;
   if (options.mutate) {
-    if (!deps.injector) throw new Error('judging with mutation needs the injector');
     mutation = mutate(snapshot, deps.entrypoints, deps.injector, { request, context });
     for (const e of mutation.evaluations) evalNs += e.ns;
     // mutate() checked that the operations apply (the policies') or made them for this object (the sidecar's).
     if (mutation.ops.length > 0 && request.object) mutated = applyPatch(request.object, mutation.ops) as Record<string, unknown>;
   }
-  const input: PolicyInput = { request: mutated ? { ...request, object: mutated } : request, context };
+  const validated = mutated ? { ...request, object: mutated } : request;
+  const sidecar = deps.injector.claim(validated, validated.object, namespace);
+  const input: PolicyInput = { request: validated, context: sidecar ? { ...context, sidecar } : context };
   const validation = validate(snapshot, deps.entrypoints.validate, input);
   for (const e of validation.evaluations) evalNs += e.ns;
   const refusal = [mutation, validation].find((o) => o !== undefined && !o.response.allowed);

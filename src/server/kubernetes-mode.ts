@@ -12,6 +12,8 @@ import { LeaderElector } from '../kube/leader.js';
 import { ReplicaRegistry } from '../kube/replicas.js';
 import { CaBundlePublisher } from '../kube/webhooks.js';
 import { RawClient } from '../kube/raw.js';
+import { Injector } from '../admission/injection/injector.js';
+import type { TlsMaterial } from '../certs/provider.js';
 import { ClusterAudit } from '../posture/cluster-audit.js';
 import { reportView, storeView, type PostureView } from '../posture/view.js';
 import type { Config } from './config.js';
@@ -62,12 +64,22 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
   let leaderWork: (() => Promise<void>) | undefined;
   let ctx: Context | undefined;
   let audit: ClusterAudit | undefined;
+  let stopAuditInjector: (() => void) | undefined;
   // Replicas that do not lead answer the posture API from the reports the leader wrote.
   const reportsRaw = config.posture.enabled && config.posture.reports.enabled ? new RawClient(kc) : undefined;
   const startAudit = () => {
     if (!ctx || !config.posture.enabled || audit || !elector.isLeader()) return;
     const c = ctx;
-    audit = new ClusterAudit({
+    // The audit's own injector, to check injected Pods' sidecars as the validating webhook does.
+    const injector = new Injector(config.admission.injection, config.cluster, klog);
+    const trust = (m: TlsMaterial) => injector.setTrustBundle(m.ca ?? '');
+    trust(c.tls.current());
+    c.tls.on('change', trust);
+    stopAuditInjector = () => {
+      c.tls.off('change', trust);
+      injector.stop();
+    };
+    const started = new ClusterAudit({
       config: config.posture,
       kc,
       ownNamespace: namespace,
@@ -75,14 +87,18 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
       facts,
       namespaces: facts.namespaces,
       engine: c.engine,
-      judge: auditJudge(config),
+      judge: auditJudge(config, injector),
       entrypoint: config.admission.violationsEntrypoint,
       audit: c.audit,
       metrics: { violations: c.metrics.postureViolations, objects: c.metrics.postureObjects, lastSweep: c.metrics.postureLastSweep, sweepDuration: c.metrics.postureSweepDuration },
       informers: { watchTimeoutSeconds: k.informers.watchTimeoutSeconds, retryMs: k.informers.retrySeconds * 1000 },
       log: klog,
     });
-    audit.start().catch((err: unknown) => klog.error({ err: describe(err) }, 'posture: the audit did not start'));
+    audit = started;
+    injector
+      .start()
+      .then(() => started.start())
+      .catch((err: unknown) => klog.error({ err: describe(err) }, 'posture: the audit did not start'));
   };
   const postureView = (): PostureView | string => {
     if (!config.posture.enabled) return 'the posture audit is disabled (posture.enabled: false)';
@@ -117,6 +133,8 @@ export async function startKubernetesMode(config: Config, log: Logger): Promise<
       const a = audit;
       audit = undefined;
       await a?.stop();
+      stopAuditInjector?.();
+      stopAuditInjector = undefined;
       await r?.stop();
       await p?.stop();
     };

@@ -1,4 +1,5 @@
 import { creationRequest, judgeRequest, type JudgeDeps } from '../admission/judge.js';
+import type { Injector } from '../admission/injection/injector.js';
 import type { Judge } from '../posture/verdict.js';
 import type { Config } from './config.js';
 
@@ -8,11 +9,13 @@ export const POSTURE_USER = 'portcullis:posture';
 /**
  * The posture audit's judge: the validating webhook's decision path on an object already stored, as its
  * CREATE. No mutation: the object went through the mutating webhook when it was created, and what is
- * stored is what runs (a Pod without its sidecar is a finding, not something to inject now).
+ * stored is what runs (a Pod without its sidecar is a finding, not something to inject now). The injector
+ * checks an injected Pod's sidecar against its template, as the validating webhook did.
  */
-export function auditJudge(config: Config): Judge {
+export function auditJudge(config: Config, injector: Injector): Judge {
   const a = config.admission;
   const deps: JudgeDeps = {
+    injector,
     cluster: config.cluster,
     entrypoints: { validate: a.violationsEntrypoint, mutate: a.patchesEntrypoint, patchesActive: a.patchesActiveEntrypoint },
     dropManagedFields: a.dropManagedFields,
