@@ -1,5 +1,6 @@
 import { creationRequest, judgeRequest, type JudgeDeps } from '../admission/judge.js';
 import { Injector } from '../admission/injection/injector.js';
+import { createCa } from '../certs/authority.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { BundleManager } from '../policy/manager.js';
 import { DataOverlay } from '../policy/overlay.js';
@@ -35,6 +36,9 @@ export const evalPolicy: EvalPolicy = async (options: EvalPolicyOptions) => {
   try {
     await overlay.start();
     await injector.start();
+    // The proxy's bootstrap inlines the mesh trust bundle, which a dry run away from the cluster does not
+    // have: a CA made for this run stands in for it (values.sds.caBundle, when set, is used instead).
+    injector.setTrustBundle(createCa('portcullis eval (dry run)', 1).cert);
     const failed = new Promise<never>((_, reject) => bundles.once('failed', (status) => reject(new Error(`bundle ${status.name} (${status.source}): ${status.lastError}`))));
     bundles.start();
     await Promise.race([bundles.whenReady(config.policy.readyTimeoutSeconds * 1000), failed]);
