@@ -94,7 +94,7 @@ export class Snapshot {
     try {
       results = evaluateJson(target.policy, entrypoint, input, serialized, exact);
     } catch (err) {
-      throw new EvaluationError(entrypoint, (err as Error).message, { cause: err });
+      throw new EvaluationError(entrypoint, thrownMessage(err), { cause: err });
     }
     return results[0]?.result;
   }
@@ -262,7 +262,18 @@ export async function snapshotFrom(source: SnapshotSource, maxMemoryPages: numbe
 }
 
 async function instantiate(wasm: WebAssembly.Module, data: Uint8Array, maxMemoryPages: number, builtins: ReadonlyMap<string, Builtin>): Promise<LoadedPolicy> {
-  const policy = await instantiatePolicy(wasm, { initial: 5, maximum: maxMemoryPages }, builtins);
+  // The whole memory at once: it is only address space until pages are touched, and OPA's allocator
+  // otherwise grows it a page (64 KiB) at a time, each grow costing ~1 ms once it is large: a Pod with
+  // 16,000 containers spent 18 of its 20 s growing memory.
+  const policy = await instantiatePolicy(wasm, { initial: maxMemoryPages, maximum: maxMemoryPages }, builtins);
   policy.setData(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
   return policy;
+}
+
+/** opa-wasm throws strings (opa_abort: "illegal string escape character", "opa_malloc: failed") and plain objects, not Errors. */
+function thrownMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
 }

@@ -30,17 +30,25 @@ const h = await startHarness({ config: { policy: { bundles: [{ name: 'only', pat
 t.teardown(() => h.close());
 const r = (await h.post('/validate', base)).json.response;
 const runes = (s: string) => Array.from(s).length;
+const warning = (rule: string): string => r.warnings.find((w: string) => w.startsWith(`${rule}: `));
+
+t.test('warnings come in rule order, whatever order the policy listed them in', async (t) => {
+  t.same(
+    r.warnings.map((w: string) => w.split(':')[0]),
+    ['c1', 'long', 'short', 'wide'],
+  );
+});
 
 t.test('control characters, C1 included, become spaces', async (t) => {
-  t.equal(r.warnings[0], 'c1: next line csi bell nul');
+  t.equal(warning('c1'), 'c1: next line csi bell nul');
   for (const w of r.warnings) t.notMatch(w, /[\u0000-\u001f\u007f-\u009f]/);
   t.match(r.status.message, /deny-c1: a b$/, 'denials too');
-  t.equal(r.warnings[3], 'short: fits é as it is', 'the rest is left alone');
+  t.equal(warning('short'), 'short: fits é as it is', 'the rest is left alone');
 });
 
 t.test('a long warning is cut at 256 runes with an ellipsis, before the API server cuts it anywhere', async (t) => {
-  t.equal(runes(r.warnings[1]), 256);
-  t.equal(r.warnings[1], `long: ${'x'.repeat(256 - 'long: '.length - 1)}…`);
-  t.equal(runes(r.warnings[2]), 256, 'runes, not UTF-16 units');
-  t.match(r.warnings[2], /^wide: (\u{1F6AB})+…$/u, 'no surrogate pair split');
+  t.equal(runes(warning('long')), 256);
+  t.equal(warning('long'), `long: ${'x'.repeat(256 - 'long: '.length - 1)}…`);
+  t.equal(runes(warning('wide')), 256, 'runes, not UTF-16 units');
+  t.match(warning('wide'), /^wide: (\u{1F6AB})+…$/u, 'no surrogate pair split');
 });

@@ -31,14 +31,17 @@ test_every_violation_has_the_contract_shape if {
 	}
 }
 
-test_violations_ordered_by_rule_then_message if {
+# The service orders violations by rule then message (sort is quadratic in WebAssembly); here
+# each finding is listed once.
+test_violations_list_each_finding_once if {
 	vs := violations(create(pod_with({"hostNetwork": true, "hostPID": true, "serviceAccountName": "default", "containers": [{"name": "app", "image": "nginx", "securityContext": {"privileged": true}}]})))
-	[[v.rule, v.details.field] | some v in vs] == [
+	count(vs) == 6
+	{[v.rule, v.details.field] | some v in vs} == {
 		["image-registry-allowlist", "spec.containers[0].image"],
 		["image-tag-pinned", "spec.containers[0].image"],
 		["no-default-service-account", "spec.serviceAccountName"],
 		["no-host-namespaces", "spec.hostNetwork"],
 		["no-host-namespaces", "spec.hostPID"],
 		["no-privileged", "spec.containers[0].securityContext.privileged"],
-	]
+	}
 }

@@ -21,16 +21,16 @@ violation_enforcement(v) := e if {
 	e in enforcements
 } else := "deny"
 
-# Ordered by rule then message, so the same object always gets the same answer from OPA and from
-# the WASM engine (whose set iteration order differs) and audit events stay comparable.
+# Not sorted here: `sort` in the WebAssembly engine is an insertion sort, quadratic in the number
+# of violations (a Pod with 16,000 `capabilities.add` entries took 10 s), so the service orders them
+# by rule then message (n log n). OPA itself iterates the set in sorted order.
 violations := [entry |
-	some [_, _, entry] in sort([[v.rule, v.msg, {
+	some v in violation
+	not exempt(v.rule)
+	entry := {
 		"rule": v.rule,
 		"msg": v.msg,
 		"enforcement": violation_enforcement(v),
 		"details": v.details,
-	}] |
-		some v in violation
-		not exempt(v.rule)
-	])
+	}
 ]
