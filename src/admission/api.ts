@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../server/context.js';
 import type { Injector } from './injection/injector.js';
+import { cheapEnoughInline, INLINE } from './inline-gate.js';
+import { checkJsonDepth } from './json-scan.js';
 import { creationRequest, judgeRequest, type JudgeDeps } from './judge.js';
+import { checkLimits } from './limits.js';
 import { API_VERSION, parseReview, ReviewError, type AdmissionRequest } from './review.js';
 
 /**
@@ -17,13 +20,37 @@ export function meshValidateRoute(app: FastifyInstance, ctx: Context, injector: 
     entrypoints: { validate: config.violationsEntrypoint, mutate: config.patchesEntrypoint, patchesActive: config.patchesActiveEntrypoint },
     dropManagedFields: false,
   };
+  // The body as bytes: its cost is checked before it is parsed.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.post('/mesh/validate', async (req, reply) => {
+    // The dry run is evaluated here, on the main thread, where it cannot be stopped: only what is cheap to judge.
+    const body = req.body;
+    // Fastify also parses text/plain (as a string); no content type means no body at all.
+    if (!Buffer.isBuffer(body)) {
+      const type = req.headers['content-type'];
+      if (type) return reply.code(415).send({ error: 'unsupported media type', message: `content-type "${type}" is not supported: send the object as application/json` });
+      return reply.code(400).send({ error: 'bad request', message: 'the body is empty: send an AdmissionReview or an object as application/json' });
+    }
+    if (!cheapEnoughInline(body)) {
+      return reply.code(413).send({
+        error: 'payload too large',
+        message: `the dry run takes objects of at most ${INLINE.maxBytes} bytes, ${INLINE.maxMembers} array elements and object members and ${INLINE.maxStringBytes}-byte strings; apply larger ones with kubectl --dry-run=server, which the webhooks judge`,
+      });
+    }
     let request: AdmissionRequest;
     try {
-      request = parseReview(asReview(req.body));
+      checkJsonDepth(body, config.maxJsonDepth);
+      let doc: unknown;
+      try {
+        doc = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        throw new ReviewError(`the body is not valid JSON: ${(err as Error).message}`);
+      }
+      request = parseReview(asReview(doc));
+      checkLimits(request, config.limits);
     } catch (err) {
       if (!(err instanceof ReviewError)) throw err;
-      return reply.code(400).send({ error: 'bad request', message: err.message });
+      return reply.code(err.status?.code ?? 400).send({ error: err.status ? 'payload too large' : 'bad request', message: err.message });
     }
     const snapshot = ctx.engine.current();
     // A namespace the informers have not seen yet is read, as the webhooks would; one that cannot be read is unknown.

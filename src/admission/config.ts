@@ -1,4 +1,6 @@
 import { Type, type Static } from 'typebox';
+import { httpsConnections } from '../net/http-limits.js';
+import { ReviewLimits } from './limits.js';
 
 export const InjectionConfig = Type.Object(
   {
@@ -26,6 +28,16 @@ export const AdmissionConfig = Type.Object(
     host: Type.String({ default: '0.0.0.0', description: 'address the HTTPS listener binds' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8443, description: 'HTTPS: POST /mutate, POST /validate, /healthz, /readyz' }),
     maxBodyBytes: Type.Integer({ minimum: 1024, default: 6 * 1024 * 1024, description: 'the API server sends at most ~3 MiB objects, twice for UPDATE' }),
+    maxInFlightBytes: Type.Integer({
+      minimum: 1024 * 1024,
+      default: 64 * 1024 * 1024,
+      description: 'request bodies being received or decided at once (by content-length; maxBodyBytes for a chunked one); a request past it gets 429 (one alone is always taken)',
+    }),
+    connections: httpsConnections(
+      // The API server sends a review at once over a pooled connection it keeps up to 90 s idle, and waits at most 30 s for any webhook.
+      { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 95_000, idleTimeoutMs: 60_000, handshakeTimeoutMs: 10_000, maxConnections: 512, maxHeaders: 100 },
+      'the admission webhook (HTTPS)',
+    ),
     maxJsonDepth: Type.Integer({
       minimum: 32,
       maximum: 1000,
@@ -42,15 +54,28 @@ export const AdmissionConfig = Type.Object(
       default: true,
       description: 'leave metadata.managedFields (server-side apply bookkeeping, often larger than the spec) out of the policy input and the audit log',
     }),
+    limits: ReviewLimits,
+    timeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 29_000,
+      default: 3000,
+      description:
+        'a decision not made in time is refused (fail closed) and its worker replaced; keep it under the webhooks\' timeoutSeconds (5 s) so the API server gets the reason',
+    }),
     workers: Type.Integer({
-      minimum: 0,
+      minimum: 1,
       maximum: 64,
-      default: 0,
-      description: 'worker threads that parse, evaluate and patch (about one per core beyond the first); 0 decides on the main thread',
+      default: 1,
+      description: 'worker threads that parse, evaluate and patch (about one per core beyond the first); a decision that runs past timeoutMs can only be stopped there',
+    }),
+    workerRecycleBytes: Type.Integer({
+      minimum: 16 * 1024 * 1024,
+      default: 96 * 1024 * 1024,
+      description: "a decision worker whose policy memory grew past this (a large review) is replaced once it has answered, which returns the memory; policy.maxMemoryPages bounds it",
     }),
     inlineWhenIdle: Type.Boolean({
       default: true,
-      description: 'with workers, decide on the main thread while it is less than half busy (no hand-over latency at low load); false hands every decision to the workers',
+      description: 'decide small reviews on the main thread while it is less than half busy (no hand-over latency at low load); false hands every decision to the workers',
     }),
     injection: InjectionConfig,
   },

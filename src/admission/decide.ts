@@ -4,7 +4,8 @@ import type { Masker, SerializedInput } from '../audit/mask.js';
 import type { NamespaceInfo } from '../facts/facts.js';
 import type { Snapshot } from '../policy/engine.js';
 import type { Injector } from './injection/injector.js';
-import { checkJsonDepth } from './json-depth.js';
+import { checkJsonDepth } from './json-scan.js';
+import { checkLimits, type ReviewLimits } from './limits.js';
 import { mutate, type MutateEntrypoints } from './mutate.js';
 import { failure, type Outcome, type PolicyInput } from './outcome.js';
 import { API_VERSION, dropManagedFields, parseReview, ReviewError, type AdmissionRequest } from './review.js';
@@ -26,6 +27,10 @@ export interface DecideDeps {
   dropManagedFields: boolean;
   /** admission.maxJsonDepth: a body nested deeper is malformed, refused before it is parsed. */
   maxJsonDepth: number;
+  /** admission.limits: a request beyond them is refused (413) before the policy sees it. */
+  limits: ReviewLimits;
+  /** Told who the request is once it passed the limits, before the policy runs (a worker publishes it for the deadline's answer). */
+  parsed?(request: RequestSummary): void;
   /** Masks and serializes the input for the audit event here, where the input object already is; none when audit.includeInput is false. */
   masker: Masker | undefined;
 }
@@ -39,7 +44,7 @@ export type RequestSummary = Omit<AdmissionSummary, 'webhook' | 'allowed' | 'rul
  */
 export type Decision =
   /** Not an AdmissionReview that can be decided; answered in kind when it has a uid, else with a 400. */
-  | { kind: 'malformed'; decisionId: string; message: string; uid?: string; bundles: Snapshot['bundles'] }
+  | { kind: 'malformed'; decisionId: string; message: string; uid?: string; status?: { code: number; reason: string }; bundles: Snapshot['bundles'] }
   | {
       kind: 'decided';
       decisionId: string;
@@ -84,16 +89,19 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps, rea
       throw new ReviewError(`the body is not valid JSON: ${(err as Error).message}`);
     }
     request = parseReview(review);
+    if (deps.dropManagedFields) dropManagedFields(request);
+    checkLimits(request, deps.limits);
   } catch (err) {
     if (!(err instanceof ReviewError)) throw err;
-    return { kind: 'malformed', decisionId, message: err.message, ...(err.uid ? { uid: err.uid } : {}), bundles: snapshot.bundles };
+    return { kind: 'malformed', decisionId, message: err.message, ...(err.uid ? { uid: err.uid } : {}), ...(err.status ? { status: err.status } : {}), bundles: snapshot.bundles };
   }
   let namespace = request.namespace ? deps.namespace(request.namespace) : null;
   if (namespace === undefined) {
     if (!read) return { kind: 'unknown-namespace', namespace: request.namespace ?? '', body };
     namespace = null;
   }
-  if (deps.dropManagedFields) dropManagedFields(request);
+  const summary = summarize(request);
+  deps.parsed?.(summary);
   const input: PolicyInput = { request, context: { namespace, cluster: deps.cluster } };
   let serialized: SerializedInput | undefined;
   let outcome: Outcome;
@@ -123,7 +131,7 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps, rea
     kind: 'decided',
     decisionId,
     reply: JSON.stringify({ apiVersion: API_VERSION, kind: 'AdmissionReview', response }),
-    request: summarize(request),
+    request: summary,
     outcome: { allowed: response.allowed, decision, path, violations, evaluations, ...(error !== undefined ? { error } : {}), ...(result !== undefined ? { result } : {}) },
     ...(outcome.input && serialized ? { input: serialized } : {}),
     bundles: snapshot.bundles,

@@ -1,4 +1,5 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { scanJson } from './json-scan.js';
 
 const WINDOW_MS = 100;
 /** Busy share of the main thread above which decisions move to the workers... */
@@ -33,4 +34,20 @@ export class InlineGate {
     this.sample = now;
     this.onMain = this.onMain ? busy < TO_WORKERS : busy < TO_MAIN;
   }
+}
+
+/**
+ * The most a review decided on the main thread may hold. An evaluation cannot be stopped, so only reviews
+ * whose worst case is short stay here: the policy's cost grows with the findings a review can produce
+ * (about one per array element or object member, ~20 µs each at worst) and with the strings its
+ * messages repeat. A typical Pod has ~200 members and no string over 100 bytes; bench:limits measures
+ * the worst review within these bounds (docs/limits.md).
+ */
+export const INLINE = { maxBytes: 32 * 1024, maxMembers: 600, maxStringBytes: 1024 } as const;
+
+/** Whether the review is small enough to be decided on the main thread (one scan of at most INLINE.maxBytes). */
+export function cheapEnoughInline(body: Uint8Array): boolean {
+  if (body.length > INLINE.maxBytes) return false;
+  const shape = scanJson(body);
+  return shape.members <= INLINE.maxMembers && shape.longestString <= INLINE.maxStringBytes;
 }

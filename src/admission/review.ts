@@ -38,6 +38,7 @@ export type AdmissionRequest = Static<typeof AdmissionRequest>;
 export type KubeObject = Static<typeof KubeObject>;
 
 export const API_VERSION = 'admission.k8s.io/v1';
+const MAX_UID = 256;
 
 const Review = Type.Object({ apiVersion: Type.Literal(API_VERSION), kind: Type.Literal('AdmissionReview'), request: AdmissionRequest });
 
@@ -63,6 +64,8 @@ export class ReviewError extends Error {
   constructor(
     message: string,
     readonly uid?: string,
+    /** The answer's status when not 400 BadRequest (a review beyond admission.limits is 413). */
+    readonly status?: { code: number; reason: string },
   ) {
     super(message);
     this.name = 'ReviewError';
@@ -83,6 +86,8 @@ export function parseReview(body: unknown): AdmissionRequest {
   if (doc.request === null || typeof doc.request !== 'object') throw new ReviewError('request is missing: an AdmissionReview sent to a webhook carries a request');
   const uid = (doc.request as { uid?: unknown }).uid;
   if (typeof uid !== 'string' || uid === '') throw new ReviewError('request.uid is missing: it must be a non-empty string the response echoes');
+  // The API server's uids are UUIDs; a longer one is not worth echoing.
+  if (uid.length > MAX_UID) throw new ReviewError(`request.uid is ${uid.length} characters long: an API server's uid is a UUID (at most ${MAX_UID} characters are accepted)`);
   if (!validateReview(body)) throw new ReviewError(`malformed AdmissionReview: ${problems(validateReview.errors ?? [])}`, uid);
   const request = (body as Static<typeof Review>).request;
   checkObjectKind(request);

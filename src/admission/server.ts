@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import { createServer } from 'node:https';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { limitConnections, serverOptions, tooManyHeaders } from '../net/http-limits.js';
 import { serverTlsOptions, type TlsMaterial } from '../certs/provider.js';
 import type { Context, Listener } from '../server/context.js';
 import { Masker } from '../audit/mask.js';
@@ -8,9 +11,11 @@ import { describe } from '../kube/errors.js';
 import { decide, type Decision, type DecideDeps, type NamespaceRead, type UnknownNamespace, type Webhook } from './decide.js';
 import { meshValidateRoute } from './api.js';
 import { Injector } from './injection/injector.js';
+import { failure } from './outcome.js';
+import { findRequestUid } from './request-uid.js';
 import { API_VERSION } from './review.js';
-import { InlineGate } from './inline-gate.js';
-import { DecisionWorkers } from './workers.js';
+import { cheapEnoughInline, InlineGate } from './inline-gate.js';
+import { DecisionWorkers, type Undecided, type WorkerAnswer } from './workers.js';
 
 /**
  * The admission front door: the API server's HTTPS webhook endpoints /validate and /mutate, and probes.
@@ -26,11 +31,15 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   trust(ctx.tls.current());
   ctx.tls.on('change', trust);
 
+  const { connections } = config;
   const app = Fastify({
-    https: serverTlsOptions(ctx.tls.current(), ctx.config.tls.minVersion),
+    // Our own server, for what Fastify does not set: the TLS handshake and header timeouts, the connection bound.
+    serverFactory: (handler) => {
+      const server = createServer({ ...serverTlsOptions(ctx.tls.current(), ctx.config.tls.minVersion), ...serverOptions(connections) }, handler);
+      limitConnections(server, connections);
+      return server;
+    },
     bodyLimit: config.maxBodyBytes,
-    // The API server keeps connections open between calls; outlive its idle timeout (90s) so it is the one closing.
-    keepAliveTimeout: 95_000,
     logger: false,
     return503OnClosing: true,
   });
@@ -40,8 +49,20 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   // The handler's time starts before the body is read and parsed: that is part of the cost of a decision.
   // A request field, not a WeakMap: every young key in an old WeakMap is work for each minor GC.
   app.decorateRequest('receivedNs', 0n);
-  app.addHook('onRequest', (req, _reply, done) => {
+  let inFlightBytes = 0;
+  app.addHook('onRequest', (req, reply, done) => {
     req.receivedNs = process.hrtime.bigint();
+    if (tooManyHeaders(req.raw, connections)) return done(refusal(431, `the request has more than ${connections.maxHeaders} header fields (admission.connections.maxHeaders)`));
+    if (req.method !== 'POST') return done();
+    // Bodies wait here while workers decide: their bytes in flight are bounded, so memory is.
+    const declared = Number(req.headers['content-length']);
+    const bytes = req.headers['content-length'] !== undefined && declared >= 0 ? Math.min(declared, config.maxBodyBytes) : config.maxBodyBytes;
+    if (inFlightBytes > 0 && inFlightBytes + bytes > config.maxInFlightBytes) {
+      reply.header('retry-after', '1').header('connection', 'close');
+      return done(refusal(429, `${inFlightBytes} bytes of reviews are already being received or decided, and this one would pass admission.maxInFlightBytes (${config.maxInFlightBytes}): try again`));
+    }
+    inFlightBytes += bytes;
+    reply.raw.once('close', () => (inFlightBytes -= bytes));
     done();
   });
   const elapsedNs = (req: FastifyRequest) => (req.receivedNs ? Number(process.hrtime.bigint() - req.receivedNs) : 0);
@@ -57,26 +78,51 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     entrypoints,
     dropManagedFields: config.dropManagedFields,
     maxJsonDepth: config.maxJsonDepth,
+    limits: config.limits,
     masker: mask ? new Masker(mask) : undefined,
   };
-  const workers =
-    config.workers > 0
-      ? new DecisionWorkers(ctx, { injection: config.injection, cluster: ctx.config.cluster, entrypoints, dropManagedFields: config.dropManagedFields, maxJsonDepth: config.maxJsonDepth, mask, maxMemoryPages: ctx.config.policy.maxMemoryPages, lookups: ctx.facts.lookupNamespace !== undefined })
-      : undefined;
-  try {
-    await workers?.start(config.workers);
-  } catch (err) {
-    await workers?.close();
-    injector.stop();
-    throw err;
+  const workers = new DecisionWorkers(
+    ctx,
+    {
+      injection: config.injection,
+      cluster: ctx.config.cluster,
+      entrypoints,
+      dropManagedFields: config.dropManagedFields,
+      maxJsonDepth: config.maxJsonDepth,
+      limits: config.limits,
+      mask,
+      maxMemoryPages: ctx.config.policy.maxMemoryPages,
+      recycleBytes: config.workerRecycleBytes,
+      lookups: ctx.facts.lookupNamespace !== undefined,
+    },
+    { count: config.workers, timeoutMs: config.timeoutMs },
+  );
+  // Started now, not waited for (small reviews are decided here meanwhile; /readyz waits for one) unless
+  // every decision needs one: then the door opens once one is up.
+  const starting = workers.start();
+  if (config.inlineWhenIdle) starting.catch(() => undefined);
+  else {
+    try {
+      await starting;
+    } catch (err) {
+      await workers.close();
+      injector.stop();
+      throw err;
+    }
   }
 
-  const gate = workers && config.inlineWhenIdle ? new InlineGate() : undefined;
-  /** On a worker while the main thread is busy, else here. */
-  const decideSomewhere = (webhook: Webhook, body: Uint8Array, read?: NamespaceRead) =>
-    workers && !gate?.inline ? workers.decide(webhook, body, read) : decide(webhook, body, { ...inline, snapshot: ctx.engine.current() }, read);
+  const gate = config.inlineWhenIdle ? new InlineGate() : undefined;
+  /**
+   * Here while the main thread has time to spare and the review is small enough that no policy can take
+   * long on it (an evaluation here cannot be stopped); everything else on a worker, under the deadline.
+   */
+  const decideSomewhere = async (webhook: Webhook, body: Uint8Array, read?: NamespaceRead): Promise<WorkerAnswer> => {
+    // A busy main thread hands even small reviews over, unless no worker is up (yet, or again).
+    if (gate && cheapEnoughInline(body) && (gate.inline || workers.running() === 0)) return decide(webhook, body, { ...inline, snapshot: ctx.engine.current() }, read);
+    return workers.decide(webhook, body, read);
+  };
   /** The rare second pass: the informers had not seen the review's namespace, so it is read from the API server first. */
-  const decideAfterRead = async (webhook: Webhook, unknown: UnknownNamespace): Promise<Decision> => {
+  const decideAfterRead = async (webhook: Webhook, unknown: UnknownNamespace): Promise<Decision | Undecided> => {
     const read: NamespaceRead = {};
     try {
       const found = await ctx.facts.lookupNamespace?.(unknown.namespace);
@@ -90,9 +136,12 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     return again;
   };
   const handle = (webhook: Webhook) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const body = req.body as Buffer;
+    const body = req.body;
+    // No content-type (so no parser ran) and no body: nothing to decide.
+    if (!(body instanceof Uint8Array)) return malformed(webhook, req, reply, { kind: 'malformed', decisionId: randomUUID(), message: 'the body is empty: send an AdmissionReview as application/json', bundles: ctx.engine.current().bundles });
     let decision = await decideSomewhere(webhook, body);
     if (decision.kind === 'unknown-namespace') decision = await decideAfterRead(webhook, decision);
+    if (decision.kind === 'undecided') return undecided(webhook, req, reply, decision);
     if (decision.kind === 'malformed') return malformed(webhook, req, reply, decision);
     if (decision.internalError) ctx.log.error({ err: decision.internalError, uid: decision.request.uid, webhook }, 'admission decision failed');
     account(ctx, {
@@ -120,12 +169,38 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       handlerNs: elapsedNs(req),
     });
     ctx.log.warn({ webhook, err: message, remote: req.ip }, 'malformed admission review');
-    if (err.uid === undefined) return reply.code(400).send({ error: 'bad request', message });
+    const status = err.status ?? { code: 400, reason: 'BadRequest' };
+    if (err.uid === undefined) return reply.code(status.code).send({ error: statusText(status.code), message });
     return reply.send({
       apiVersion: API_VERSION,
       kind: 'AdmissionReview',
-      response: { uid: err.uid, allowed: false, status: { status: 'Failure', code: 400, reason: 'BadRequest', message }, auditAnnotations: { 'decision-id': decisionId } },
+      response: { uid: err.uid, allowed: false, status: { status: 'Failure', ...status, message }, auditAnnotations: { 'decision-id': decisionId } },
     });
+  };
+
+  /** Fail closed when no worker decided, in kind when the review's uid is known (from its worker, or read from the body still here). */
+  const undecided = (webhook: Webhook, req: FastifyRequest, reply: FastifyReply, lost: Undecided) => {
+    const decisionId = randomUUID();
+    const uid = lost.request?.uid ?? (lost.body ? findRequestUid(lost.body) : undefined);
+    if (uid === undefined && lost.body) {
+      // Still here and without a uid: not a review the API server sent, whatever else is wrong with it.
+      return malformed(webhook, req, reply, { kind: 'malformed', decisionId: randomUUID(), message: `request.uid is missing (and ${lost.why})`, bundles: ctx.engine.current().bundles });
+    }
+    const outcome = failure(entrypoints[webhook], lost.why);
+    ctx.log.error({ webhook, uid, err: lost.why }, 'admission review not decided');
+    account(ctx, {
+      webhook,
+      decisionId,
+      request: lost.request ?? (uid ? { uid } : undefined),
+      outcome: { ...outcome, allowed: false },
+      bundles: ctx.engine.current().bundles,
+      handlerNs: elapsedNs(req),
+    });
+    // Only when the worker stopped before it had read the review: nothing to answer in kind with.
+    if (uid === undefined) return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: lost.why });
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify({ apiVersion: API_VERSION, kind: 'AdmissionReview', response: { uid, ...outcome.response, auditAnnotations: { 'decision-id': decisionId } } }));
   };
 
   // Bodies that never reach a handler (not JSON, too large, wrong media type) are decisions too.
@@ -151,7 +226,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
         handlerNs: elapsedNs(req),
       });
     }
-    return reply.code(status).send({ error: status === 500 ? 'internal' : 'bad request', message });
+    return reply.code(status).send({ error: statusText(status), message });
   });
 
   app.post('/validate', handle('validate'));
@@ -162,7 +237,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       bundle: ctx.engine.current().has(config.violationsEntrypoint),
       certificate: certificateValid(ctx),
       template: injector.revision !== undefined,
-      workers: workers ? workers.running() > 0 : true,
+      workers: workers.running() > 0,
       draining: ctx.draining(),
     };
     const ready = checks.bundle && checks.certificate && checks.template && checks.workers && !checks.draining;
@@ -175,13 +250,15 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
     ctx.tls.off('change', rotate);
     ctx.tls.off('change', trust);
     injector.stop();
-    await workers?.close();
+    await workers.close();
     throw err;
   }
   const port = (app.server.address() as { port: number }).port;
   return {
     name: 'admission',
     port,
+    // A replica is ready to decide any review once a decision worker is up.
+    ready: () => workers.running() > 0,
     api: (admin) => meshValidateRoute(admin, ctx, injector),
     async close() {
       ctx.tls.off('change', rotate);
@@ -189,7 +266,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
       injector.stop();
       await app.close();
       gate?.close();
-      await workers?.close();
+      await workers.close();
     },
   };
 }
@@ -212,4 +289,14 @@ function certificateValid(ctx: Context): boolean {
   } catch {
     return false;
   }
+}
+
+/** An error the error handler answers with its status and message (and records, on the webhook paths). */
+function refusal(statusCode: number, message: string): Error & { statusCode: number } {
+  return Object.assign(new Error(message), { statusCode });
+}
+
+/** "bad request", "payload too large", ...: the error field of a refusal. */
+function statusText(code: number): string {
+  return (STATUS_CODES[code] ?? 'error').toLowerCase();
 }

@@ -6,6 +6,7 @@ import type { NamespaceInfo } from '../facts/facts.js';
 import { Snapshot, snapshotFrom } from '../policy/engine.js';
 import { decide, type DecideDeps } from './decide.js';
 import { Injector } from './injection/injector.js';
+import { writeSummary } from './summary-slot.js';
 import type { ToWorker, WorkerSetup } from './workers.js';
 
 const setup = workerData as WorkerSetup;
@@ -14,7 +15,9 @@ const port = parentPort;
 
 const log = (level: 'info' | 'error') => (obj: object, msg: string) => port.postMessage({ type: 'log', level, obj, msg });
 const injector = new Injector(setup.injection, setup.cluster, { info: log('info'), error: log('error') });
-let namespaces = new Map<string, NamespaceInfo>();
+let namespaces = new Map<string, NamespaceInfo>((setup.namespaces ?? []).map((n) => [n.name, n]));
+/** The decision being made, for the summary it publishes. */
+let current = 0;
 const deps: DecideDeps = {
   snapshot: new Snapshot(new Map(), {}),
   injector,
@@ -23,7 +26,9 @@ const deps: DecideDeps = {
   entrypoints: setup.entrypoints,
   dropManagedFields: setup.dropManagedFields,
   maxJsonDepth: setup.maxJsonDepth,
+  limits: setup.limits,
   masker: setup.mask ? new Masker(setup.mask) : undefined,
+  ...(setup.slot ? { parsed: (summary) => writeSummary(setup.slot as SharedArrayBuffer, current, summary) } : {}),
 };
 /** Set while a new snapshot is being instantiated: decisions sent after it wait for it. */
 let building: Promise<void> | undefined;
@@ -53,19 +58,24 @@ function handle(message: ToWorker): void {
     case 'trust':
       injector.setTrustBundle(message.pem);
       return;
-    case 'decide':
+    case 'decide': {
+      current = message.id;
+      // Memory a large review made the policy touch stays with its instance: past the bound, this worker is replaced.
+      const recycle = () => deps.snapshot.peakMemoryBytes() > setup.recycleBytes;
       try {
         const decision = decide(message.webhook, message.body, deps, message.read);
         // An unknown namespace hands the body back: its memory goes with it, as it came.
-        port.postMessage({ type: 'decided', id: message.id, decision }, decision.kind === 'unknown-namespace' ? [decision.body.buffer as ArrayBuffer] : []);
+        port.postMessage({ type: 'decided', id: message.id, decision, recycle: recycle() }, decision.kind === 'unknown-namespace' ? [decision.body.buffer as ArrayBuffer] : []);
       } catch (err) {
-        port.postMessage({ type: 'failed', id: message.id, message: (err as Error).message });
+        port.postMessage({ type: 'failed', id: message.id, message: (err as Error).message, recycle: recycle() });
       }
+    }
   }
 }
 
 try {
   await injector.start();
+  if (setup.snapshot) deps.snapshot = await snapshotFrom(setup.snapshot, setup.maxMemoryPages);
 } catch (err) {
   port.postMessage({ type: 'start-failed', message: (err as Error).message });
   process.exit(1);

@@ -3,7 +3,9 @@ import type { NamespaceInfo } from '../facts/facts.js';
 import type { Snapshot, SnapshotSource } from '../policy/engine.js';
 import type { Context } from '../server/context.js';
 import type { InjectionConfig } from './config.js';
-import type { Decision, DecideDeps, NamespaceRead, UnknownNamespace, Webhook } from './decide.js';
+import type { Decision, DecideDeps, NamespaceRead, RequestSummary, UnknownNamespace, Webhook } from './decide.js';
+import type { ReviewLimits } from './limits.js';
+import { readSummary, SUMMARY_BYTES } from './summary-slot.js';
 
 /** What a decision worker is started with (workerData). */
 export interface WorkerSetup {
@@ -12,11 +14,19 @@ export interface WorkerSetup {
   entrypoints: DecideDeps['entrypoints'];
   dropManagedFields: boolean;
   maxJsonDepth: number;
+  limits: ReviewLimits;
   /** The audit masks; none when the audit log leaves inputs out. */
   mask: string[] | undefined;
   maxMemoryPages: number;
+  /** A worker whose policy memory grew past this is replaced after its decision, so the memory is returned. */
+  recycleBytes: number;
   /** Whether a namespace missing from the copy is worth a read from the API server (informer facts). */
   lookups: boolean;
+  /** Where the worker writes who the review it is deciding is (summary-slot.ts), for an answer at the deadline. */
+  slot?: SharedArrayBuffer;
+  /** The policy and the namespaces as they are when it starts: built before it says it is ready, so no decision waits for them. */
+  snapshot?: SnapshotSource;
+  namespaces?: NamespaceInfo[];
 }
 
 export type ToWorker =
@@ -28,13 +38,40 @@ export type ToWorker =
 type FromWorker =
   | { type: 'ready' }
   | { type: 'start-failed'; message: string }
-  | { type: 'decided'; id: number; decision: Decision | UnknownNamespace }
-  | { type: 'failed'; id: number; message: string }
+  | { type: 'decided'; id: number; decision: Decision | UnknownNamespace; recycle?: boolean }
+  | { type: 'failed'; id: number; message: string; recycle?: boolean }
   | { type: 'log'; level: 'info' | 'error'; obj: object; msg: string };
+
+/**
+ * A decision a worker did not make: it ran past its deadline, waited that long for a free worker, or its
+ * worker died. `request` is who it was, when the worker had read that far; `body` is still here when no
+ * worker had taken it yet. It fails closed.
+ */
+export interface Undecided {
+  kind: 'undecided';
+  why: string;
+  request?: RequestSummary;
+  body?: Uint8Array;
+}
+
+export type WorkerAnswer = Decision | UnknownNamespace | Undecided;
+
+interface Job {
+  id: number;
+  webhook: Webhook;
+  body: Uint8Array;
+  read?: NamespaceRead;
+  resolve(answer: WorkerAnswer): void;
+  timer: NodeJS.Timeout;
+}
 
 interface Thread {
   worker: Worker;
-  pending: Map<number, { resolve(d: Decision | UnknownNamespace): void; reject(e: Error): void }>;
+  slot: SharedArrayBuffer;
+  /** The decision it is making; one at a time, so a runaway holds up no other review when it is stopped. */
+  job?: Job;
+  /** Retiring (memory) or stopped at a deadline: takes nothing more. */
+  leaving?: boolean;
   /** What this thread was last sent, so each is sent again only when it changed. */
   snapshot?: Snapshot;
   generation?: number;
@@ -48,47 +85,121 @@ const RESTART_MS = 1000;
  * workers parse the body, evaluate the policy and build the patch, which is most of a decision's CPU, so a
  * pod with several cores admits in parallel. Each worker has its own WebAssembly instances (from the
  * modules the main thread compiled), a copy of the namespaces, and its own injection template watcher.
- * A worker that dies fails its in-flight requests (the webhook's failurePolicy applies) and is replaced.
+ *
+ * Every decision has a deadline (admission.timeoutMs). Synchronous WebAssembly cannot be interrupted, only
+ * its thread stopped, so a worker takes one decision at a time (the rest wait here, in order): one that
+ * runs past its deadline is answered as timed out, its worker terminated and replaced, and no other review
+ * was waiting inside it. A worker that dies fails its decision (the webhook's failurePolicy applies) and
+ * is replaced; one whose policy memory grew past recycleBytes is replaced after its decision.
  */
 export class DecisionWorkers {
   private readonly threads: Thread[] = [];
+  /** Every worker not yet exited, started or still starting: close() stops them all. */
+  private readonly alive = new Set<Worker>();
+  private readonly queue: Job[] = [];
   private next = 0;
+  private started = false;
   private closing = false;
+  /** start() callers waiting for the first worker. */
+  private waiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
 
   constructor(
     private readonly ctx: Context,
-    private readonly setup: WorkerSetup,
+    private readonly setup: Omit<WorkerSetup, 'slot'>,
+    private readonly options: { count: number; timeoutMs: number },
   ) {}
 
-  /** Starts `count` workers; rejects with the reason when one cannot load the injection template. */
-  async start(count: number): Promise<void> {
-    await Promise.all(Array.from({ length: count }, (_, i) => this.spawn(i)));
+  /** Starts the workers (once), and resolves once one is up or rejects with why it could not start. */
+  start(): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      for (let i = 0; i < this.options.count; i++) this.spawnUntilUp(i);
+    }
+    if (this.running() > 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
-  decide(webhook: Webhook, body: Uint8Array, read?: NamespaceRead): Promise<Decision | UnknownNamespace> {
-    // The least busy thread: a slow decision does not hold up those queued behind it elsewhere.
-    let thread: Thread | undefined;
-    for (const t of this.threads) if (t && (!thread || t.pending.size < thread.pending.size)) thread = t;
-    if (!thread) return Promise.reject(new Error('no decision worker is running'));
-    this.sync(thread);
-    const id = ++this.next;
-    const t = thread;
-    // The body's memory moves to the worker instead of being copied, unless it shares a pooled buffer.
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
-    return new Promise((resolve, reject) => {
-      t.pending.set(id, { resolve, reject });
-      t.worker.postMessage({ type: 'decide', id, webhook, body: own, ...(read ? { read } : {}) } satisfies ToWorker, [own.buffer as ArrayBuffer]);
+  /**
+   * Decides on a worker, by `timeoutMs` from now at the latest; never rejects. `body` moves to the worker
+   * (no copy) once one takes it.
+   */
+  decide(webhook: Webhook, body: Uint8Array, read?: NamespaceRead): Promise<WorkerAnswer> {
+    return new Promise((resolve) => {
+      const id = ++this.next;
+      const job: Job = { id, webhook, body, ...(read ? { read } : {}), resolve, timer: setTimeout(() => this.expire(job), this.options.timeoutMs) };
+      this.queue.push(job);
+      this.dispatch();
     });
   }
 
   /** Workers up and taking decisions. */
   running(): number {
-    return this.threads.filter(Boolean).length;
+    return this.threads.filter((t) => t && !t.leaving).length;
+  }
+
+
+  /** Decisions waiting for a free worker. */
+  waiting(): number {
+    return this.queue.length;
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.threads.map((t) => t?.worker.terminate()));
+    for (const w of this.waiters.splice(0)) w.reject(new Error('the decision workers are shutting down'));
+    for (const job of this.queue.splice(0)) {
+      clearTimeout(job.timer);
+      job.resolve({ kind: 'undecided', why: 'the decision workers are shutting down', body: job.body });
+    }
+    await Promise.all([...this.alive].map((w) => w.terminate()));
+  }
+
+  /** Hands waiting decisions to idle workers, oldest first. */
+  private dispatch(): void {
+    for (const thread of this.threads) {
+      if (this.queue.length === 0) return;
+      if (!thread || thread.job || thread.leaving) continue;
+      const job = this.queue.shift() as Job;
+      this.sync(thread);
+      thread.job = job;
+      // The body's memory moves to the worker instead of being copied, unless it shares a pooled buffer.
+      const body = job.body;
+      const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
+      thread.worker.postMessage({ type: 'decide', id: job.id, webhook: job.webhook, body: own, ...(job.read ? { read: job.read } : {}) } satisfies ToWorker, [own.buffer as ArrayBuffer]);
+    }
+  }
+
+  /** The deadline of a decision: still waiting, it leaves the queue; being decided, its worker is stopped. */
+  private expire(job: Job): void {
+    const waiting = this.queue.indexOf(job);
+    const ms = this.options.timeoutMs;
+    if (waiting >= 0) {
+      this.queue.splice(waiting, 1);
+      job.resolve({ kind: 'undecided', why: `no decision worker was free within admission.timeoutMs (${ms} ms)`, body: job.body });
+      return;
+    }
+    const thread = this.threads.find((t) => t?.job === job);
+    if (!thread) return;
+    const request = readSummary(thread.slot, job.id);
+    thread.job = undefined;
+    thread.leaving = true;
+    const why = `the decision took longer than admission.timeoutMs (${ms} ms), so it was stopped: the object is too large or too complex to judge in time`;
+    job.resolve({ kind: 'undecided', why, ...(request ? { request } : {}) });
+    this.ctx.log.warn({ uid: request?.uid, kind: request?.kind, timeoutMs: this.options.timeoutMs }, 'admission decision ran past its deadline: stopping its worker');
+    void thread.worker.terminate();
+  }
+
+  private finish(thread: Thread, id: number, settle: (job: Job) => void, recycle: boolean | undefined): void {
+    const job = thread.job;
+    if (job?.id !== id) return;
+    clearTimeout(job.timer);
+    thread.job = undefined;
+    settle(job);
+    if (recycle && !thread.leaving) {
+      thread.leaving = true;
+      this.ctx.log.info({ recycleBytes: this.setup.recycleBytes }, 'decision worker policy memory grew past admission.workerRecycleBytes: replacing it');
+      void thread.worker.terminate();
+    }
+    this.dispatch();
   }
 
   private sync(thread: Thread): void {
@@ -109,48 +220,72 @@ export class DecisionWorkers {
     }
   }
 
-  private spawn(slot: number): Promise<void> {
-    const log = this.ctx.log.child({ component: 'admission-worker', worker: slot });
+  /** Starts worker `index`, again every RESTART_MS until one comes up. */
+  private spawnUntilUp(index: number): void {
+    if (this.closing) return;
+    this.spawn(index).then(
+      () => {
+        for (const w of this.waiters.splice(0)) w.resolve();
+      },
+      (err: Error) => {
+        for (const w of this.waiters.splice(0)) w.reject(err);
+        this.ctx.log.error({ err: err.message, worker: index }, 'decision worker did not start; retrying');
+        setTimeout(() => this.spawnUntilUp(index), RESTART_MS).unref();
+      },
+    );
+  }
+
+  private spawn(index: number): Promise<void> {
+    const log = this.ctx.log.child({ component: 'admission-worker', worker: index });
     // Under tsx (tests) this module is TypeScript; compiled, it is JavaScript.
     const file = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
-    const worker = new Worker(file, { workerData: this.setup });
-    const thread: Thread = { worker, pending: new Map() };
+    const slot = new SharedArrayBuffer(SUMMARY_BYTES);
+    const snapshot = this.ctx.engine.current();
+    const generation = this.ctx.facts.namespaceGeneration();
+    const worker = new Worker(file, { workerData: { ...this.setup, slot, snapshot: snapshot.source, namespaces: this.ctx.facts.allNamespaces() } satisfies WorkerSetup });
+    const thread: Thread = { worker, slot, snapshot, generation };
+    this.alive.add(worker);
     return new Promise((resolve, reject) => {
       let started = false;
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
           case 'ready':
+            if (this.closing) return void worker.terminate();
             started = true;
-            this.threads[slot] = thread;
+            this.threads[index] = thread;
             resolve();
+            this.dispatch();
             return;
           case 'start-failed':
             reject(new Error(`decision worker: ${m.message}`));
             return;
           case 'decided':
-            thread.pending.get(m.id)?.resolve(m.decision);
-            thread.pending.delete(m.id);
+            this.finish(thread, m.id, (job) => job.resolve(m.decision), m.recycle);
             return;
-          case 'failed':
-            thread.pending.get(m.id)?.reject(new Error(m.message));
-            thread.pending.delete(m.id);
+          case 'failed': {
+            const request = readSummary(thread.slot, m.id);
+            this.finish(thread, m.id, (job) => job.resolve({ kind: 'undecided', why: `internal error: ${m.message}`, ...(request ? { request } : {}) }), m.recycle);
             return;
+          }
           case 'log':
             log[m.level](m.obj, m.msg);
         }
       });
       worker.on('error', (err) => log.error({ err }, 'decision worker failed'));
       worker.on('exit', (code) => {
-        if (this.threads[slot] === thread) delete this.threads[slot];
-        for (const p of thread.pending.values()) p.reject(new Error(`the decision worker exited (code ${code})`));
-        thread.pending.clear();
+        this.alive.delete(worker);
+        if (this.threads[index] === thread) delete this.threads[index];
+        const job = thread.job;
+        thread.job = undefined;
+        if (job) {
+          clearTimeout(job.timer);
+          const request = readSummary(slot, job.id);
+          job.resolve({ kind: 'undecided', why: `the decision worker exited (code ${code})`, ...(request ? { request } : {}) });
+        }
         if (!started) return reject(new Error(`decision worker exited before it was ready (code ${code})`));
         if (this.closing) return;
-        log.error({ code }, 'decision worker exited; starting another');
-        const again = () => {
-          if (!this.closing) this.spawn(slot).catch((err: Error) => (log.error({ err: err.message }, 'decision worker did not start; retrying'), setTimeout(again, RESTART_MS).unref()));
-        };
-        again();
+        if (!thread.leaving) log.error({ code }, 'decision worker exited; starting another');
+        this.spawnUntilUp(index);
       });
     });
   }

@@ -166,8 +166,10 @@ function allowedNothing(): Decision {
   return emptyDecision(true, 200);
 }
 
+/** The client is told what was wrong with its request (its own request: nothing it did not send). */
 function badRequest(err: InputError): Decision {
-  return { ...denied(err.status, err.status === 413 ? 'request too large' : 'malformed request'), reason: `malformed request: ${err.message}` };
+  const what = err.status === 413 ? 'request too large' : err.status === 431 ? 'request header fields too large' : 'malformed request';
+  return { ...denied(err.status, `${what}: ${err.message}`), reason: `malformed request: ${err.message}` };
 }
 
 /** opa-envoy-plugin's answer to a path, query or body it cannot parse: 400, the error as status message and body, no metadata. */

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { httpConnections } from '../net/http-limits.js';
 
 const Algorithm = Type.String({ enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512'] });
 
@@ -34,6 +35,19 @@ const Jwt = Type.Object(
 );
 export type JwtConfig = Static<typeof Jwt>;
 
+/** gRPC's own keepalive and connection-age settings (as Istio sets them for its servers). */
+const GrpcConnections = Type.Object(
+  {
+    keepaliveTimeMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'an idle connection is pinged this often, so a peer gone without a word is noticed' }),
+    keepaliveTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'a ping not answered in this time closes the connection' }),
+    maxConnectionIdleMs: Type.Integer({ minimum: 1000, default: 900_000, description: 'a connection without calls for this long is closed (GOAWAY)' }),
+    maxConnectionAgeMs: Type.Integer({ minimum: 1000, default: 1_800_000, description: 'every connection is closed (GOAWAY) at this age, so clients spread over replicas' }),
+    maxConnectionAgeGraceMs: Type.Integer({ minimum: 0, default: 10_000, description: 'calls still running on a connection closed for its age get this long' }),
+    maxConcurrentStreams: Type.Integer({ minimum: 1, default: 1000, description: 'calls at once on one connection' }),
+  },
+  { default: {}, additionalProperties: false, description: 'keepalive and connection age of the gRPC listener (docs/limits.md)' },
+);
+
 export const AuthzConfig = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: 'serve Envoy external authorization' }),
@@ -43,6 +57,7 @@ export const AuthzConfig = Type.Object(
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9191, description: 'envoy.service.auth.v3.Authorization/Check and grpc.health.v1.Health (plaintext HTTP/2)' }),
         maxMessageBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'largest CheckRequest accepted' }),
+        connections: GrpcConnections,
       },
       { default: {}, additionalProperties: false },
     ),
@@ -55,7 +70,11 @@ export const AuthzConfig = Type.Object(
         originalUriHeader: Type.String({ default: 'x-original-uri', description: 'nginx auth_request: header carrying the original request URI' }),
         originalMethodHeader: Type.String({ default: 'x-original-method', description: 'nginx auth_request: header carrying the original method' }),
         maxHeaderBytes: Type.Integer({ minimum: 1024, default: 16 * 1024, description: 'larger request headers are refused with 431' }),
-        keepAliveSeconds: Type.Number({ minimum: 0, default: 65, description: 'an idle keep-alive connection is closed after this (longer than the proxies’ own idle timeouts)' }),
+        connections: httpConnections(
+          // Envoy and nginx send a check at once and keep pooled connections; Envoy forwards up to 100 client headers and adds its own.
+          { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 65_000, idleTimeoutMs: 60_000, maxConnections: 4096, maxHeaders: 200 },
+          'the ext_authz HTTP listener',
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

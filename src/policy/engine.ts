@@ -6,7 +6,7 @@ import { mergeData, type DataObject } from './data.js';
 import type { Builtin } from './builtins/builtin.js';
 import type { PrintHook } from './builtins/debug.js';
 import { hostBuiltins, type HostConfig } from './builtins/host.js';
-import { evaluateJson } from './wasm/evaluate.js';
+import { evaluateJson, peakMemoryBytes } from './wasm/evaluate.js';
 import { instantiatePolicy, MissingBuiltinsError } from './wasm/instance.js';
 
 /** A policy evaluation that failed inside the WebAssembly (a conflict, a builtin error, memory exhausted). */
@@ -64,6 +64,13 @@ export class Snapshot {
 
   get entrypoints(): string[] {
     return [...this.targets.keys()];
+  }
+
+  /** The most memory any of this snapshot's policy instances has touched. */
+  peakMemoryBytes(): number {
+    let peak = 0;
+    for (const { policy } of this.targets.values()) peak = Math.max(peak, peakMemoryBytes(policy));
+    return peak;
   }
 
   /**

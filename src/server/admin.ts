@@ -1,4 +1,6 @@
+import { createServer, STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { limitConnections, serverOptions, tooManyHeaders } from '../net/http-limits.js';
 import { tokenMatches } from './admin-token.js';
 import type { Context, Listener } from './context.js';
 
@@ -15,7 +17,25 @@ export interface AdminOptions {
  * scrapers), and the /api/v1 status and admin API behind a bearer token.
  */
 export async function startAdmin(ctx: Context, options: AdminOptions): Promise<Listener & { app: FastifyInstance }> {
-  const app = Fastify({ logger: false, bodyLimit: ctx.config.admission.maxBodyBytes });
+  const { connections, maxBodyBytes } = ctx.config.admin;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: maxBodyBytes,
+    serverFactory: (handler) => {
+      const server = createServer(serverOptions(connections), handler);
+      limitConnections(server, connections);
+      return server;
+    },
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (tooManyHeaders(req.raw, connections)) return reply.code(431).send({ error: 'request header fields too large', message: `more than ${connections.maxHeaders} header fields (admin.connections.maxHeaders)` });
+  });
+  // Fastify's own refusals (a body too large, a content type it does not parse, JSON that does not parse) keep their status.
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) ctx.log.error({ err, url: req.url }, 'admin request failed');
+    return reply.code(status).send({ error: (STATUS_CODES[status] ?? 'error').toLowerCase(), message: status === 500 ? 'internal error' : err.message });
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

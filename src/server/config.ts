@@ -7,6 +7,7 @@ import { AuditConfig } from '../audit/config.js';
 import { AuthzConfig } from '../authz/config.js';
 import { TlsConfig } from '../certs/config.js';
 import { KubernetesConfig } from '../kube/config.js';
+import { httpConnections } from '../net/http-limits.js';
 import { PolicyConfig } from '../policy/config.js';
 import { PostureConfig } from '../posture/config.js';
 import { SdsConfig } from '../sds/config.js';
@@ -33,6 +34,12 @@ export const Config = Type.Object(
         host: Type.String({ default: '0.0.0.0', description: 'address the admin listener binds' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090, description: 'probes, /metrics and the token-protected /api/v1 (plain HTTP: keep it inside the cluster network)' }),
         tokenFile: Type.Optional(Type.String({ description: 'bearer token for /api/v1; PORTCULLIS_ADMIN_TOKEN also works; standalone writes one under certs/ when neither is set' })),
+        maxBodyBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest request body (POST /api/v1/mesh/validate)' }),
+        connections: httpConnections(
+          // Probes and Prometheus send small requests and wait for the answer; operators use curl.
+          { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 60_000, maxConnections: 256, maxHeaders: 100 },
+          'the admin listener',
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -27,6 +27,8 @@ export interface Listener {
   name: string;
   port: number;
   close(): Promise<void>;
+  /** Whether it can serve everything it is there for (readiness); ready when absent. */
+  ready?(): boolean;
   /** Routes this door adds to the admin API under /api/v1 (behind its bearer token). */
   api?: (app: FastifyInstance) => void | Promise<void>;
 }

@@ -98,7 +98,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   const token = await resolveAdminToken({ tokenFile: config.admin.tokenFile, standaloneDir: config.mode === 'standalone' ? config.tls.dir : undefined });
   if (!token) log.warn({}, 'no admin token configured (admin.tokenFile or PORTCULLIS_ADMIN_TOKEN): /api/v1 refuses every request');
-  const admin = await startAdmin(ctx, { token, listenersReady: () => listeners.length === options.frontDoors.length, api: apiRoutes(() => listeners, { kubernetes: options.kubernetes, posture: options.posture }) });
+  const admin = await startAdmin(ctx, { token, listenersReady: () => listeners.length === options.frontDoors.length && listeners.every((l) => l.ready?.() ?? true), api: apiRoutes(() => listeners, { kubernetes: options.kubernetes, posture: options.posture }) });
   log.info({ version: VERSION, instance, mode: config.mode, listeners: Object.fromEntries([...listeners, admin].map((l) => [l.name, l.port])) }, 'portcullis started');
 
   return {

@@ -2,9 +2,10 @@ import t from 'tap';
 import { Masker } from '../../src/audit/mask.js';
 import { decide, type DecideDeps } from '../../src/admission/decide.js';
 import type { Injector } from '../../src/admission/injection/injector.js';
-import { checkJsonDepth } from '../../src/admission/json-depth.js';
+import { checkJsonDepth } from '../../src/admission/json-scan.js';
 import { ReviewError } from '../../src/admission/review.js';
 import { Snapshot } from '../../src/policy/engine.js';
+import { parseConfig } from '../../src/server/config.js';
 import { fixture } from './service.js';
 
 const base = await fixture('pod-create-deployment.json');
@@ -35,6 +36,7 @@ t.test('a throw after the uid is known is a denial with the uid, not an exceptio
     entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
     dropManagedFields: true,
     maxJsonDepth: 1_000_000,
+    limits: { ...parseConfig({}).admission.limits, maxMembers: 1_000_000 },
     masker: new Masker(),
   };
   const n = 50_000;

@@ -10,7 +10,7 @@ const plain400 = async (t: Test, path: string, body: unknown, message: RegExp, o
   const mark = h.mark();
   const reply = await h.post(path, body, options);
   t.equal(reply.status, status);
-  t.equal(reply.json?.error, 'bad request');
+  t.equal(reply.json?.error, { 400: 'bad request', 413: 'payload too large', 415: 'unsupported media type' }[status]);
   t.match(reply.json?.message, message);
   const [event] = await h.eventsSince(mark);
   t.match(event, { kind: 'admission', decision: 'error', error: message, admission: { webhook: path.slice(1), allowed: false } });

@@ -33,6 +33,8 @@ export interface Harness {
   /** POSTs a document (or raw text) to the admission door over HTTPS; `chunked` sends it without a content-length. */
   post(path: string, body: unknown, options?: PostOptions): Promise<Reply>;
   get(path: string): Promise<Reply>;
+  /** Resolves once /readyz answers 200. */
+  ready(): Promise<void>;
   /** POSTs to the admin API under /api/v1 with the bearer token. */
   api(path: string, body: unknown, options?: { raw?: string; token?: string }): Promise<Reply>;
   /** The count of events so far, to pass to eventsSince. */
@@ -66,10 +68,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const token = 'test-admin-token';
   await writeFile(join(dir, 'admin-token'), token);
   const base = options.config ?? {};
+  const standalone = standaloneTestConfig(dir, factsFile);
   const config = parseConfig({
     ...base,
-    ...standaloneTestConfig(dir, factsFile),
-    authz: { enabled: false },
+    ...standalone,
+    admin: { ...((base.admin as object | undefined) ?? {}), ...standalone.admin },
+    authz: { enabled: false, ...((base.authz as object | undefined) ?? {}) },
     admission: { host: '127.0.0.1', port: 0, ...((base.admission as object | undefined) ?? {}) },
   });
   const log = pino({ level: 'silent' });
@@ -136,6 +140,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     events,
     post: (path, body, opts) => send(path, 'POST', body, opts),
     get: (path) => send(path, 'GET', undefined),
+    ready: () => pollUntil(() => send('/readyz', 'GET', undefined), (r) => r.status === 200),
     api: (path, body, opts = {}) =>
       new Promise<Reply>((resolve, reject) => {
         const payload = opts.raw ?? JSON.stringify(body);
@@ -171,7 +176,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await rm(dir, { recursive: true, force: true });
     },
   };
+  // A decision worker up before the first review: reviews past what the main thread decides wait for one
+  // within admission.timeoutMs, and workers start in the background (under tsx on a busy machine, in seconds).
+  await pollUntil(() => send('/readyz', 'GET', undefined), (r) => r.json?.checks?.workers === true);
   return harness;
+}
+
+async function pollUntil(get: () => Promise<Reply>, done: (r: Reply) => boolean): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (let last = await get(); !done(last); last = await get()) {
+    if (Date.now() > deadline) throw new Error(`the admission door did not get ready in 120 s: /readyz says ${last.status} ${last.body}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function collect(res: import('node:http').IncomingMessage, resolve: (r: Reply) => void, reject: (e: Error) => void): void {

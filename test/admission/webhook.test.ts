@@ -187,6 +187,7 @@ t.test('metrics count decisions, rule hits, evaluations and requests', async (t)
 
 t.test('probes', async (t) => {
   t.same((await h.get('/healthz')).json, { status: 'ok' });
+  await h.ready();
   const ready = await h.get('/readyz');
   t.equal(ready.status, 200);
   t.same(ready.json.checks, { bundle: true, certificate: true, template: true, workers: true, draining: false });

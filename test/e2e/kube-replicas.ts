@@ -35,6 +35,11 @@ export async function startReplica(identity: string, kubeconfig: string, namespa
   kube.attach(service.ctx);
   const admission = service.listeners.find((l) => l.name === 'admission');
   if (!admission) throw new Error('no admission door');
+  // A decision worker up (they start in the background; under tsx on a busy machine, in seconds).
+  for (const deadline = Date.now() + 120_000; !(admission.ready?.() ?? true); ) {
+    if (Date.now() > deadline) throw new Error('no decision worker started in 120 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   let stopped: Promise<void> | undefined;
   return {
     identity,

@@ -46,7 +46,7 @@ const base = await fixture('pod-create-deployment.json');
 const injected = (reply: { json: { response: { patch?: string } } }) => patchOf(reply.json.response).some((op) => /portcullis-proxy/.test(JSON.stringify(op.value ?? '')));
 
 // Both ways a decision runs: on the main thread, and handed to a worker (the body travels there and back).
-const inline = await startHarness({ facts, config: { admission: { workers: 0 } } });
+const inline = await startHarness({ facts, config: { admission: { workers: 1 } } });
 t.teardown(() => inline.close());
 const pooled = await startHarness({ facts, config: { admission: { workers: 2, inlineWhenIdle: false } } });
 t.teardown(() => pooled.close());
@@ -106,7 +106,7 @@ t.test('a namespace that cannot be read fails the review closed, with the reason
     currentContext: 'gone',
   });
   const unreachable = new InformerFacts({ kc: gone, resyncMs: 600_000, watchTimeoutSeconds: 5, retryMs: 60_000, log: silent });
-  const h = await startHarness({ facts: unreachable, config: { admission: { workers: 0 } } });
+  const h = await startHarness({ facts: unreachable, config: { admission: { workers: 1 } } });
   t.teardown(() => h.close());
   const mark = h.mark();
   const reply = await h.post('/mutate', podReview(base, 'payments'));

@@ -41,11 +41,18 @@ function authorizationDefinition(): grpc.ServiceDefinition {
 export async function startGrpcDoor(ctx: Context): Promise<Listener> {
   const { grpc: cfg, entrypoint } = ctx.config.authz;
   const { authorizer, release } = acquireAuthorizer(ctx);
+  const limits = cfg.connections;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': cfg.maxMessageBytes,
     'grpc.max_send_message_length': cfg.maxMessageBytes,
     // Channelz keeps per-call statistics for a debugging service this server does not offer: ~7% of throughput.
     'grpc.enable_channelz': 0,
+    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    'grpc.max_connection_idle_ms': limits.maxConnectionIdleMs,
+    'grpc.max_connection_age_ms': limits.maxConnectionAgeMs,
+    'grpc.max_connection_age_grace_ms': limits.maxConnectionAgeGraceMs,
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
   });
   server.addService(authorizationDefinition(), {
     Check(call: grpc.ServerUnaryCall<Incoming, unknown>, callback: grpc.sendUnaryData<unknown>) {
@@ -91,3 +98,4 @@ export async function startGrpcDoor(ctx: Context): Promise<Listener> {
     },
   };
 }
+

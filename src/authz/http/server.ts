@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { limitConnections, serverOptions, tooManyHeaders } from '../../net/http-limits.js';
 import type { Context, Listener } from '../../server/context.js';
 import type { Authorizer, Incoming } from '../authorizer.js';
 import { acquireAuthorizer } from '../shared.js';
@@ -15,18 +16,11 @@ import { writeDecision } from './response.js';
  * refused with 413 before it is buffered.
  */
 export async function startHttpDoor(ctx: Context): Promise<Listener> {
-  const { http: cfg, maxBodyBytes, timeoutMs } = ctx.config.authz;
+  const { http: cfg, maxBodyBytes } = ctx.config.authz;
   const { authorizer, release } = acquireAuthorizer(ctx);
-  const server = createServer(
-    {
-      maxHeaderSize: cfg.maxHeaderBytes,
-      // Slow clients are cut off well before they can pin connections; the decision itself has timeoutMs.
-      headersTimeout: Math.max(5000, timeoutMs * 2),
-      requestTimeout: Math.max(10000, timeoutMs * 4),
-      keepAliveTimeout: cfg.keepAliveSeconds * 1000,
-    },
-    (req, res) => handle(authorizer, req, res, cfg, maxBodyBytes),
-  );
+  // Slow clients are cut off before they can pin connections (authz.http.connections); the decision itself has timeoutMs.
+  const server = createServer({ maxHeaderSize: cfg.maxHeaderBytes, ...serverOptions(cfg.connections) }, (req, res) => handle(authorizer, req, res, cfg, maxBodyBytes));
+  limitConnections(server, cfg.connections);
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end(`HTTP/1.1 ${(err as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
@@ -69,6 +63,13 @@ function handle(authorizer: Authorizer, req: IncomingMessage, res: ServerRespons
     decide({ malformed: `request body larger than ${maxBodyBytes} bytes`, status: 413 });
   };
 
+  if (tooManyHeaders(req, cfg.connections)) {
+    // Judged on part of its headers, a request could pass a rule about one of those Node left out.
+    req.resume();
+    res.setHeader('connection', 'close');
+    decide({ malformed: `more than ${cfg.connections.maxHeaders} header fields (authz.http.connections.maxHeaders)`, status: 431 });
+    return;
+  }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBodyBytes) {
     req.resume();

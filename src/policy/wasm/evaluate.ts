@@ -7,13 +7,24 @@ import { withEvaluation } from './instance.js';
 interface PolicyInternals {
   minorVersion: number;
   mem: { buffer: ArrayBuffer; grow(pages: number): number };
-  wasmInstance: { exports: { opa_eval(reserved: number, entrypoint: number, data: number, input: number, inputLength: number, heap: number, format: number): number } };
+  wasmInstance: {
+    exports: {
+      opa_eval(reserved: number, entrypoint: number, data: number, input: number, inputLength: number, heap: number, format: number): number;
+      opa_heap_ptr_get(): number;
+    };
+  };
   dataAddr: number;
   dataHeapPtr: number;
   entrypoints: Record<string, number>;
 }
 
 const PAGE = 64 * 1024;
+const peaks = new WeakMap<LoadedPolicy, number>();
+
+/** Bytes of the policy's memory that evaluations have touched so far (resident from then on), 0 before any. */
+export function peakMemoryBytes(policy: LoadedPolicy): number {
+  return peaks.get(policy) ?? 0;
+}
 
 /**
  * The ABI 1.2 `opa_eval` call that LoadedPolicy.evaluate makes, without its per-call garbage: the input JSON
@@ -42,6 +53,9 @@ export function evaluateJson(policy: LoadedPolicy, entrypoint: string, input: un
     Buffer.from(p.mem.buffer, addr, length).write(json);
   }
   const result = withEvaluation(() => p.wasmInstance.exports.opa_eval(0, id, p.dataAddr, json === undefined ? 0 : addr, length, addr + length, 0));
+  // The allocator only moves its top past memory it has not used yet: the top is the most ever touched.
+  const top = p.wasmInstance.exports.opa_heap_ptr_get();
+  if (top > (peaks.get(policy) ?? 0)) peaks.set(policy, top);
   const memory = Buffer.from(p.mem.buffer);
   const text = memory.toString('utf8', result, memory.indexOf(0, result));
   return (exact && needsExact(text) ? parseExact(text) : JSON.parse(text)) as Array<{ result?: unknown }>;
