@@ -24,6 +24,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { parseConfig } from '../../src/server/config.js';
 import { decide, type DecideDeps } from '../../src/admission/decide.js';
 import { Injector } from '../../src/admission/injection/injector.js';
 import { readArchive } from '../../src/policy/bundle/archive.js';
@@ -59,6 +60,7 @@ const deps: DecideDeps = {
   entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
   dropManagedFields: true,
   maxJsonDepth: 256,
+  limits: parseConfig({}).admission.limits,
   masker: undefined,
 };
 const encoder = new TextEncoder();
