@@ -137,12 +137,6 @@ export class DecisionWorkers {
     return this.threads.filter((t) => t && !t.leaving).length;
   }
 
-
-  /** Decisions waiting for a free worker. */
-  waiting(): number {
-    return this.queue.length;
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     for (const w of this.waiters.splice(0)) w.reject(new Error('the decision workers are shutting down'));
