@@ -24,7 +24,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { parseConfig } from '../../src/server/config.js';
 import { decide, type DecideDeps } from '../../src/admission/decide.js';
 import { Injector } from '../../src/admission/injection/injector.js';
 import { readArchive } from '../../src/policy/bundle/archive.js';
