@@ -292,7 +292,10 @@ t.test('with no mutation policy configured the patches entrypoint is not evaluat
 t.test('admission.injection.provider istio: Istio injects, Portcullis judges Istio\'s sidecar', async (t) => {
   const istio = await startHarness({
     namespaces: [
-      { name: 'shop', labels: { 'istio-injection': 'enabled' } },
+      // Istio's istio-init adds NET_ADMIN and NET_RAW, which the baseline Pod Security level forbids (Istio
+      // asks for its CNI plugin there): 'shop' runs at privileged, 'cart' at the default baseline.
+      { name: 'shop', labels: { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'privileged' } },
+      { name: 'cart', labels: { 'istio-injection': 'enabled' } },
       { name: 'payments', labels: { 'portcullis.io/injection': 'enabled' } },
     ],
     config: { admission: { injection: { provider: 'istio' } } },
@@ -303,13 +306,17 @@ t.test('admission.injection.provider istio: Istio injects, Portcullis judges Ist
   t.match(plain.auditAnnotations, { 'sidecar-injected': 'false', 'injection-reason': /Istio injects/ });
 
   // What Istio's webhook stores: istio-init and istio-proxy, and its status annotation.
-  const istioInjected = podReview('shop', (pod) => {
+  const istioInjected = (namespace: string) => podReview(namespace, (pod) => {
     pod.metadata.annotations['sidecar.istio.io/status'] = JSON.stringify({ initContainers: ['istio-init'], containers: ['istio-proxy'], volumes: ['istio-envoy'], revision: 'default' });
     pod.spec.initContainers = [{ name: 'istio-init', image: 'docker.io/istio/proxyv2:1.30.3', securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] } } }];
     pod.spec.containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.30.3', securityContext: { runAsUser: 1337, runAsGroup: 1337 } });
   });
-  const ok = (await istio.post('/validate', istioInjected)).json.response;
+  const ok = (await istio.post('/validate', istioInjected('shop'))).json.response;
   t.equal(ok.allowed, true, `Istio's sidecar passes the rules: ${ok.status?.message ?? ''}`);
+  const baseline = (await istio.post('/validate', istioInjected('cart'))).json.response;
+  t.equal(baseline.allowed, false, 'at baseline, istio-init is refused as the PodSecurity plugin refuses it');
+  t.match(baseline.status?.message, /pod-security:capabilities_baseline: container "istio-init" adds capability "NET_ADMIN"/);
+  t.notMatch(baseline.status?.message, /sidecar-impersonation|proxy-uid-reserved/, 'and nothing else of Istio\'s sidecar is refused');
   const missing = (await istio.post('/validate', podReview('shop'))).json.response;
   t.equal(missing.allowed, false);
   t.match(missing.status.message, /sidecar-required: Pod in mesh namespace "shop" has no "istio-proxy" sidecar container: create it again so the Istio injector adds it/);
