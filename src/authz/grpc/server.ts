@@ -5,8 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Context, Listener } from '../../server/context.js';
 import type { Incoming } from '../authorizer.js';
-import { toProtoMap } from '../input/protomap.js';
 import { awaitHttp2Preface } from '../../net/http2-preface.js';
+import { toProtoMap } from '../input/protomap.js';
 import { acquireAuthorizer } from '../shared.js';
 import { healthDefinition, healthService } from './health.js';
 import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes, envoyRoot } from './protos.js';
@@ -88,6 +88,8 @@ export async function startGrpcDoor(ctx: Context): Promise<Listener> {
     }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    // A reset before or after the hand-over must not become an uncaught error; HTTP/2 handles its own.
+    socket.on('error', () => undefined);
     void awaitHttp2Preface(socket, limits.prefaceTimeoutMs).then((ok) => (ok ? injector.injectConnection(socket) : socket.destroy()));
   });
   const port = await new Promise<number>((resolve, reject) => {
