@@ -23,10 +23,8 @@ import type * as Bundle from '../src/policy/bundle/bundle.js';
 import type * as Archive from '../src/policy/bundle/archive.js';
 import type * as Files from '../src/policy/bundle/files.js';
 import type * as Mask from '../src/audit/mask.js';
-import type * as Limits from '../src/admission/limits.js';
-import type * as Review from '../src/admission/review.js';
 import { BUILTIN_BUNDLE, ROOT } from '../test/helpers/paths.js';
-import { pod, SHAPES, sized, type Shape } from '../test/helpers/large-reviews.js';
+import { largest, pod, SHAPES, sized, withinLimits as fitsLimits, type Shape } from '../test/helpers/large-reviews.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
 
 const run = promisify(execFile);
@@ -38,11 +36,10 @@ const { loadBundle } = await dist<typeof Bundle>('policy/bundle/bundle.js');
 const { readArchive } = await dist<typeof Archive>('policy/bundle/archive.js');
 const { DEFAULT_LIMITS } = await dist<typeof Files>('policy/bundle/files.js');
 const { Masker } = await dist<typeof Mask>('audit/mask.js');
-const { checkLimits } = await dist<typeof Limits>('admission/limits.js');
-const { parseReview } = await dist<typeof Review>('admission/review.js');
 
 const defaults = parseConfig({});
 const BODY_LIMIT = defaults.admission.maxBodyBytes;
+const withinLimits = fitsLimits(defaults.admission.limits);
 const SIZES = QUICK ? [16 * 1024, 256 * 1024, BODY_LIMIT] : [4 * 1024, 16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024, BODY_LIMIT];
 /** A size whose evaluation takes longer than this is not followed by larger ones. */
 const GIVE_UP_MS = 10_000;
@@ -108,27 +105,6 @@ function describe(decision: ReturnType<typeof decide>): string {
   if (decision.kind !== 'decided') return decision.kind;
   if (decision.outcome.decision === 'error') return `failed closed: ${(decision.outcome.error ?? '').slice(0, 100)}`;
   return `${decision.outcome.allowed ? 'allowed' : 'denied'}, ${decision.outcome.violations.length} violations`;
-}
-
-/** The largest review of the shape, up to `bytes`, that `fits`. */
-function largest(shape: Shape, bytes: number, fits: (body: Buffer) => boolean): { body: Buffer; n: number } | undefined {
-  let { n } = sized(shape, bytes);
-  for (; n >= 1; n = Math.floor(n * 0.8)) {
-    const body = Buffer.from(JSON.stringify(shape.make(n)));
-    if (body.length <= bytes && fits(body)) return { body, n };
-    if (n === 1) break;
-  }
-  return undefined;
-}
-
-/** Whether the review passes admission.limits (the default ones). */
-function withinLimits(body: Buffer): boolean {
-  try {
-    checkLimits(parseReview(JSON.parse(body.toString('utf8'))), defaults.admission.limits);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface Blocking {

@@ -35,9 +35,18 @@ const Jwt = Type.Object(
 );
 export type JwtConfig = Static<typeof Jwt>;
 
-/** gRPC's own keepalive and connection-age settings (as Istio sets them for its servers). */
+/**
+ * The gRPC listener's connections: Portcullis owns the socket (the preface timeout and the connection bound),
+ * gRPC the rest (keepalive and connection age as Istio sets them for its servers).
+ */
 const GrpcConnections = Type.Object(
   {
+    prefaceTimeoutMs: Type.Integer({
+      minimum: 100,
+      default: 10_000,
+      description: 'a connection that has not sent the HTTP/2 client preface in this time is closed (Envoy sends it at once)',
+    }),
+    maxConnections: Type.Integer({ minimum: 1, default: 4096, description: 'open connections at once; more are closed as they arrive (Envoy keeps a few per worker thread)' }),
     keepaliveTimeMs: Type.Integer({ minimum: 1000, default: 30_000, description: 'an idle connection is pinged this often, so a peer gone without a word is noticed' }),
     keepaliveTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'a ping not answered in this time closes the connection' }),
     maxConnectionIdleMs: Type.Integer({ minimum: 1000, default: 900_000, description: 'a connection without calls for this long is closed (GOAWAY)' }),
@@ -45,7 +54,7 @@ const GrpcConnections = Type.Object(
     maxConnectionAgeGraceMs: Type.Integer({ minimum: 0, default: 10_000, description: 'calls still running on a connection closed for its age get this long' }),
     maxConcurrentStreams: Type.Integer({ minimum: 1, default: 1000, description: 'calls at once on one connection' }),
   },
-  { default: {}, additionalProperties: false, description: 'keepalive and connection age of the gRPC listener (docs/limits.md)' },
+  { default: {}, additionalProperties: false, description: 'preface timeout, connection bound, keepalive and connection age of the gRPC listener (docs/limits.md)' },
 );
 
 export const AuthzConfig = Type.Object(

@@ -3,6 +3,8 @@
 // violations per byte, wide objects compared on UPDATE, long strings echoed in messages, ...).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkLimits, type ReviewLimits } from '../../src/admission/limits.js';
+import { parseReview } from '../../src/admission/review.js';
 import { FIXTURES } from './paths.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -238,4 +240,27 @@ export function sized(shape: Shape, bytes: number): { n: number; review: Json; s
     else hi = mid;
   }
   return { n: lo, review: shape.make(lo), size: size(lo) };
+}
+
+/** The largest review of the shape, up to `bytes`, that `fits`. */
+export function largest(shape: Shape, bytes: number, fits: (body: Buffer) => boolean): { body: Buffer; n: number } | undefined {
+  let { n } = sized(shape, bytes);
+  for (; n >= 1; n = Math.floor(n * 0.8)) {
+    const body = Buffer.from(JSON.stringify(shape.make(n)));
+    if (body.length <= bytes && fits(body)) return { body, n };
+    if (n === 1) break;
+  }
+  return undefined;
+}
+
+/** Whether the review passes admission.limits, so it is judged rather than refused. */
+export function withinLimits(limits: ReviewLimits): (body: Buffer) => boolean {
+  return (body) => {
+    try {
+      checkLimits(parseReview(JSON.parse(body.toString('utf8'))), limits);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 }

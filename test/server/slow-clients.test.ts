@@ -1,7 +1,15 @@
 import t from 'tap';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import * as http2 from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fixture, podReview, startHarness } from '../admission/service.js';
+import { testBundle } from '../authz/bundles.js';
+import { fromProtoJson } from '../authz/grpc-client.js';
+import { startAuthz } from '../authz/harness.js';
+import { FIXTURES } from '../helpers/paths.js';
 
 // Slow clients (slowloris) on every HTTP listener: half-sent headers, half-sent bodies, idle connections, a TLS
 // handshake never made. Each is closed within its timeout (Node checks them every second), while normal
@@ -92,4 +100,88 @@ t.test('connections past maxConnections are closed as they arrive', async (t) =>
   await new Promise((resolve) => extra.on('close', resolve));
   t.ok(Date.now() - start < timeouts.headersTimeoutMs, 'the 41st is closed at once, not at a timeout');
   for (const s of held) s.destroy();
+});
+
+// The gRPC listener: Portcullis owns its socket, so a client that never opens HTTP/2 is closed at the preface
+// timeout, one past maxConnections at once, and gRPC's own idle and age limits close the rest, while Check
+// calls from a real grpc-js client are answered throughout.
+t.test('gRPC listener: silent, half-preface, non-HTTP/2 and idle connections and a never-ending call are closed, while Checks go on', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-slow-grpc-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const grpcLimits = { prefaceTimeoutMs: 1000, maxConnections: 12, maxConnectionIdleMs: 1500, maxConnectionAgeMs: 2000, maxConnectionAgeGraceMs: 1000 };
+  const a = await startAuthz({ bundle: await testBundle(dir), authz: { entrypoint: 'envoy/authz/allow', grpc: { connections: grpcLimits } } });
+  t.teardown(() => a.close());
+  const check = fromProtoJson(JSON.parse(await readFile(join(FIXTURES, 'authz', 'check-jwt-mtls.json'), 'utf8')));
+  const closedAfter = (socket: Socket, start: number) =>
+    new Promise<number>((resolve) => {
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(Date.now() - start));
+    });
+  const open = (sent: string | null) => {
+    const start = Date.now();
+    const socket = netConnect({ host: '127.0.0.1', port: a.grpcPort }, () => sent !== null && socket.write(sent));
+    return closedAfter(socket, start);
+  };
+  const clients: Array<[string, Promise<number>, number]> = [
+    ['connected, nothing sent', open(''), grpcLimits.prefaceTimeoutMs],
+    ['half the HTTP/2 preface', open('PRI * HTTP/2.0\r\n'), grpcLimits.prefaceTimeoutMs],
+    ['HTTP/1.1 instead of HTTP/2', open('POST /envoy.service.auth.v3.Authorization/Check HTTP/1.1\r\nHost: x\r\n\r\n'), 0],
+  ];
+  {
+    const start = Date.now();
+    const hello = tlsConnect({ host: '127.0.0.1', port: a.grpcPort, rejectUnauthorized: false });
+    clients.push(['a TLS handshake to the plaintext port', closedAfter(hello, start), 0]);
+  }
+  {
+    // HTTP/2 opened (preface and SETTINGS), then no call: gRPC's maxConnectionIdleMs sends GOAWAY.
+    const start = Date.now();
+    const session = http2.connect(`http://127.0.0.1:${a.grpcPort}`);
+    session.on('error', () => undefined);
+    clients.push(['HTTP/2 opened, no call', new Promise((resolve) => session.on('close', () => resolve(Date.now() - start))), grpcLimits.maxConnectionIdleMs]);
+  }
+  {
+    // A call whose request message never ends: its connection is closed at maxConnectionAgeMs plus the grace.
+    const start = Date.now();
+    const session = http2.connect(`http://127.0.0.1:${a.grpcPort}`);
+    session.on('error', () => undefined);
+    const stream = session.request({ ':method': 'POST', ':path': '/envoy.service.auth.v3.Authorization/Check', 'content-type': 'application/grpc', te: 'trailers' });
+    stream.on('error', () => undefined);
+    stream.write(Buffer.from([0, 0, 0, 0x10, 0])); // a 4 KiB message announced, one byte of it sent
+    clients.push([
+      'a call whose message never ends',
+      new Promise((resolve) => session.on('close', () => resolve(Date.now() - start))),
+      grpcLimits.maxConnectionAgeMs + grpcLimits.maxConnectionAgeGraceMs,
+    ]);
+  }
+  for (let i = 0; i < 5; i++) {
+    const res = await a.client.check(check, { deadlineMs: 5000 });
+    t.equal(res.status.code, 7, `Check ${i} answered (the policy's denial: no token here) while the slow clients hang on`);
+  }
+  for (const [name, closed, timeout] of clients) {
+    const afterMs = await closed;
+    t.ok(afterMs <= timeout + SLACK_MS, `${name}: closed after ${afterMs} ms (timeout ${timeout} ms)`);
+  }
+  t.equal((await a.client.check(check, { deadlineMs: 5000 })).status.code, 7, 'and after them');
+});
+
+t.test('gRPC listener: connections past maxConnections are closed as they arrive', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-slow-grpc-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const a = await startAuthz({ bundle: await testBundle(dir), authz: { entrypoint: 'envoy/authz/allow', grpc: { connections: { prefaceTimeoutMs: 5000, maxConnections: 10 } } } });
+  t.teardown(() => a.close());
+  // Ten silent connections fill the bound (with or without the harness client's); the rest are refused at once.
+  const start = Date.now();
+  const sockets = Array.from({ length: 14 }, () => netConnect({ host: '127.0.0.1', port: a.grpcPort }));
+  const closed: number[] = [];
+  for (const s of sockets) {
+    s.on('error', () => undefined);
+    s.on('close', () => closed.push(Date.now() - start));
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  t.ok(closed.length >= 4, `${closed.length} of 14 closed within 1.5 s, long before the 5 s preface timeout (at ${closed.join(', ')} ms)`);
+  t.ok(closed.length <= 5, 'the connections within the bound stay open');
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const check = fromProtoJson(JSON.parse(await readFile(join(FIXTURES, 'authz', 'check-jwt-mtls.json'), 'utf8')));
+  t.equal((await a.client.check(check, { deadlineMs: 5000 })).status.code, 7, 'a Check is answered once they are gone');
 });

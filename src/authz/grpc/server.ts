@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Context, Listener } from '../../server/context.js';
 import type { Incoming } from '../authorizer.js';
+import { awaitHttp2Preface } from '../../net/http2-preface.js';
 import { toProtoMap } from '../input/protomap.js';
 import { acquireAuthorizer } from '../shared.js';
 import { healthDefinition, healthService } from './health.js';
@@ -75,14 +77,34 @@ export async function startGrpcDoor(ctx: Context): Promise<Listener> {
       return !ctx.draining() && ctx.engine.current().has(entrypoint) ? 'SERVING' : 'NOT_SERVING';
     }),
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  // Portcullis owns the listening socket and hands grpc-js only connections that opened HTTP/2 in time:
+  // grpc-js has no option for a client that connects and never speaks, nor a bound on connections.
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const sockets = new Set<Socket>();
+  const listener = createNetServer((socket) => {
+    if (sockets.size >= limits.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    // A reset before or after the hand-over must not become an uncaught error; HTTP/2 handles its own.
+    socket.on('error', () => undefined);
+    void awaitHttp2Preface(socket, limits.prefaceTimeoutMs).then((ok) => (ok ? injector.injectConnection(socket) : socket.destroy()));
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen({ host: cfg.host, port: cfg.port }, () => {
+      listener.off('error', reject);
+      resolve((listener.address() as { port: number }).port);
+    });
+  });
   ctx.log.info({ port, entrypoint }, 'authz gRPC listening');
   return {
     name: 'authz-grpc',
     port,
     async close() {
+      listener.close();
       // In-flight Checks are answered; a client holding a Watch stream open must not hold up the stop forever.
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
@@ -94,6 +116,8 @@ export async function startGrpcDoor(ctx: Context): Promise<Listener> {
           resolve();
         });
       });
+      injector.destroy();
+      for (const socket of sockets) socket.destroy();
       release();
     },
   };
