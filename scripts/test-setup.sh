@@ -47,4 +47,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash "$root/scripts/tools.sh" test
-echo "test setup: ready in $((SECONDS - start))s (nginx, iptables, iproute2, and from tools/: opa, etcd, kube-apiserver, helm, grpcurl, kustomize, envoy-validate; opa-envoy-plugin from its source)" >&2
+echo "test setup: ready in $((SECONDS - start))s (nginx, iptables, iproute2, and from tools/: opa, etcd, kube-apiserver, helm, grpcurl, kustomize, envoy-validate; opa-envoy-plugin when its source is there)" >&2

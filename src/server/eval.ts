@@ -1,4 +1,4 @@
-import { creationRequest, judgeRequest, type JudgeDeps } from '../admission/judge.js';
+import { creationRequest, judgeRequest } from '../admission/judge.js';
 import { Injector } from '../admission/injection/injector.js';
 import { createCa } from '../certs/authority.js';
 import { PolicyEngine } from '../policy/engine.js';
@@ -7,6 +7,7 @@ import { DataOverlay } from '../policy/overlay.js';
 import type { EvalPolicy, EvalPolicyOptions } from '../posture/eval/command.js';
 import { bundleConfigs } from './bundles.js';
 import { loadConfig, parseConfig } from './config.js';
+import { judgeDeps } from './judge-deps.js';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -46,13 +47,7 @@ export const evalPolicy: EvalPolicy = async (options: EvalPolicyOptions) => {
     await close();
     throw err;
   }
-  const a = config.admission;
-  const deps: JudgeDeps = {
-    injector,
-    cluster: config.cluster,
-    entrypoints: { validate: a.violationsEntrypoint, mutate: a.patchesEntrypoint, patchesActive: a.patchesActiveEntrypoint },
-    dropManagedFields: a.dropManagedFields,
-  };
+  const deps = judgeDeps(config, injector);
   return {
     snapshot: engine.current(),
     judge: (snapshot, object, namespace) => judgeRequest(snapshot, deps, creationRequest(object, EVAL_USER), namespace, { mutate: true }),

@@ -1,7 +1,8 @@
-import { creationRequest, judgeRequest, type JudgeDeps } from '../admission/judge.js';
+import { creationRequest, judgeRequest } from '../admission/judge.js';
 import type { Injector } from '../admission/injection/injector.js';
 import type { Judge } from '../posture/verdict.js';
 import type { Config } from './config.js';
+import { judgeDeps } from './judge-deps.js';
 
 /** The user the posture audit's reviews name: the object's real author is not known after the fact. */
 export const POSTURE_USER = 'portcullis:posture';
@@ -13,12 +14,6 @@ export const POSTURE_USER = 'portcullis:posture';
  * checks an injected Pod's sidecar against its template, as the validating webhook did.
  */
 export function auditJudge(config: Config, injector: Injector): Judge {
-  const a = config.admission;
-  const deps: JudgeDeps = {
-    injector,
-    cluster: config.cluster,
-    entrypoints: { validate: a.violationsEntrypoint, mutate: a.patchesEntrypoint, patchesActive: a.patchesActiveEntrypoint },
-    dropManagedFields: a.dropManagedFields,
-  };
+  const deps = judgeDeps(config, injector);
   return (snapshot, object, namespace) => judgeRequest(snapshot, deps, creationRequest(object, POSTURE_USER), namespace, { mutate: false });
 }
