@@ -16,7 +16,8 @@ export interface Replica {
   stop(drainMs?: number): Promise<void>;
 }
 
-export async function startReplica(identity: string, kubeconfig: string, namespace: string, config: Record<string, unknown>): Promise<Replica> {
+/** `onService` runs before the replica joins the cluster's work (leader election, the posture audit), so what it hooks sees all of it. */
+export async function startReplica(identity: string, kubeconfig: string, namespace: string, config: Record<string, unknown>, onService?: (service: Service) => void): Promise<Replica> {
   const parsed = parseConfig({
     mode: 'kubernetes',
     log: { level: 'silent' },
@@ -32,6 +33,7 @@ export async function startReplica(identity: string, kubeconfig: string, namespa
   const log = pino({ level: process.env.PORTCULLIS_TEST_LOG ?? 'silent' });
   const kube = await startKubernetesMode(parsed, log);
   const service = await startService({ config: parsed, log, stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(parsed), ...kube.serviceOptions });
+  onService?.(service);
   kube.attach(service.ctx);
   const admission = service.listeners.find((l) => l.name === 'admission');
   if (!admission) throw new Error('no admission door');

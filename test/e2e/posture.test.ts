@@ -80,13 +80,14 @@ const replicas: Replica[] = [];
 t.teardown(() => Promise.all(replicas.map((r) => r.stop())).then(() => undefined));
 const events: DecisionEvent[] = [];
 const start = async (identity: string) => {
-  const r = await startReplica(identity, c.plane.kubeconfigPath, home, config);
+  // The line, as written (hash included), from before the replica may lead and sweep.
+  const r = await startReplica(identity, c.plane.kubeconfigPath, home, config, (service) =>
+    service.ctx.audit.onEvent((_e, line) => {
+      const e = JSON.parse(line) as DecisionEvent;
+      if (e.kind === 'posture' && [mesh, plain, outside].includes(e.posture?.namespace ?? '')) events.push({ ...e, labels: { ...e.labels, replica: identity } });
+    }),
+  );
   replicas.push(r);
-  // The line, as written (hash included).
-  r.service.ctx.audit.onEvent((_e, line) => {
-    const e = JSON.parse(line) as DecisionEvent;
-    if (e.kind === 'posture' && [mesh, plain, outside].includes(e.posture?.namespace ?? '')) events.push({ ...e, labels: { ...e.labels, replica: identity } });
-  });
   return r;
 };
 const first = await start('first');
