@@ -113,12 +113,13 @@ t.test('CA rollover in three phases', async (t) => {
   t.equal(three.reason, 'CA rollover, phase 3: every replica serves the new certificate; old CA removed');
   t.same((three.next as CertState).trust, [p2.signer.cert]);
 
-  // With workload certificates from the old CA still out there (Portcullis' SDS), phase 3 waits for their lifetime.
-  const holding = { ...settings, holdOldCaMs: 3_600_000 };
+  // With workload certificates from the old CA still out there (Portcullis' SDS), phase 3 waits for their lifetime
+  // (shorter here than the serving certificate's, so the hold ends before that certificate is due itself).
+  const holding = { ...settings, holdOldCaMs: 1_800_000 };
   const held = plan(p2, holding, seen(p2, { now, servedSerials: [newSerial, newSerial] }));
   t.equal(held.next, undefined, 'the old CA is kept');
   t.match(held.reason, /until the workload certificates it signed have expired/);
-  const released = plan(p2, holding, seen(p2, { now: new Date(certInfo(p2.signer.cert).notBefore.getTime() + 5 * 60_000 + 3_600_000 + 1000), servedSerials: [newSerial, newSerial] }));
+  const released = plan(p2, holding, seen(p2, { now: new Date(certInfo(p2.signer.cert).notBefore.getTime() + 5 * 60_000 + 1_800_000 + 1000), servedSerials: [newSerial, newSerial] }));
   t.match(released.reason, /phase 3/, 'and dropped once they have expired');
 });
 
