@@ -59,7 +59,8 @@ export class LeaderElector extends EventEmitter<{ started: []; stopped: []; lead
     await this.loop;
     if (this.leading) {
       this.setLeading(false);
-      await this.release().catch((err: unknown) => this.options.log.warn({ lease: this.options.name, err: describe(err) }, 'could not release the leader Lease; it expires by itself'));
+      // Bounded like a round: a replica shutting down must not wait on an API server that does not answer.
+      await withDeadline(this.release(), this.options.renewDeadlineMs, 'releasing the leader Lease').catch((err: unknown) => this.options.log.warn({ lease: this.options.name, err: describe(err) }, 'could not release the leader Lease; it expires by itself'));
     }
   }
 
