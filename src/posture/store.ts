@@ -33,6 +33,22 @@ export interface RuleTally {
   objects: number;
 }
 
+/** Rule tallies of several namespaces summed by rule and enforcement, with how many namespaces each appears in. */
+export function sumRuleTallies(perNamespace: Iterable<Iterable<RuleTally>>): Array<RuleTally & { namespaces: number }> {
+  const out = new Map<string, RuleTally & { namespaces: number }>();
+  for (const tallies of perNamespace) {
+    for (const r of tallies) {
+      const k = `${r.rule}\u0000${r.enforcement}`;
+      const sum = out.get(k) ?? { rule: r.rule, enforcement: r.enforcement, violations: 0, objects: 0, namespaces: 0 };
+      sum.violations += r.violations;
+      sum.objects += r.objects;
+      sum.namespaces++;
+      out.set(k, sum);
+    }
+  }
+  return [...out.values()];
+}
+
 /**
  * The verdicts of every audited object, by namespace, and when each of their findings was first seen.
  * Only verdicts are kept, never the objects: a few hundred bytes for an object that breaks rules, less for
@@ -121,18 +137,7 @@ export class VerdictStore {
 
   /** Violations by rule and enforcement in the namespaces given (all when omitted), with the namespaces each appears in. */
   rules(namespaces: Iterable<string> = this.byNamespace.keys()): Array<RuleTally & { namespaces: number }> {
-    const out = new Map<string, RuleTally & { namespaces: number }>();
-    for (const ns of namespaces) {
-      for (const r of this.namespaceRules(ns)) {
-        const k = `${r.rule}\u0000${r.enforcement}`;
-        const sum = out.get(k) ?? { rule: r.rule, enforcement: r.enforcement, violations: 0, objects: 0, namespaces: 0 };
-        sum.violations += r.violations;
-        sum.objects += r.objects;
-        sum.namespaces++;
-        out.set(k, sum);
-      }
-    }
-    return [...out.values()];
+    return sumRuleTallies([...namespaces].map((ns) => this.namespaceRules(ns)));
   }
 
   /** One namespace's violations by rule and enforcement. */

@@ -3,7 +3,7 @@ import type { RawClient } from '../kube/raw.js';
 import { readReports, reportPath } from './report-writer.js';
 import { ANNOTATIONS, sortRules, type Report, type SweepRecord } from './report.js';
 import { bareKind } from './kinds.js';
-import { ERROR_KEY, type Counts, type NamespaceTally, type RuleTally, type VerdictStore } from './store.js';
+import { ERROR_KEY, sumRuleTallies, type Counts, type NamespaceTally, type RuleTally, type VerdictStore } from './store.js';
 import { cmp, findingKey, SEVERITY, type Enforcement } from './verdict.js';
 
 /** GET /api/v1/security/posture */
@@ -95,17 +95,7 @@ export function reportView(raw: RawClient, name: string): PostureView {
     async overview() {
       const { namespaced: reports, cluster } = await readReports(raw, name);
       const namespaces = reports.map(tallyOf).sort((a, b) => cmp(a.namespace, b.namespace));
-      const rules = new Map<string, RuleTally & { namespaces: number }>();
-      for (const r of reports) {
-        for (const t of parse<RuleTally[]>(r.metadata.annotations?.[ANNOTATIONS.rules], [])) {
-          const k = `${t.rule}\u0000${t.enforcement}`;
-          const sum = rules.get(k) ?? { rule: t.rule, enforcement: t.enforcement, violations: 0, objects: 0, namespaces: 0 };
-          sum.violations += t.violations;
-          sum.objects += t.objects;
-          sum.namespaces++;
-          rules.set(k, sum);
-        }
-      }
+      const rules = sumRuleTallies(reports.map((r) => parse<RuleTally[]>(r.metadata.annotations?.[ANNOTATIONS.rules], [])));
       const annotations = cluster?.metadata.annotations ?? {};
       return {
         source: 'reports',
@@ -114,7 +104,7 @@ export function reportView(raw: RawClient, name: string): PostureView {
         lastSweep: parse<SweepRecord | null>(annotations[ANNOTATIONS.sweep], null),
         sweeping: false,
         totals: totalsOf(namespaces),
-        rules: sortRules([...rules.values()]),
+        rules: sortRules(rules),
         namespaces,
       };
     },

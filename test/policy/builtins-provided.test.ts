@@ -61,8 +61,9 @@ const NOT_CALLABLE = new Set(['print', 'internal.print', 'internal.test_case', '
 async function requiredBuiltins(wasm: Buffer): Promise<string[]> {
   const module = new WebAssembly.Module(wasm);
   const memory = new WebAssembly.Memory({ initial: 10 });
-  const stub = () => 0;
-  const instance = new WebAssembly.Instance(module, { env: { memory, opa_abort: stub, opa_println: stub, opa_builtin0: stub, opa_builtin1: stub, opa_builtin2: stub, opa_builtin3: stub, opa_builtin4: stub } });
+  // Only the module's list of builtins is read: none of its imports is ever called.
+  const neverCalled = () => 0;
+  const instance = new WebAssembly.Instance(module, { env: { memory, opa_abort: neverCalled, opa_println: neverCalled, opa_builtin0: neverCalled, opa_builtin1: neverCalled, opa_builtin2: neverCalled, opa_builtin3: neverCalled, opa_builtin4: neverCalled } });
   const ex = instance.exports as { builtins(): number; opa_json_dump(v: number): number };
   const at = ex.opa_json_dump(ex.builtins());
   const bytes = new Uint8Array(memory.buffer);
