@@ -15,8 +15,8 @@ import {
 } from '@kubernetes/client-node';
 import t from 'tap';
 import { parse as parseYaml } from 'yaml';
-import { InformerFacts } from '../../src/kube/facts.js';
 import { loadKubeConfig, serviceAccountKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
+import { meshNamespaceFacts } from './mesh-facts.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
 import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
@@ -39,14 +39,7 @@ await core.createNamespace({ body: { metadata: { name: namespace, labels: { [tes
 t.teardown(() => core.deleteNamespace({ name: namespace }).then(() => undefined));
 await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'web' } } });
 
-const silent = { info: () => {}, warn: () => {} };
-const facts = new InformerFacts({ kc, resyncMs: 600_000, watchTimeoutSeconds: 60, retryMs: 500, log: silent });
-facts.start();
-t.teardown(() => facts.stop());
-for (let i = 0; facts.namespace(namespace)?.labels['portcullis.io/injection'] !== 'enabled'; i++) {
-  if (i > 200) throw new Error(`the informer never saw namespace ${namespace}`);
-  await new Promise((r) => setTimeout(r, 50));
-}
+const facts = await meshNamespaceFacts(t, kc, namespace);
 
 // Decisions on two worker threads (every one handed over), as a busy multi-core Pod runs them; the namespaces reach them from the informer.
 // WasmPlugins are allowlisted in this namespace (and only they): the allowlist works end to end.

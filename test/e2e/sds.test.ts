@@ -12,9 +12,9 @@ import t from 'tap';
 import { parse as parseYaml } from 'yaml';
 import { createCa } from '../../src/certs/authority.js';
 import { splitPems } from '../../src/certs/pem.js';
-import { InformerFacts } from '../../src/kube/facts.js';
 import { startHarness } from '../admission/service.js';
 import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
+import { meshNamespaceFacts } from './mesh-facts.js';
 import { validateBootstraps } from '../helpers/envoy-validate.js';
 import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
 import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
@@ -35,13 +35,7 @@ await core.createNamespace({ body: { metadata: { name: namespace, labels: { [tes
 t.teardown(() => core.deleteNamespace({ name: namespace }).then(() => undefined));
 for (const name of ['web', 'other']) await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
 
-const facts = new InformerFacts({ kc, resyncMs: 600_000, watchTimeoutSeconds: 60, retryMs: 500, log: { info: () => {}, warn: () => {} } });
-facts.start();
-t.teardown(() => facts.stop());
-for (let i = 0; facts.namespace(namespace)?.labels['portcullis.io/injection'] !== 'enabled'; i++) {
-  if (i > 200) throw new Error(`the informer never saw namespace ${namespace}`);
-  await new Promise((r) => setTimeout(r, 50));
-}
+const facts = await meshNamespaceFacts(t, kc, namespace);
 
 // Short-lived certificates so a renewal happens while the test watches: 40 s, renewed 25 s before they expire.
 const h = await startHarness({
