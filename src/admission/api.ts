@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Context } from '../server/context.js';
 import type { Injector } from './injection/injector.js';
 import { cheapEnoughInline, INLINE } from './inline-gate.js';
-import { checkJsonDepth } from './json-scan.js';
 import { creationRequest, judgeRequest, type JudgeDeps } from './judge.js';
 import { checkLimits } from './limits.js';
 import { API_VERSION, parseReview, ReviewError, type AdmissionRequest } from './review.js';
@@ -39,7 +38,6 @@ export function meshValidateRoute(app: FastifyInstance, ctx: Context, injector: 
     }
     let request: AdmissionRequest;
     try {
-      checkJsonDepth(body, config.maxJsonDepth);
       let doc: unknown;
       try {
         doc = JSON.parse(body.toString('utf8'));
@@ -47,7 +45,7 @@ export function meshValidateRoute(app: FastifyInstance, ctx: Context, injector: 
         throw new ReviewError(`the body is not valid JSON: ${(err as Error).message}`);
       }
       request = parseReview(asReview(doc));
-      checkLimits(request, config.limits);
+      checkLimits(request, config.limits, config.maxJsonDepth);
     } catch (err) {
       if (!(err instanceof ReviewError)) throw err;
       return reply.code(err.status?.code ?? 400).send({ error: err.status ? 'payload too large' : 'bad request', message: err.message });

@@ -42,7 +42,7 @@ export const AdmissionConfig = Type.Object(
       minimum: 32,
       maximum: 1000,
       default: 256,
-      description: 'objects and arrays nested deeper in a review are refused (400) before it is parsed: Kubernetes objects nest a few dozen levels, and the audit masking and the policy walk them recursively',
+      description: 'objects and arrays nested deeper in a review are refused (denied in kind, code 400) before anything walks it recursively: Kubernetes objects nest a few dozen levels, and the audit masking and the policy walk them recursively',
     }),
     violationsEntrypoint: Type.String({ default: 'portcullis/admission/violations', description: 'returns [{rule, msg, enforcement, details?}]; without it every review is refused (fail closed)' }),
     patchesEntrypoint: Type.String({ default: 'portcullis/admission/patches', description: 'returns RFC 6902 operations applied after injection; optional' }),

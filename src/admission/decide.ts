@@ -4,7 +4,6 @@ import type { Masker, SerializedInput } from '../audit/mask.js';
 import type { NamespaceInfo } from '../facts/facts.js';
 import type { Snapshot } from '../policy/engine.js';
 import type { Injector } from './injection/injector.js';
-import { checkJsonDepth } from './json-scan.js';
 import { checkLimits, type ReviewLimits } from './limits.js';
 import { mutate, type MutateEntrypoints } from './mutate.js';
 import { failure, type Outcome, type PolicyInput } from './outcome.js';
@@ -25,7 +24,7 @@ export interface DecideDeps {
   cluster: PolicyInput['context']['cluster'];
   entrypoints: { validate: string } & MutateEntrypoints;
   dropManagedFields: boolean;
-  /** admission.maxJsonDepth: a body nested deeper is malformed, refused before it is parsed. */
+  /** admission.maxJsonDepth: a review nested deeper is malformed, refused before anything walks it recursively. */
   maxJsonDepth: number;
   /** admission.limits: a request beyond them is refused (413) before the policy sees it. */
   limits: ReviewLimits;
@@ -81,7 +80,6 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps, rea
   const decisionId = randomUUID();
   let request: AdmissionRequest;
   try {
-    checkJsonDepth(body, deps.maxJsonDepth);
     let review: unknown;
     try {
       review = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
@@ -90,7 +88,7 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps, rea
     }
     request = parseReview(review);
     if (deps.dropManagedFields) dropManagedFields(request);
-    checkLimits(request, deps.limits);
+    checkLimits(request, deps.limits, deps.maxJsonDepth);
   } catch (err) {
     if (!(err instanceof ReviewError)) throw err;
     return { kind: 'malformed', decisionId, message: err.message, ...(err.uid ? { uid: err.uid } : {}), ...(err.status ? { status: err.status } : {}), bundles: snapshot.bundles };

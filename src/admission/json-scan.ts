@@ -1,5 +1,3 @@
-import { ReviewError } from './review.js';
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
@@ -14,8 +12,6 @@ const CR = 0x0d;
 
 /** The shape of a JSON body, read from its bytes before (and without) parsing it. */
 export interface JsonShape {
-  /** Deepest nesting of objects and arrays. */
-  depth: number;
   /** Array elements and object members, all levels together. */
   members: number;
   /** Bytes of the longest string or key, as written (escapes count as written). */
@@ -25,12 +21,10 @@ export interface JsonShape {
 /**
  * One pass over the bytes, strings skipped (brackets and commas inside them not counted); UTF-8
  * continuation bytes are never ASCII, so bytes are enough. Malformed JSON gets some answer, and is left to
- * JSON.parse to refuse. With `maxDepth` it stops at the first level past it.
+ * JSON.parse to refuse.
  */
-export function scanJson(body: Uint8Array, maxDepth = Infinity): JsonShape {
+export function scanJson(body: Uint8Array): JsonShape {
   const n = body.length;
-  let depth = 0;
-  let deepest = 0;
   let members = 0;
   let longest = 0;
   // Just past an opening bracket: the next token, unless it closes, is the first member.
@@ -52,26 +46,10 @@ export function scanJson(body: Uint8Array, maxDepth = Infinity): JsonShape {
       }
       if (i - start - 1 > longest) longest = i - start - 1;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (++depth > deepest) {
-        deepest = depth;
-        if (deepest > maxDepth) break;
-      }
       opened = true;
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      depth--;
     } else if (c === COMMA) {
       members++;
     }
   }
-  return { depth: deepest, members, longestString: longest };
-}
-
-/**
- * Refuses a body whose objects and arrays nest deeper than `limit`, before it is parsed. JSON.parse copes
- * with any depth, but everything after it walks the document recursively (audit masking, serializing,
- * the policy's own parser) and runs out of stack some thousands of levels down; real Kubernetes objects
- * nest a few dozen levels at most.
- */
-export function checkJsonDepth(body: Uint8Array, limit: number): void {
-  if (scanJson(body, limit).depth > limit) throw new ReviewError(`the body nests objects and arrays deeper than ${limit} levels (admission.maxJsonDepth)`);
+  return { members, longestString: longest };
 }

@@ -33,42 +33,51 @@ const TRAFFIC_ANNOTATION = 'traffic.portcullis.io/';
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
- * Refuses a request beyond the limits, naming the field and the setting, and a string that is not text: a
- * lone UTF-16 surrogate ("\ud800") parses in JSON but is not Unicode, no API server sends one (Go's decoder
- * replaces it), and the policy's own parser rejects it. One pass over the parsed request.
+ * Refuses a request beyond the limits, naming the field and the setting, a request nested deeper than
+ * `maxDepth` (JSON.parse copes with any depth, but what comes after it walks the document recursively:
+ * audit masking, serializing, the policy's own parser), and a string that is not text: a lone UTF-16
+ * surrogate ("\ud800") parses in JSON but is not Unicode, no API server sends one (Go's decoder replaces
+ * it), and the policy's own parser rejects it. One iterative pass over the parsed request; the path of a
+ * field is only spelled out for the refusal.
  */
-export function checkLimits(request: AdmissionRequest, limits: ReviewLimits): void {
-  // Iterative: the nesting is bounded by admission.maxJsonDepth, but this walk must not be what overflows.
+export function checkLimits(request: AdmissionRequest, limits: ReviewLimits, maxDepth = Infinity): void {
   const stack: Frame[] = [];
   let members = 0;
-  const refuse = (at: Array<string | number>, what: string, setting?: keyof ReviewLimits) =>
-    new ReviewError(`${fieldOf(at)} ${what}${setting ? ` (admission.limits.${setting})` : ''}`, request.uid, setting ? TOO_LARGE : undefined);
-  const here = (last?: string | number) => ['request', ...stack.slice(1).map((f) => f.at), ...(last === undefined ? [] : [last])];
-  const text = (s: string, what: 'string' | 'key', at: Array<string | number>) => {
+  const refuse = (last: string | number | undefined, what: string, setting?: keyof ReviewLimits) => {
+    const at = ['request', ...stack.slice(1).map((f) => f.at), ...(last === undefined ? [] : [last])];
+    return new ReviewError(`${fieldOf(at)} ${what}${setting ? ` (admission.limits.${setting})` : ''}`, request.uid, setting ? TOO_LARGE : undefined);
+  };
+  const text = (s: string, what: 'string' | 'key', at: string | number) => {
     // UTF-16 units never outnumber UTF-8 bytes, and never fall below a third of them.
     if (s.length > limits.maxStringBytes || (s.length * 3 > limits.maxStringBytes && Buffer.byteLength(s) > limits.maxStringBytes)) {
       throw refuse(at, `is a ${what} longer than ${limits.maxStringBytes} bytes`, 'maxStringBytes');
     }
-    const lone = LONE_SURROGATE.exec(s);
-    if (lone) throw refuse(at, `is a ${what} that is not valid Unicode: it holds a lone UTF-16 surrogate (\\u${lone[0].charCodeAt(0).toString(16)}), which no Kubernetes API server sends`);
+    if (!s.isWellFormed()) {
+      const lone = LONE_SURROGATE.exec(s)?.[0] ?? '';
+      throw refuse(at, `is a ${what} that is not valid Unicode: it holds a lone UTF-16 surrogate (\\u${lone.charCodeAt(0).toString(16)}), which no Kubernetes API server sends`);
+    }
   };
   /** Checks a container as it is entered, and pushes it to be walked. */
   const enter = (value: object, at: string | number, annotations: boolean) => {
+    // The request object itself is level 1 of the review's own nesting (AdmissionReview > request).
+    if (stack.length + 2 > maxDepth) {
+      throw new ReviewError(`the body nests objects and arrays deeper than ${maxDepth} levels (admission.maxJsonDepth)`, request.uid);
+    }
     if (Array.isArray(value)) {
-      if (value.length > limits.maxListItems) throw refuse(here(at), `has ${value.length} items, more than ${limits.maxListItems}`, 'maxListItems');
+      if (value.length > limits.maxListItems) throw refuse(at, `has ${value.length} items, more than ${limits.maxListItems}`, 'maxListItems');
       members += value.length;
-      if (members > limits.maxMembers) throw refuse(here(at), `takes the request past ${limits.maxMembers} array elements and object members`, 'maxMembers');
+      if (members > limits.maxMembers) throw refuse(at, `takes the request past ${limits.maxMembers} array elements and object members`, 'maxMembers');
       stack.push({ value, keys: undefined, i: 0, at, annotations: false });
       return;
     }
     const object = value as Record<string, unknown>;
     const keys = Object.keys(object);
-    if (keys.length > limits.maxObjectKeys) throw refuse(here(at), `has ${keys.length} members, more than ${limits.maxObjectKeys}`, 'maxObjectKeys');
+    if (keys.length > limits.maxObjectKeys) throw refuse(at, `has ${keys.length} members, more than ${limits.maxObjectKeys}`, 'maxObjectKeys');
     members += keys.length;
-    if (members > limits.maxMembers) throw refuse(here(at), `takes the request past ${limits.maxMembers} array elements and object members`, 'maxMembers');
+    if (members > limits.maxMembers) throw refuse(at, `takes the request past ${limits.maxMembers} array elements and object members`, 'maxMembers');
     if (Array.isArray(object.containers)) {
       const count = CONTAINER_LISTS.reduce((n, list) => n + (Array.isArray(object[list]) ? (object[list] as unknown[]).length : 0), 0);
-      if (count > limits.maxContainers) throw refuse(here(at), `has ${count} containers, init containers and ephemeral containers, more than ${limits.maxContainers}`, 'maxContainers');
+      if (count > limits.maxContainers) throw refuse(at, `has ${count} containers, init containers and ephemeral containers, more than ${limits.maxContainers}`, 'maxContainers');
     }
     stack.push({ value: object, keys, i: 0, at, annotations });
   };
@@ -84,13 +93,13 @@ export function checkLimits(request: AdmissionRequest, limits: ReviewLimits): vo
     const at = keys ? (keys[frame.i] as string) : frame.i;
     frame.i++;
     const member = keys ? (frame.value as Record<string, unknown>)[at as string] : (frame.value as unknown[])[at as number];
-    if (typeof at === 'string') text(at, 'key', here(at));
+    if (typeof at === 'string') text(at, 'key', at);
     if (typeof member === 'string') {
-      text(member, 'string', here(at));
+      text(member, 'string', at);
       // The injector and the traffic-interception rule read these as comma-separated lists.
       if (frame.annotations && (at as string).startsWith(TRAFFIC_ANNOTATION)) {
         const items = countItems(member);
-        if (items > limits.maxListItems) throw refuse(here(at), `lists ${items} items, more than ${limits.maxListItems}`, 'maxListItems');
+        if (items > limits.maxListItems) throw refuse(at, `lists ${items} items, more than ${limits.maxListItems}`, 'maxListItems');
       }
     } else if (member !== null && typeof member === 'object') {
       enter(member, at, at === 'annotations');

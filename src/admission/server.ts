@@ -118,7 +118,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
    */
   const decideSomewhere = async (webhook: Webhook, body: Uint8Array, read?: NamespaceRead): Promise<WorkerAnswer> => {
     // A busy main thread hands even small reviews over, unless no worker is up (yet, or again).
-    if (gate && cheapEnoughInline(body) && (gate.inline || workers.running() === 0)) return decide(webhook, body, { ...inline, snapshot: ctx.engine.current() }, read);
+    if (gate && (gate.inline || workers.running() === 0) && cheapEnoughInline(body)) return decide(webhook, body, { ...inline, snapshot: ctx.engine.current() }, read);
     return workers.decide(webhook, body, read);
   };
   /** The rare second pass: the informers had not seen the review's namespace, so it is read from the API server first. */

@@ -2,28 +2,12 @@ import t from 'tap';
 import { Masker } from '../../src/audit/mask.js';
 import { decide, type DecideDeps } from '../../src/admission/decide.js';
 import type { Injector } from '../../src/admission/injection/injector.js';
-import { checkJsonDepth } from '../../src/admission/json-scan.js';
-import { ReviewError } from '../../src/admission/review.js';
 import { Snapshot } from '../../src/policy/engine.js';
 import { parseConfig } from '../../src/server/config.js';
 import { fixture } from './service.js';
 
 const base = await fixture('pod-create-deployment.json');
 const bytes = (s: string) => new TextEncoder().encode(s);
-
-t.test('the depth scan counts brackets outside strings only', async (t) => {
-  const depth = (s: string, limit: number) => () => checkJsonDepth(bytes(s), limit);
-  t.doesNotThrow(depth('[[[]]]', 3));
-  t.throws(depth('[[[]]]', 2), ReviewError);
-  t.throws(depth('{"a":[{"b":1}]}', 2), /deeper than 2 levels \(admission.maxJsonDepth\)/);
-  t.doesNotThrow(depth('{"a":[{"b":1}]}', 3));
-  t.doesNotThrow(depth('["[[[[", "{{{{"]', 1), 'brackets in strings');
-  t.doesNotThrow(depth('["\\"[[[[", "\\\\"]', 1), 'an escaped quote does not end the string, an escaped backslash does not escape the quote');
-  t.throws(depth('["\\\\", [[]]]', 2), 'after an escaped backslash the string is over');
-  t.doesNotThrow(depth('["é[ü{", "日本[["]', 1), 'multi-byte UTF-8');
-  t.doesNotThrow(depth('[]]]][[[', 5), 'malformed JSON is left to JSON.parse');
-  t.doesNotThrow(depth(JSON.stringify(base), 32), 'a real review is a dozen levels deep');
-});
 
 t.test('a throw after the uid is known is a denial with the uid, not an exception', async (t) => {
   // A limit far past what the configuration allows lets the nesting through to the audit masker, which runs out

@@ -63,13 +63,29 @@ t.test('the defaults leave real objects alone, and the nesting is walked without
   t.equal(refusal(deep, { ...defaults, maxMembers: 1_000_000 }), undefined, 'no stack overflow');
 });
 
+t.test('nesting past admission.maxJsonDepth is refused with the uid, counting the review and its request as two levels', async (t) => {
+  const nested = (levels: number) => {
+    const review = pod();
+    let x: unknown = 1;
+    for (let i = 0; i < levels; i++) x = i % 2 ? [x] : { a: x };
+    review.request.object.spec.extra = x;
+    return requestOf(review);
+  };
+  // review > request > object > spec: four levels before `extra`.
+  const depth = (request: AdmissionRequest, limit: number) => () => checkLimits(request, defaults, limit);
+  t.doesNotThrow(depth(nested(28), 32));
+  t.throws(depth(nested(29), 32), { message: 'the body nests objects and arrays deeper than 32 levels (admission.maxJsonDepth)', uid: pod().request.uid });
+  t.throws(depth(nested(100_000), 256), /deeper than 256 levels/, 'found on the way down, without recursion');
+  t.doesNotThrow(depth(requestOf(pod()), 32), 'a real review is a dozen levels deep');
+});
+
 t.test('the byte scan counts members and the longest string as JSON.parse would see them', async (t) => {
   const scan = (s: string) => scanJson(new TextEncoder().encode(s));
-  t.same(scan('{}'), { depth: 1, members: 0, longestString: 0 });
-  t.same(scan('[ ]'), { depth: 1, members: 0, longestString: 0 });
-  t.same(scan('[1]'), { depth: 1, members: 1, longestString: 0 });
-  t.same(scan('{"a": [1, 2, {"b": "xyz"}], "c": {}}'), { depth: 3, members: 6, longestString: 3 });
-  t.same(scan('["a,b,[{", "\\"]"]'), { depth: 1, members: 2, longestString: 6 }, 'commas, brackets and escaped quotes inside strings');
+  t.same(scan('{}'), { members: 0, longestString: 0 });
+  t.same(scan('[ ]'), { members: 0, longestString: 0 });
+  t.same(scan('[1]'), { members: 1, longestString: 0 });
+  t.same(scan('{"a": [1, 2, {"b": "xyz"}], "c": {}}'), { members: 6, longestString: 3 });
+  t.same(scan('["a,b,[{", "\\"]"]'), { members: 2, longestString: 6 }, 'commas, brackets and escaped quotes inside strings');
   const body = Buffer.from(JSON.stringify(pod()));
   const json = JSON.parse(body.toString());
   let members = 0;

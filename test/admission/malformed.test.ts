@@ -35,17 +35,31 @@ t.test('a body over the limit is refused before it is read whole', async (t) => 
   await plain400(t, '/mutate', huge, /larger than the limit of 65536 bytes \(admission.maxBodyBytes\)/, { chunked: true }, 413);
 });
 
-t.test('a body nested deeper than admission.maxJsonDepth is refused before it is parsed', async (t) => {
-  // JSON.parse copes with 6,000 levels; the recursive walks after it (audit masking, serializing) did not.
+t.test('a review nested deeper than admission.maxJsonDepth is denied in kind before anything walks it', async (t) => {
+  // JSON.parse copes with any depth (V8's parser is iterative); the recursive walks after it (audit masking,
+  // serializing, the policy's parser) did not, so the limits walk refuses it first, with the uid known.
   const review = (x: string) => `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":${JSON.stringify({ ...base.request, x: 0 }).replace('"x":0', `"x":${x}`)}}`;
   const arrays = (n: number) => '['.repeat(n) + ']'.repeat(n);
   const objects = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
-  const message = /nests objects and arrays deeper than 256 levels \(admission.maxJsonDepth\)/;
-  await plain400(t, '/validate', undefined, message, { raw: review(arrays(6000)) });
-  await plain400(t, '/mutate', undefined, message, { raw: review(objects(6000)) });
+  const message = /the body nests objects and arrays deeper than 256 levels \(admission.maxJsonDepth\)/;
+  const refused = async (path: string, raw: string) => {
+    const reply = await h.post(path, undefined, { raw });
+    t.equal(reply.status, 200);
+    const r = reply.json.response;
+    t.equal(r.uid, base.request.uid);
+    t.equal(r.allowed, false);
+    t.match(r.status, { code: 400, reason: 'BadRequest', message });
+    t.match(await h.event(r.auditAnnotations['decision-id']), { decision: 'error', error: message, admission: { uid: base.request.uid, webhook: path.slice(1) } });
+  };
+  await refused('/validate', review(arrays(6000)));
+  await refused('/mutate', review(objects(6000)));
   // The review and its request are two levels: 254 more make 256, the limit, one more is over it.
-  await plain400(t, '/validate', undefined, message, { raw: review(arrays(255)) });
-  t.equal((await h.post('/validate', undefined, { raw: review(objects(254)) })).json?.response?.uid, base.request.uid, 'at the limit: decided');
+  await refused('/validate', review(arrays(255)));
+  for (const raw of [review(objects(254)), review(arrays(254))]) {
+    const r = (await h.post('/validate', undefined, { raw })).json?.response;
+    t.equal(r?.uid, base.request.uid);
+    t.notMatch(r?.status?.message ?? '', message, 'at the limit: decided');
+  }
   // Brackets inside strings are text, not nesting, escaped quotes included.
   const text = structuredClone(base);
   text.request.object.metadata.annotations.brackets = '[{'.repeat(5000) + '\\"[';
