@@ -181,7 +181,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   /** Fail closed when no worker decided, in kind when the review's uid is known (from its worker, or read from the body still here). */
   const undecided = (webhook: Webhook, req: FastifyRequest, reply: FastifyReply, lost: Undecided) => {
     const decisionId = randomUUID();
-    const uid = lost.request?.uid ?? (lost.body ? findRequestUid(lost.body) : undefined);
+    const uid = lost.request?.uid ?? lost.uid ?? (lost.body ? findRequestUid(lost.body) : undefined);
     if (uid === undefined && lost.body) {
       // Still here and without a uid: not a review the API server sent, whatever else is wrong with it.
       return malformed(webhook, req, reply, { kind: 'malformed', decisionId: randomUUID(), message: `request.uid is missing (and ${lost.why})`, bundles: ctx.engine.current().bundles });

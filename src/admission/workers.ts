@@ -5,6 +5,7 @@ import type { Context } from '../server/context.js';
 import type { InjectionConfig } from './config.js';
 import type { Decision, DecideDeps, NamespaceRead, RequestSummary, UnknownNamespace, Webhook } from './decide.js';
 import type { ReviewLimits } from './limits.js';
+import { findRequestUid } from './request-uid.js';
 import { readSummary, SUMMARY_BYTES } from './summary-slot.js';
 
 /** What a decision worker is started with (workerData). */
@@ -51,6 +52,8 @@ export interface Undecided {
   kind: 'undecided';
   why: string;
   request?: RequestSummary;
+  /** The uid read from the first bytes kept when the body moved to a worker that stopped before it had read the review. */
+  uid?: string;
   body?: Uint8Array;
 }
 
@@ -60,6 +63,8 @@ interface Job {
   id: number;
   webhook: Webhook;
   body: Uint8Array;
+  /** A copy of the body's first bytes, kept when the body moves to a worker: the uid is there in every review an API server sends. */
+  head?: Uint8Array;
   read?: NamespaceRead;
   resolve(answer: WorkerAnswer): void;
   timer: NodeJS.Timeout;
@@ -158,6 +163,7 @@ export class DecisionWorkers {
       // The body's memory moves to the worker instead of being copied, unless it shares a pooled buffer.
       const body = job.body;
       const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
+      if (own === body) job.head = Buffer.from(body.subarray(0, HEAD_BYTES));
       thread.worker.postMessage({ type: 'decide', id: job.id, webhook: job.webhook, body: own, ...(job.read ? { read: job.read } : {}) } satisfies ToWorker, [own.buffer as ArrayBuffer]);
     }
   }
@@ -173,12 +179,12 @@ export class DecisionWorkers {
     }
     const thread = this.threads.find((t) => t?.job === job);
     if (!thread) return;
-    const request = readSummary(thread.slot, job.id);
+    const who = lostRequest(thread.slot, job);
     thread.job = undefined;
     thread.leaving = true;
     const why = `the decision took longer than admission.timeoutMs (${ms} ms), so it was stopped: the object is too large or too complex to judge in time`;
-    job.resolve({ kind: 'undecided', why, ...(request ? { request } : {}) });
-    this.ctx.log.warn({ uid: request?.uid, kind: request?.kind, timeoutMs: this.options.timeoutMs }, 'admission decision ran past its deadline: stopping its worker');
+    job.resolve({ kind: 'undecided', why, ...who });
+    this.ctx.log.warn({ uid: who.request?.uid ?? who.uid, kind: who.request?.kind, timeoutMs: this.options.timeoutMs }, 'admission decision ran past its deadline: stopping its worker');
     void thread.worker.terminate();
   }
 
@@ -257,8 +263,7 @@ export class DecisionWorkers {
             this.finish(thread, m.id, (job) => job.resolve(m.decision), m.recycle);
             return;
           case 'failed': {
-            const request = readSummary(thread.slot, m.id);
-            this.finish(thread, m.id, (job) => job.resolve({ kind: 'undecided', why: `internal error: ${m.message}`, ...(request ? { request } : {}) }), m.recycle);
+            this.finish(thread, m.id, (job) => job.resolve({ kind: 'undecided', why: `internal error: ${m.message}`, ...lostRequest(thread.slot, job) }), m.recycle);
             return;
           }
           case 'log':
@@ -273,8 +278,7 @@ export class DecisionWorkers {
         thread.job = undefined;
         if (job) {
           clearTimeout(job.timer);
-          const request = readSummary(slot, job.id);
-          job.resolve({ kind: 'undecided', why: `the decision worker exited (code ${code})`, ...(request ? { request } : {}) });
+          job.resolve({ kind: 'undecided', why: `the decision worker exited (code ${code})`, ...lostRequest(slot, job) });
         }
         if (!started) return reject(new Error(`decision worker exited before it was ready (code ${code})`));
         if (this.closing) return;
@@ -283,4 +287,15 @@ export class DecisionWorkers {
       });
     });
   }
+}
+
+/** Bytes of a body kept on the main thread when it moves to a worker: API servers write request.uid in the first hundred. */
+const HEAD_BYTES = 1024;
+
+/** Who a decision its worker did not finish was for: from the worker's summary once it had parsed the review, else the uid in the first bytes. */
+function lostRequest(slot: SharedArrayBuffer, job: Job): Pick<Undecided, 'request' | 'uid'> {
+  const request = readSummary(slot, job.id);
+  if (request) return { request };
+  const uid = job.head ? findRequestUid(job.head) : undefined;
+  return uid === undefined ? {} : { uid };
 }

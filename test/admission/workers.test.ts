@@ -111,10 +111,14 @@ t.test('a worker that dies fails its decision and is replaced', async (t) => {
   t.equal((await workers.decide('validate', body())).kind, 'decided');
   const thread = (workers as unknown as { threads: Array<{ worker: Worker }> }).threads[0];
   // A review that takes the worker a while (4.5 MB to parse, check and evaluate), so it is still deciding when stopped.
-  const slow = Buffer.from(JSON.stringify(podReview(base, 'plain', (p) => Object.assign(p.metadata.annotations, Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`example.com/pad-${i}`, 'p'.repeat(900_000)]))))));
+  const large = podReview(base, 'plain', (p) => Object.assign(p.metadata.annotations, Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`example.com/pad-${i}`, 'p'.repeat(900_000)]))));
+  const slow = Buffer.from(JSON.stringify(large));
   const inFlight = workers.decide('validate', slow);
   await thread?.worker.terminate();
-  t.match(await inFlight, { kind: 'undecided', why: /the decision worker exited/ }, 'its decision fails closed');
+  const lost = await inFlight;
+  t.match(lost, { kind: 'undecided', why: /the decision worker exited/ }, 'its decision fails closed');
+  // The body moved to the worker; its uid is still known here, so the API server gets the denial in kind.
+  t.equal(lost.kind === 'undecided' ? (lost.request?.uid ?? lost.uid) : undefined, large.request.uid, 'who it was for is known');
   await waitFor(async () => workers.running() === 1);
   t.equal((await workers.decide('validate', body())).kind, 'decided', 'the replacement decides');
 });
