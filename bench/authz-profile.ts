@@ -7,44 +7,22 @@
 // Go's CPU profiler through its --pprof endpoint, read with `go tool pprof`, by the outermost function of
 // each part (Go cuts the deepest stacks of a policy's evaluation, so the parts overlap a little).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes } from '../src/authz/grpc/protos.js';
-import { buildBundle } from '../test/helpers/bundles.js';
-import { FIXTURES, ROOT } from '../test/helpers/paths.js';
-import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
-import { frontDoors, parseConfig, startService } from './shipped.js';
+import { ROOT } from '../test/helpers/paths.js';
 import { startReference } from '../test/authz/reference.js';
+import { startAuthzBench } from './authz-service.js';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'ghz']);
-const dir = await mkdtemp(join(tmpdir(), 'portcullis-profile-authz-'));
-const key = await testKey('bench-1');
-const policy = (await readFile(join(FIXTURES, 'opa-envoy', 'body.rego'), 'utf8')).replaceAll('JWKS_OF_THE_TEST_ISSUER', JSON.stringify({ keys: [key.jwk] }));
-const bundle = join(dir, 'bundle.tar.gz');
-await writeFile(bundle, await buildBundle({ 'envoy/policy.rego': policy }, { entrypoints: ['envoy/authz/result'] }));
-const token = await sign(key, { scope: 'charges:write', exp: Math.floor(Date.now() / 1000) + 3600 });
-await writeFile(join(dir, 'check.json'), (await readFile(join(FIXTURES, 'authz', 'check-jwt-mtls.json'), 'utf8')).replace('REPLACE_WITH_A_TOKEN_SIGNED_BY_THE_TEST_ISSUER', token));
-
-const config = parseConfig({
-  admin: { host: '127.0.0.1', port: 0 },
-  tls: { dir: join(dir, 'certs') },
-  log: { level: 'warn' },
-  admission: { enabled: false },
-  audit: { sinks: [{ type: 'file', path: join(dir, 'audit.log'), maxBytes: 256 * 1024 * 1024 }] },
-  policy: { bundles: [{ name: 'bench', path: bundle }] },
-  authz: { entrypoint: 'envoy/authz/result', grpc: { host: '127.0.0.1', port: 0 }, http: { enabled: false }, jwt: { issuers: [{ issuer: ISSUER, audiences: [AUDIENCE], jwks: { keys: [key.jwk] } }] } },
-});
-const service = await startService({ config, log: pino({ level: 'warn' }), stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config) });
-const port = service.listeners.find((l) => l.name === 'authz-grpc')?.port as number;
+const { dir, policyFile, checkFile, service, grpcPort: port } = await startAuthzBench('profile-authz', { http: false });
 
 const ghz = (seconds: number, target = port) =>
-  run(join(ROOT, '.tools', 'bin', 'ghz'), ['--insecure', '--proto', EXTERNAL_AUTH_PROTO, '--import-paths', envoyProtoIncludes().join(','), '--call', 'envoy.service.auth.v3.Authorization/Check', '--data-file', join(dir, 'check.json'), '-z', `${seconds}s`, '-c', '32', '--connections', '2', '--format', 'json', `127.0.0.1:${target}`], { maxBuffer: 256 * 1024 * 1024 });
+  run(join(ROOT, '.tools', 'bin', 'ghz'), ['--insecure', '--proto', EXTERNAL_AUTH_PROTO, '--import-paths', envoyProtoIncludes().join(','), '--call', 'envoy.service.auth.v3.Authorization/Check', '--data-file', checkFile, '-z', `${seconds}s`, '-c', '32', '--connections', '2', '--format', 'json', `127.0.0.1:${target}`], { maxBuffer: 256 * 1024 * 1024 });
 
 await ghz(3);
 console.log(`${(await run('uptime')).stdout.trim()} (before profiling Portcullis)`);
@@ -104,8 +82,6 @@ for (const [part, us] of [...totals].filter(([p]) => p !== 'idle').sort((a, b) =
 }
 
 // opa-envoy-plugin: Go's CPU profile of the whole process while ghz loads it.
-const policyFile = join(dir, 'policy.rego');
-await writeFile(policyFile, policy);
 const reference = await startReference([policyFile], 'envoy/authz/result', { decisionLogs: true, logFile: join(dir, 'reference.log'), pprof: true });
 try {
   await ghz(3, reference.port);

@@ -11,18 +11,14 @@
 // server runs with the garbage collector settings the chart deploys (--max-semi-space-size=32
 // --initial-old-space-size=128, docs/operations.md).
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import pino from 'pino';
 import { EXTERNAL_AUTH_PROTO, envoyProtoIncludes } from '../src/authz/grpc/protos.js';
-import { buildBundle } from '../test/helpers/bundles.js';
-import { FIXTURES, ROOT } from '../test/helpers/paths.js';
-import { frontDoors, parseConfig, startService } from './shipped.js';
-import { AUDIENCE, ISSUER, sign, testKey } from '../test/authz/issuer.js';
+import { ROOT } from '../test/helpers/paths.js';
+import { startAuthzBench } from './authz-service.js';
 import { buildReference, startReference } from '../test/authz/reference.js';
 import { authzClient, fromProtoJson } from '../test/authz/grpc-client.js';
 import { alternate, median, RUNS } from './median.js';
@@ -43,39 +39,7 @@ interface Figures {
 await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'ghz']);
 await run('bash', [join(ROOT, 'scripts', 'tools.sh'), 'vegeta']);
 await buildReference();
-const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-authz-'));
-
-// The fixture with a token our issuer really signed; the policy verifies it against the issuer's JWKS.
-const key = await testKey('bench-1');
-const policyFile = join(dir, 'policy.rego');
-const policySource = (await readFile(join(FIXTURES, 'opa-envoy', 'body.rego'), 'utf8')).replaceAll('JWKS_OF_THE_TEST_ISSUER', JSON.stringify({ keys: [key.jwk] }));
-await writeFile(policyFile, policySource);
-const bundle = join(dir, 'bundle.tar.gz');
-await writeFile(bundle, await buildBundle({ 'envoy/policy.rego': policySource }, { entrypoints: ['envoy/authz/result'] }));
-
-const token = await sign(key, { scope: 'charges:write', exp: Math.floor(Date.now() / 1000) + 3600 });
-const checkRequest = (await readFile(join(FIXTURES, 'authz', 'check-jwt-mtls.json'), 'utf8')).replace('REPLACE_WITH_A_TOKEN_SIGNED_BY_THE_TEST_ISSUER', token);
-await writeFile(join(dir, 'check.json'), checkRequest);
-
-const config = parseConfig({
-  admin: { host: '127.0.0.1', port: 0 },
-  tls: { dir: join(dir, 'certs') },
-  log: { level: 'warn' },
-  admission: { enabled: false },
-  // A real audit trail: every decision masked, hashed and written to a file, as in production.
-  audit: { sinks: [{ type: 'file', path: join(dir, 'audit.log'), maxBytes: 256 * 1024 * 1024 }] },
-  policy: { bundles: [{ name: 'bench', path: bundle }] },
-  authz: {
-    entrypoint: 'envoy/authz/result',
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    jwt: { issuers: [{ issuer: ISSUER, audiences: [AUDIENCE], jwks: { keys: [key.jwk] } }] },
-  },
-});
-const service = await startService({ config, log: pino({ level: 'warn' }), stdout: pino.destination({ dest: '/dev/null', sync: true }), frontDoors: frontDoors(config) });
-const grpcPort = service.listeners.find((l) => l.name === 'authz-grpc')?.port as number;
-const httpPort = service.listeners.find((l) => l.name === 'authz-http')?.port as number;
-
+const { dir, policyFile, token, checkRequest, checkFile, service, grpcPort, httpPort } = await startAuthzBench('bench-authz', { http: true });
 const reference = await startReference([policyFile], 'envoy/authz/result', { decisionLogs: true, logFile: join(dir, 'reference.log') });
 const opaPort = reference.port;
 
@@ -86,7 +50,7 @@ async function ghz(port: number, options: { seconds: number; concurrency: number
     '--proto', EXTERNAL_AUTH_PROTO,
     '--import-paths', envoyProtoIncludes().join(','),
     '--call', 'envoy.service.auth.v3.Authorization/Check',
-    '--data-file', join(dir, 'check.json'),
+    '--data-file', checkFile,
     '-z', `${options.seconds}s`,
     '-c', String(options.concurrency),
     '--connections', '2',
