@@ -17,6 +17,11 @@ usage:
   portcullis audit verify FILE...         verify the hash chain of audit logs (rotated files oldest first)
   portcullis capabilities                 read \`opa capabilities --current\` on stdin, print the builtins Portcullis runs
                                           (for \`opa build -t wasm --capabilities FILE\`)
+  portcullis node-agent [options]          install the traffic redirect of this node's Pods from the node
+                                          (admission.injection.redirect: node); --help for options
+  portcullis redirect-check --port N --target ADDR:PORT [--timeout-seconds S]
+                                          check that this Pod's traffic redirect is in place (the node mode's
+                                          validation init container); exits 1 when it is not within the time
   portcullis version`;
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
       return verify(argv.slice(2));
     case 'capabilities':
       return capabilities();
+    case 'node-agent':
+      return nodeAgent(argv.slice(1));
+    case 'redirect-check':
+      return redirectCheck(argv.slice(1));
     case 'version':
     case '--version':
       console.log(VERSION);
@@ -107,6 +116,37 @@ async function serve(args: string[]): Promise<number> {
   });
   stdout.flushSync();
   return 0;
+}
+
+async function nodeAgent(args: string[]): Promise<number> {
+  const { startNodeAgent, NODE_AGENT_USAGE } = await import('./server/node-agent.js');
+  if (args.includes('--help')) {
+    console.log(NODE_AGENT_USAGE);
+    return 0;
+  }
+  const running = await startNodeAgent(args);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await running.stop();
+  return 0;
+}
+
+async function redirectCheck(args: string[]): Promise<number> {
+  const { checkRedirect } = await import('./node/redirect-check.js');
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, target: { type: 'string' }, 'timeout-seconds': { type: 'string', default: '60' } } });
+  if (values.port === undefined || values.target === undefined) {
+    console.error('redirect-check needs --port (the proxy\'s outbound port) and --target (an address:port the redirect sends there)');
+    return 2;
+  }
+  const timeout = Number(values['timeout-seconds']);
+  if (!(timeout >= 0)) {
+    console.error('redirect-check: --timeout-seconds must be a number of seconds');
+    return 2;
+  }
+  const ok = await checkRedirect({ port: Number(values.port), target: values.target, timeoutMs: timeout * 1000, log: (line) => console.log(line) });
+  return ok ? 0 : 1;
 }
 
 async function checkConfig(args: string[]): Promise<number> {

@@ -15,6 +15,11 @@ export const InjectionConfig = Type.Object(
     ),
     valuesFile: Type.Optional(Type.String({ description: 'YAML values merged over the defaults and `values`; re-read when it changes' })),
     values: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'values merged over the defaults (proxy.image, authz.address, ...)' }),
+    redirect: Type.Union([Type.Literal('init'), Type.Literal('node')], {
+      default: 'init',
+      description:
+        "who installs the traffic redirect in a Pod's network namespace: init (the portcullis-init container, root with NET_ADMIN and NET_RAW, passes the baseline Pod Security level only) or node (the node agent, `portcullis node-agent`, a privileged DaemonSet, installs it from the node; the Pod gets the non-root portcullis-validation init container that checks the redirect works, and passes the restricted level)",
+    }),
     nativeSidecar: Type.Boolean({ default: false, description: 'inject the proxy as an init container with restartPolicy: Always (Kubernetes 1.29+)' }),
     excludedNamespaces: Type.Array(Type.String(), { default: [], description: 'never injected, in addition to kube-system and kube-public' }),
   },

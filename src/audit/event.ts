@@ -18,7 +18,7 @@ export interface DecisionEvent {
   labels: Record<string, string>;
   /** Timings in nanoseconds, named as OPA names them (timer_rego_eval_ns, timer_server_handler_ns). */
   metrics: Record<string, number>;
-  kind: 'admission' | 'authz' | 'posture' | 'sds';
+  kind: 'admission' | 'authz' | 'posture' | 'sds' | 'node';
   /** "allow", "deny" or "error": the outcome, for filtering without reading `result`. */
   decision: 'allow' | 'deny' | 'error';
   /** Set when the decision came from a failure (malformed request, policy error, timeout), not from the policy. */
@@ -27,6 +27,7 @@ export interface DecisionEvent {
   authz?: AuthzSummary;
   posture?: PostureSummary;
   sds?: SdsSummary;
+  node?: NodeRedirectSummary;
   /** JSON pointers of input fields replaced by "**REDACTED**", as OPA's `masked`. */
   masked?: string[];
   seq?: number;
@@ -85,6 +86,19 @@ export interface SdsSummary {
   /** The certificate issued: serial and expiry. */
   serial?: string;
   not_after?: string;
+  reason: string;
+}
+
+/** The node agent installing a Pod's traffic redirect from the node (admission.injection.redirect: node). */
+export interface NodeRedirectSummary {
+  node: string;
+  namespace: string;
+  pod: string;
+  uid: string;
+  /** installed (rules put in place), refused (the Pod's injection is not confirmed), failed (could not). */
+  result: 'installed' | 'refused' | 'failed';
+  /** The network namespace's inode, when found: a new one means a new sandbox. */
+  netns?: number;
   reason: string;
 }
 

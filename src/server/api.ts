@@ -7,7 +7,7 @@ import { VERSION } from './version.js';
 const LogsQuery = {
   type: 'object',
   properties: {
-    kind: { type: 'string', enum: ['admission', 'authz', 'posture', 'sds'] },
+    kind: { type: 'string', enum: ['admission', 'authz', 'posture', 'sds', 'node'] },
     decision: { type: 'string', enum: ['allow', 'deny', 'error'] },
     rule: { type: 'string', maxLength: 200 },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },

@@ -1,3 +1,5 @@
+import { VERSION } from '../../server/version.js';
+
 /**
  * The proxy: upstream Envoy, the official image. Its version is pinned here and nowhere else (the chart and
  * docs take it from these defaults); tools/envoy-validate pins the API it is checked against
@@ -11,11 +13,17 @@ export const ENVOY_IMAGE = 'docker.io/envoyproxy/envoy:v1.40.0';
  */
 export const INIT_IMAGE = 'docker.io/istio/proxyv2:1.30.3';
 
+/** Portcullis' own image (this repository's Dockerfile): the node mode's validation container runs its CLI. */
+export const PORTCULLIS_IMAGE = `ghcr.io/portcullis/portcullis:${VERSION}`;
+
 /**
  * The embedded sidecar template. Operators replace it with admission.injection.templateFile (same
  * shape) and tune it with values. Container names and image repositories must stay those the policy
  * expects (data.portcullis.config.mesh), or rule sidecar-required refuses every injected Pod.
- *   initContainers  put first in the Pod's initContainers: traffic redirection, before anything runs
+ *   redirect        init: the init containers that install the traffic redirect (admission.injection.redirect:
+ *                   init), node: those that check the node agent installed it (redirect: node); the mode's
+ *                   list is put first in the Pod's initContainers, before anything else runs
+ *   initContainers  put after the redirect's
  *   containers      the proxy: appended to containers, or (nativeSidecar) placed after the
  *                   initContainers above with restartPolicy: Always
  *   volumes         added to the Pod's volumes
@@ -23,10 +31,12 @@ export const INIT_IMAGE = 'docker.io/istio/proxyv2:1.30.3';
  * cluster.name, cluster.trustDomain | proxy.cpu, proxy.memory, proxy.cpuLimit, proxy.memoryLimit,
  * proxy.bootstrap (the Envoy bootstrap as JSON, bootstrap.ts) | traffic.excludeInboundPorts,
  * traffic.excludeOutboundPorts, traffic.includeOutboundIPRanges, traffic.excludeOutboundIPRanges (the
- * per-Pod annotations, else values.traffic), traffic.redirect (the init container's script, redirect.ts).
+ * per-Pod annotations, else values.traffic), traffic.redirect (the init container's script, redirect.ts), traffic.probe (an address:port the redirect
+ * sends to the proxy's outbound port, for the validation container's check).
  */
 export const DEFAULT_TEMPLATE = `
-initContainers:
+redirect:
+  init:
   - name: portcullis-init
     image: "{{ values.init.image }}"
     imagePullPolicy: IfNotPresent
@@ -50,6 +60,26 @@ initContainers:
     volumeMounts:
       # iptables' lock file (/run/xtables.lock) on a read-only root filesystem.
       - {name: portcullis-run, mountPath: /run}
+  node:
+  # The node agent installed the redirect; this checks it works before anything else runs. No privilege at
+  # all, and a UID and GID that are not the proxy's, whose connections the redirect lets through.
+  - name: portcullis-validation
+    image: "{{ values.validation.image }}"
+    imagePullPolicy: IfNotPresent
+    command: [node, /app/dist/cli.js]
+    args: [redirect-check, "--port={{ values.proxy.ports.outbound }}", "--target={{ traffic.probe }}", "--timeout-seconds={{ values.validation.timeoutSeconds }}"]
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {cpu: 200m, memory: 128Mi}
+    securityContext:
+      runAsUser: "{{ values.validation.uid }}"
+      runAsGroup: "{{ values.validation.uid }}"
+      runAsNonRoot: true
+      privileged: false
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+      capabilities: {drop: [ALL]}
+      seccompProfile: {type: RuntimeDefault}
 containers:
   - name: portcullis-proxy
     image: "{{ values.proxy.image }}"
@@ -123,6 +153,11 @@ export const DEFAULT_VALUES = {
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2', memory: '1Gi' } },
   },
   init: { image: INIT_IMAGE },
+  /**
+   * The node mode's check (admission.injection.redirect: node): Portcullis' own image, a UID and GID that are
+   * not the proxy's, and how long it waits for the node agent's redirect before it fails (and the kubelet retries).
+   */
+  validation: { image: PORTCULLIS_IMAGE, uid: 65532, timeoutSeconds: 60 },
   authz: { address: 'portcullis.portcullis-system.svc:9191', timeout: '0.5s' },
   /** caBundle: the PEM the proxy checks the SDS server against; empty means the mesh trust bundle Portcullis keeps. */
   sds: { address: 'portcullis.portcullis-system.svc:15012', caBundle: '' },

@@ -9,6 +9,7 @@ import type { AdmissionRequest } from '../review.js';
 import { readOverrides, type Overrides } from './annotations.js';
 import { injectionPatch, type InjectionStatus } from './patch.js';
 import { asPod, serviceAccountOf, type Pod } from './pod.js';
+import { natRules } from './redirect.js';
 import { SidecarTemplate, type PodFacts } from './sidecar.js';
 import { injectionTrigger, STATUS_ANNOTATION } from './trigger.js';
 import { parseStatus, verifyInjected } from './verify.js';
@@ -132,6 +133,36 @@ export class Injector {
     return { verified: true, initContainers: verdict.status.initContainers, containers: verdict.status.containers };
   }
 
+  /**
+   * For the node agent: the redirect rules of a Pod stored on its node, if it holds exactly the node-mode
+   * sidecar this injector renders for it. The agent acts as root in the Pod's network namespace, so a
+   * status annotation alone (anyone may write one) gets nothing: the whole injected part is compared, as for
+   * a new Pod. What the agent cannot know is the mesh trust bundle (it may read Pods only): the one in the
+   * Pod's own proxy bootstrap is taken, so that field alone is not checked here (admission checked it).
+   */
+  nodeRedirect(object: unknown): { rules: { ipv4: string; ipv6: string } } | { refused: string } {
+    if (!this.config.enabled || this.config.provider === 'istio') return { refused: 'Portcullis does not inject here (admission.injection)' };
+    if (this.config.redirect !== 'node') return { refused: 'the node agent installs nothing unless admission.injection.redirect is node' };
+    const pod = asPod(object);
+    if (typeof pod === 'string') return { refused: pod };
+    const value = pod.metadata?.annotations?.[STATUS_ANNOTATION];
+    if (typeof value !== 'string') return { refused: `no ${STATUS_ANNOTATION}: not injected` };
+    const namespace = pod.metadata?.namespace ?? '';
+    // Never the node's own network: a hostNetwork Pod shares it. Nor where the injector never injects.
+    if (pod.spec.hostNetwork === true) return { refused: 'hostNetwork Pods are never injected' };
+    if (['kube-system', 'kube-public', ...this.config.excludedNamespaces].includes(namespace)) return { refused: `namespace ${namespace} is never injected` };
+    const { overrides, problems } = readOverrides(pod.metadata?.annotations);
+    if (problems.length > 0) return { refused: problems.join('; ') };
+    const template = this.template;
+    if (!template) throw new Error('the sidecar template is not loaded');
+    const facts = { ...this.facts(pod, namespace, overrides), trustBundle: bootstrapTrustBundle(pod) };
+    if (facts.trustBundle === '') return { refused: 'the Pod has no proxy bootstrap with an SDS trust bundle' };
+    const verdict = this.verify(pod, facts, value);
+    if ('problem' in verdict) return { refused: verdict.problem };
+    const o = template.redirectOptions(facts);
+    return { rules: { ipv4: natRules(o, 4), ipv6: natRules(o, 6) } };
+  }
+
   private facts(pod: Pod, namespace: string, overrides: Overrides): PodFacts {
     return { namespace, name: pod.metadata?.name || pod.metadata?.generateName || '', serviceAccount: serviceAccountOf(pod), cluster: this.cluster, overrides, trustBundle: this.trustBundle };
   }
@@ -163,7 +194,7 @@ export class Injector {
       if (!isObject(doc)) throw new Error(`admission.injection.valuesFile ${this.config.valuesFile}: the document must be a mapping`);
       values.push(doc);
     }
-    return SidecarTemplate.load(text, values);
+    return SidecarTemplate.load(text, values, this.config.redirect);
   }
 
   private async reload(): Promise<void> {
@@ -177,4 +208,24 @@ export class Injector {
       this.log.error({ err: (err as Error).message }, 'sidecar template not reloaded; keeping the previous one');
     }
   }
+}
+
+/**
+ * The CA bundle the Pod's proxy checks the SDS server against, from its bootstrap (--config-yaml), or "".
+ * Whatever is taken here is then compared: a bootstrap that differs anywhere else does not verify.
+ */
+function bootstrapTrustBundle(pod: Pod): string {
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])] as Array<{ args?: unknown }>) {
+    const args = Array.isArray(c.args) ? (c.args as unknown[]) : [];
+    const bootstrap = args[args.indexOf('--config-yaml') + 1];
+    if (args.indexOf('--config-yaml') < 0 || typeof bootstrap !== 'string') continue;
+    const found = /"root_certs":\{"inline_string":("(?:[^"\\]|\\.)*")\}/.exec(bootstrap);
+    if (!found) return '';
+    try {
+      return JSON.parse(found[1] as string) as string;
+    } catch {
+      return '';
+    }
+  }
+  return '';
 }

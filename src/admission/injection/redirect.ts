@@ -1,3 +1,5 @@
+import { BlockList, isIP, isIPv6 } from 'node:net';
+
 /**
  * The traffic redirect the init container installs in the Pod's network namespace, rendered per Pod: one
  * shell script that hands iptables-restore the rules of the nat table, for IPv4 and (where the kernel has
@@ -28,7 +30,7 @@ export interface RedirectOptions {
   excludeOutboundIPRanges: string;
 }
 
-const CHAINS = { inbound: 'PORTCULLIS_INBOUND', inRedirect: 'PORTCULLIS_IN_REDIRECT', output: 'PORTCULLIS_OUTPUT', redirect: 'PORTCULLIS_REDIRECT' };
+export const CHAINS = { inbound: 'PORTCULLIS_INBOUND', inRedirect: 'PORTCULLIS_IN_REDIRECT', output: 'PORTCULLIS_OUTPUT', redirect: 'PORTCULLIS_REDIRECT' };
 
 const list = (v: string) => (v.trim() === '' ? [] : v.split(',').map((s) => s.trim()));
 const isV6 = (cidr: string) => cidr.includes(':');
@@ -80,4 +82,56 @@ export function redirectScript(o: RedirectOptions): string {
     'echo "portcullis: traffic redirect installed"',
     '',
   ].join('\n');
+}
+
+/** Where the validation container's check connects when nothing is excluded: documentation addresses (RFC 5737, 3849). */
+const PROBE_ADDRESSES = ['192.0.2.1', '198.51.100.1', '203.0.113.1', '2001:db8::1'];
+/** Ports it tries, first one not excluded. */
+const PROBE_PORTS = [6000, 6001, 6002, 6003];
+
+/**
+ * An address:port these rules send to the proxy's outbound port from a process that is not the proxy: the
+ * node mode's validation container connects there and must land on its own listener on that port. An
+ * address inside includeOutboundIPRanges (their first host) when they are limited, and outside
+ * excludeOutboundIPRanges; undefined when the rules redirect no outbound TCP at all.
+ */
+export function probeTarget(o: RedirectOptions): string | undefined {
+  const excludedPorts = new Set(list(o.excludeOutboundPorts).map(Number));
+  const port = PROBE_PORTS.find((p) => !excludedPorts.has(p));
+  if (port === undefined) return undefined;
+  const excluded = new BlockList();
+  for (const r of list(o.excludeOutboundIPRanges)) {
+    const [net, bits] = r.split('/');
+    excluded.addSubnet(net as string, Number(bits ?? (isIPv6(net as string) ? 128 : 32)), isIPv6(net as string) ? 'ipv6' : 'ipv4');
+  }
+  const include = list(o.includeOutboundIPRanges);
+  const candidates = include.length === 0 || include.includes('*') ? PROBE_ADDRESSES : include.map(firstHost).filter((a): a is string => a !== undefined);
+  const address = candidates.find((a) => !excluded.check(a, isIPv6(a) ? 'ipv6' : 'ipv4') && a !== '127.0.0.1' && a !== '::1');
+  if (address === undefined) return undefined;
+  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** The first host of a range: its network address plus one (the address itself for a single host). */
+function firstHost(cidr: string): string | undefined {
+  const [net, bitsText] = cidr.split('/');
+  if (net === undefined || !isIP(net)) return undefined;
+  const v6 = isIPv6(net);
+  const width = v6 ? 128 : 32;
+  const bits = bitsText === undefined ? width : Number(bitsText);
+  if (bits >= width - 1) return net;
+  const value = v6 ? ipv6Value(net) : net.split('.').reduce((n, o) => (n << 8n) | BigInt(o), 0n);
+  const mask = ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - bits)) - 1n);
+  const host = (value & mask) + 1n;
+  if (!v6) return [24n, 16n, 8n, 0n].map((s) => String((host >> s) & 255n)).join('.');
+  const groups: string[] = [];
+  for (let s = 112n; s >= 0n; s -= 16n) groups.push(((host >> s) & 0xffffn).toString(16));
+  return groups.join(':');
+}
+
+function ipv6Value(address: string): bigint {
+  const [head = '', tail = ''] = address.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = address.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
 }

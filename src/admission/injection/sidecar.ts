@@ -6,7 +6,7 @@ import { quantityValue, type Overrides } from './annotations.js';
 import { spiffeId } from '../../certs/workload.js';
 import { envoyBootstrap } from './bootstrap.js';
 import { ADMIN_SOCKET, DEFAULT_TEMPLATE, DEFAULT_VALUES, TOKEN_FILE } from './defaults.js';
-import { redirectScript } from './redirect.js';
+import { probeTarget, redirectScript, type RedirectOptions } from './redirect.js';
 import { compileTemplate, TemplateError, type Context } from './template.js';
 
 export interface NamedItem {
@@ -32,10 +32,18 @@ export interface PodFacts {
 }
 
 const NamedList = { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } };
+/** Who installs the traffic redirect (admission.injection.redirect): the template's redirect.init or redirect.node containers. */
+export type RedirectMode = 'init' | 'node';
+
 const validateRendered = new Ajv({ strict: false, allErrors: false }).compile({
   type: 'object',
   required: ['containers'],
-  properties: { initContainers: NamedList, containers: { ...NamedList, minItems: 1 }, volumes: NamedList },
+  properties: {
+    redirect: { type: 'object', properties: { init: NamedList, node: NamedList }, additionalProperties: false },
+    initContainers: NamedList,
+    containers: { ...NamedList, minItems: 1 },
+    volumes: NamedList,
+  },
   additionalProperties: false,
 });
 
@@ -52,13 +60,18 @@ export class SidecarTemplate {
   private constructor(
     doc: unknown,
     readonly values: DataObject,
+    readonly mode: RedirectMode,
   ) {
     this.render = compileTemplate(doc);
-    this.revision = createHash('sha256').update(JSON.stringify([doc, values])).digest('hex').slice(0, 12);
+    // The mode decides which containers a Pod gets: a Pod injected in the other mode is not this template's.
+    this.revision = createHash('sha256')
+      .update(JSON.stringify(mode === 'init' ? [doc, values] : [doc, values, mode]))
+      .digest('hex')
+      .slice(0, 12);
   }
 
   /** Parses the YAML template (the embedded one when undefined) and merges the values over the defaults. */
-  static load(templateText: string | undefined, values: DataObject[]): SidecarTemplate {
+  static load(templateText: string | undefined, values: DataObject[], mode: RedirectMode = 'init'): SidecarTemplate {
     let doc: unknown;
     try {
       doc = parseYaml(templateText ?? DEFAULT_TEMPLATE);
@@ -67,7 +80,16 @@ export class SidecarTemplate {
     }
     if (!isObject(doc)) throw new TemplateError('the template must be a YAML mapping with containers, initContainers and volumes');
     const merged = values.reduce<DataObject>((acc, v) => mergeData(acc, v), DEFAULT_VALUES);
-    const template = new SidecarTemplate(doc, merged);
+    const template = new SidecarTemplate(doc, merged, mode);
+    if (mode === 'node') {
+      const redirect = doc.redirect;
+      if (!isObject(redirect) || !Array.isArray(redirect.node) || redirect.node.length === 0) {
+        throw new TemplateError('admission.injection.redirect is node but the template has no redirect.node init container to check the redirect');
+      }
+      if (integer(merged, ['validation', 'uid']) === integer(merged, ['proxy', 'uid'])) {
+        throw new TemplateError("values.validation.uid must not be the proxy's (values.proxy.uid): the redirect lets the proxy's connections through, so the check would prove nothing");
+      }
+    }
     template.sidecar({ namespace: 'sample', name: 'sample', serviceAccount: 'sample', cluster: { name: 'sample', trustDomain: 'sample.local' }, overrides: {}, trustBundle: 'sample' });
     return template;
   }
@@ -93,8 +115,27 @@ export class SidecarTemplate {
       const e = validateRendered.errors?.[0];
       throw new TemplateError(`the rendered template is not a sidecar: ${e?.instancePath || '(root)'} ${e?.message ?? ''}`);
     }
-    const r = rendered as Partial<Sidecar>;
-    return { initContainers: r.initContainers ?? [], containers: r.containers ?? [], volumes: r.volumes ?? [] };
+    const r = rendered as Partial<Sidecar> & { redirect?: Partial<Record<RedirectMode, NamedItem[]>> };
+    return { initContainers: [...(r.redirect?.[this.mode] ?? []), ...(r.initContainers ?? [])], containers: r.containers ?? [], volumes: r.volumes ?? [] };
+  }
+
+  /** The redirect a Pod gets (redirect.ts): what the init container or the node agent installs. */
+  redirectOptions(pod: PodFacts): RedirectOptions {
+    const v = this.values;
+    const uid = integer(v, ['proxy', 'uid']);
+    const o = pod.overrides;
+    const traffic = (key: keyof Overrides) => o[key] ?? text(v, ['traffic', key]) ?? '';
+    return {
+      proxyUid: uid,
+      proxyGid: uid,
+      inboundPort: port(v, 'inbound'),
+      outboundPort: port(v, 'outbound'),
+      proxyPorts: [port(v, 'health'), port(v, 'metrics')],
+      excludeInboundPorts: traffic('excludeInboundPorts'),
+      excludeOutboundPorts: traffic('excludeOutboundPorts'),
+      includeOutboundIPRanges: traffic('includeOutboundIPRanges'),
+      excludeOutboundIPRanges: traffic('excludeOutboundIPRanges'),
+    };
   }
 
   private context(pod: PodFacts): Context {
@@ -102,18 +143,14 @@ export class SidecarTemplate {
     const v = this.values;
     const cpu = o.cpu ?? text(v, ['proxy', 'resources', 'requests', 'cpu']);
     const memory = o.memory ?? text(v, ['proxy', 'resources', 'requests', 'memory']);
-    const trafficValue = (key: keyof Overrides) => o[key] ?? text(v, ['traffic', key]) ?? '';
-    const traffic = {
-      excludeInboundPorts: trafficValue('excludeInboundPorts'),
-      excludeOutboundPorts: trafficValue('excludeOutboundPorts'),
-      includeOutboundIPRanges: trafficValue('includeOutboundIPRanges'),
-      excludeOutboundIPRanges: trafficValue('excludeOutboundIPRanges'),
-    };
+    const redirectOptions = this.redirectOptions(pod);
+    const { excludeInboundPorts, excludeOutboundPorts, includeOutboundIPRanges, excludeOutboundIPRanges } = redirectOptions;
+    const traffic = { excludeInboundPorts, excludeOutboundPorts, includeOutboundIPRanges, excludeOutboundIPRanges };
     const identity = spiffeId(pod.cluster.trustDomain, pod.namespace, pod.serviceAccount);
     const ports = { inbound: port(v, 'inbound'), outbound: port(v, 'outbound'), health: port(v, 'health'), metrics: port(v, 'metrics') };
-    const uid = integer(v, ['proxy', 'uid']);
     let bootstrap: string;
     let redirect: string;
+    let probe: string | null = null;
     try {
       bootstrap = JSON.stringify(
         envoyBootstrap({
@@ -128,7 +165,11 @@ export class SidecarTemplate {
           mesh: { clusterDomain: text(v, ['mesh', 'clusterDomain']) ?? 'cluster.local', hostSuffixes: strings(v, ['mesh', 'hostSuffixes']), cidrs: strings(v, ['mesh', 'cidrs']) },
         }),
       );
-      redirect = redirectScript({ proxyUid: uid, proxyGid: uid, inboundPort: ports.inbound, outboundPort: ports.outbound, proxyPorts: [ports.health, ports.metrics], ...traffic });
+      redirect = redirectScript(redirectOptions);
+      if (this.mode === 'node') {
+        probe = probeTarget(redirectOptions) ?? null;
+        if (probe === null) throw new Error('the traffic annotations leave no outbound TCP redirected, so the validation container could not check the redirect');
+      }
     } catch (err) {
       throw new TemplateError(`the proxy's configuration cannot be rendered: ${(err as Error).message}`);
     }
@@ -145,7 +186,7 @@ export class SidecarTemplate {
         memoryLimit: atLeast(text(v, ['proxy', 'resources', 'limits', 'memory']), memory),
         bootstrap,
       },
-      traffic: { ...traffic, redirect },
+      traffic: { ...traffic, redirect, probe },
     };
   }
 }

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The nat rules of a Pod, as src/admission/injection/redirect.ts renders them for the init container. */
+export interface RedirectRules {
+  ipv4: string;
+  ipv6: string;
+}
+
+export interface InstallTools {
+  /** util-linux's nsenter. */
+  nsenter: string;
+  /** Where iptables' programs are: iptables-nft-restore, ip6tables-legacy-save, ... */
+  sbin: string;
+  /** Each program's time to finish. */
+  timeoutMs: number;
+}
+
+export type Installed = 'installed' | 'unchanged';
+
+/**
+ * Installs a Pod's redirect in its network namespace from the node: the same rules the init container
+ * would apply, handed to iptables-restore under `nsenter --net`, nf_tables first and the legacy back end
+ * only when nf_tables is not there (as the init container's script does), the whole table or nothing. IPv6
+ * rules too wherever the namespace has IPv6. Already there (the rules' every line is in the table):
+ * nothing is done. Our chains there with other rules: refused, nothing is changed (a sandbox the kubelet
+ * makes again is a new namespace, so this is someone else's doing).
+ */
+export async function installRedirect(netns: { path: string; pid: number; procRoot: string }, rules: RedirectRules, tools: InstallTools): Promise<Installed> {
+  const families: Array<['iptables' | 'ip6tables', string]> = [['iptables', rules.ipv4]];
+  if (existsSync(join(netns.procRoot, String(netns.pid), 'net', 'if_inet6'))) families.push(['ip6tables', rules.ipv6]);
+  let changed = false;
+  for (const [family, text] of families) {
+    const state = await current(netns.path, family, text, tools);
+    if (state === 'present') continue;
+    if (state === 'different') throw new Error(`${family}: the namespace holds Portcullis chains with other rules; not touched`);
+    await restore(netns.path, family, text, tools);
+    if ((await current(netns.path, family, text, tools)) !== 'present') throw new Error(`${family}: the rules are not in the nat table after iptables-restore`);
+    changed = true;
+  }
+  return changed ? 'installed' : 'unchanged';
+}
+
+/** The rule lines of a table, normalised as iptables-save writes them. */
+const ruleLines = (text: string) => text.split('\n').filter((l) => l.startsWith('-A '));
+
+async function current(path: string, family: string, text: string, tools: InstallTools): Promise<'present' | 'absent' | 'different'> {
+  const want = ruleLines(text);
+  for (const backend of ['nft', 'legacy']) {
+    const saved = await run(tools, [`--net=${path}`, '--', join(tools.sbin, `${family}-${backend}-save`), '-t', 'nat'], '').catch(() => undefined);
+    if (saved === undefined) continue;
+    const have = new Set(ruleLines(saved));
+    if (want.every((l) => have.has(l))) return 'present';
+    if ([...have].some((l) => l.includes('PORTCULLIS_'))) return 'different';
+  }
+  return 'absent';
+}
+
+async function restore(path: string, family: string, text: string, tools: InstallTools): Promise<void> {
+  const errors: string[] = [];
+  for (const backend of ['nft', 'legacy']) {
+    try {
+      await run(tools, [`--net=${path}`, '--', join(tools.sbin, `${family}-${backend}-restore`), '--noflush'], text);
+      return;
+    } catch (err) {
+      errors.push(`${backend}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`${family}-restore failed (${errors.join('; ')})`);
+}
+
+function run(tools: InstallTools, args: string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tools.nsenter, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: tools.timeoutMs, killSignal: 'SIGKILL' });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdin.on('error', () => undefined);
+    child.once('error', (e) => reject(e));
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${args.at(2) ?? tools.nsenter} ${signal ? `killed (${signal})` : `exited ${code}`}: ${err.trim().split('\n').slice(-2).join(' ') || '(no output)'}`));
+    });
+    child.stdin.end(input);
+  });
+}
