@@ -43,6 +43,12 @@ init_image_repository := object.get(mesh_sidecar, ["init", "imageRepository"], "
 
 init_capabilities := object.get(mesh_sidecar, ["init", "capabilities"], ["NET_ADMIN", "NET_RAW"])
 
+# The node mode's init container (admission.injection.redirect: node): it only checks the redirect the node
+# agent installed, so it has no exception at all; its name and image are the sidecar's all the same.
+validation_container_name := object.get(mesh, ["validation", "containerName"], "portcullis-validation")
+
+validation_image_repository := object.get(mesh, ["validation", "imageRepository"], "ghcr.io/portcullis/portcullis")
+
 default_deny_policy_name := object.get(mesh, ["defaultDenyPolicy", "name"], "default-deny")
 
 # The namespace controller must be able to empty a terminating namespace, or it never goes away.

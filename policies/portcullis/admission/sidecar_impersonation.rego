@@ -8,10 +8,18 @@ package portcullis.admission
 import rego.v1
 
 # [name, image repository, what it is]
-sidecar_identities := [
-	[proxy_container_name, proxy_image_repository, "proxy"],
-	[init_container_name, init_image_repository, "init container"],
-]
+sidecar_identities := array.concat(
+	[
+		[proxy_container_name, proxy_image_repository, "proxy"],
+		[init_container_name, init_image_repository, "init container"],
+	],
+	validation_identity,
+)
+
+# Portcullis' node-mode check (redirect-check in Portcullis' own image); Istio's sidecar has no such container of ours.
+validation_identity := [[validation_container_name, validation_image_repository, "validation container"]] if {
+	sidecar_provider != "istio"
+} else := []
 
 # By name first: a container named like the sidecar is reported once, whatever its image.
 impersonates(c, name, repo) := "name" if {

@@ -94,3 +94,35 @@ test_impersonation_on_update_judges_what_changed if {
 	swapped := pod_with({"initContainers": [init_container], "containers": [app_container, object.union(proxy_container, {"image": "docker.io/envoyproxy/envoy:v6.6.6"})]})
 	impersonations(review("UPDATE", swapped, old, mesh_namespace)) == {["portcullis-proxy", "spec.containers[1]", "name"]}
 }
+
+# The node mode's init container (admission.injection.redirect: node).
+validation_container := {
+	"name": "portcullis-validation",
+	"image": "ghcr.io/portcullis/portcullis:0.1.0",
+	"securityContext": {"runAsUser": 65532, "runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}},
+}
+
+node_mode_pod := pod_with({"initContainers": [validation_container], "containers": [app_container, proxy_container]})
+
+verified_node_mode := {"verified": true, "initContainers": ["portcullis-validation"], "containers": ["portcullis-proxy"]}
+
+test_hand_written_validation_container_denied_in_the_mesh if {
+	impersonations(create_in_mesh(pod_with({"initContainers": [validation_container]}))) == {["portcullis-validation", "spec.initContainers[0]", "name"]}
+	impersonations(create_in_mesh(pod_with({"initContainers": [{"name": "check", "image": "ghcr.io/portcullis/portcullis:0.1.0"}]}))) == {["check", "spec.initContainers[0]", "image"]}
+	impersonations(with_sidecar(create_in_mesh(node_mode_pod), verified_node_mode)) == set()
+}
+
+# The capabilities exception is the init mode's init container's alone: a verified validation container
+# that adds NET_ADMIN (an operator's template) is refused like any container.
+test_validation_container_gets_no_capability_exception if {
+	privileged := object.union(validation_container, {"securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}})
+	inp := with_sidecar(create_in_mesh(pod_with({"initContainers": [privileged], "containers": [app_container, proxy_container]})), verified_node_mode)
+	"capabilities-allowlist" in rules(inp)
+	not "sidecar-impersonation" in rules(inp)
+}
+
+test_validation_container_not_reserved_under_istio if {
+	count(data.portcullis.admission.sidecar_identities) == 3
+	istio := data.portcullis.admission.sidecar_identities with data.portcullis.config.mesh.sidecar as "istio"
+	[id[0] | some id in istio] == ["istio-proxy", "istio-init"]
+}
