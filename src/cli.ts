@@ -19,7 +19,7 @@ usage:
                                           (for \`opa build -t wasm --capabilities FILE\`)
   portcullis node-agent [options]          install the traffic redirect of this node's Pods from the node
                                           (admission.injection.redirect: node); --help for options
-  portcullis redirect-check --port N --target ADDR:PORT [--timeout-seconds S]
+  portcullis redirect-check --port N --target ADDR:PORT [--timeout-seconds S] [--rules-sha256 HEX]
                                           check that this Pod's traffic redirect is in place (the node mode's
                                           validation init container); exits 1 when it is not within the time
   portcullis version`;
@@ -135,7 +135,7 @@ async function nodeAgent(args: string[]): Promise<number> {
 
 async function redirectCheck(args: string[]): Promise<number> {
   const { checkRedirect } = await import('./node/redirect-check.js');
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, target: { type: 'string' }, 'timeout-seconds': { type: 'string', default: '60' } } });
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, target: { type: 'string' }, 'timeout-seconds': { type: 'string', default: '60' }, 'rules-sha256': { type: 'string' } } });
   if (values.port === undefined || values.target === undefined) {
     console.error('redirect-check needs --port (the proxy\'s outbound port) and --target (an address:port the redirect sends there)');
     return 2;
@@ -145,6 +145,8 @@ async function redirectCheck(args: string[]): Promise<number> {
     console.error('redirect-check: --timeout-seconds must be a number of seconds');
     return 2;
   }
+  // The rules' digest is there for the injector's claim check; said here so an operator can match it with the node agent's log.
+  if (values['rules-sha256']) console.log(`portcullis: checking the traffic redirect with rules sha256:${values['rules-sha256']}`);
   const ok = await checkRedirect({ port: Number(values.port), target: values.target, timeoutMs: timeout * 1000, log: (line) => console.log(line) });
   return ok ? 0 : 1;
 }

@@ -32,7 +32,8 @@ export const PORTCULLIS_IMAGE = `ghcr.io/portcullis/portcullis:${VERSION}`;
  * proxy.bootstrap (the Envoy bootstrap as JSON, bootstrap.ts) | traffic.excludeInboundPorts,
  * traffic.excludeOutboundPorts, traffic.includeOutboundIPRanges, traffic.excludeOutboundIPRanges (the
  * per-Pod annotations, else values.traffic), traffic.redirect (the init container's script, redirect.ts), traffic.probe (an address:port the redirect
- * sends to the proxy's outbound port, for the validation container's check).
+ * sends to the proxy's outbound port, for the validation container's check), traffic.rulesDigest (the
+ * SHA-256 of the rules, redirect.ts).
  */
 export const DEFAULT_TEMPLATE = `
 redirect:
@@ -67,7 +68,8 @@ redirect:
     image: "{{ values.validation.image }}"
     imagePullPolicy: IfNotPresent
     command: [node, /app/dist/cli.js]
-    args: [redirect-check, "--port={{ values.proxy.ports.outbound }}", "--target={{ traffic.probe }}", "--timeout-seconds={{ values.validation.timeoutSeconds }}"]
+    # --rules-sha256: the rules the node agent installs, so the claim check covers them (see redirect.ts).
+    args: [redirect-check, "--port={{ values.proxy.ports.outbound }}", "--target={{ traffic.probe }}", "--timeout-seconds={{ values.validation.timeoutSeconds }}", "--rules-sha256={{ traffic.rulesDigest }}"]
     resources:
       requests: {cpu: 10m, memory: 32Mi}
       limits: {cpu: 200m, memory: 128Mi}

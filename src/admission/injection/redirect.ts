@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BlockList, isIP, isIPv6 } from 'node:net';
 
 /**
@@ -82,6 +83,15 @@ export function redirectScript(o: RedirectOptions): string {
     'echo "portcullis: traffic redirect installed"',
     '',
   ].join('\n');
+}
+
+/**
+ * The rules of both families, as one digest: the node mode's validation container carries it, so the claim
+ * check compares the rules too (the Pod's annotations can change after admission; the node agent installs
+ * the rules of the sidecar it confirmed, whose digest is this one).
+ */
+export function rulesDigest(o: RedirectOptions): string {
+  return createHash('sha256').update(natRules(o, 4)).update(natRules(o, 6)).digest('hex');
 }
 
 /** Where the validation container's check connects when nothing is excluded: documentation addresses (RFC 5737, 3849). */

@@ -6,7 +6,7 @@ import { quantityValue, type Overrides } from './annotations.js';
 import { spiffeId } from '../../certs/workload.js';
 import { envoyBootstrap } from './bootstrap.js';
 import { ADMIN_SOCKET, DEFAULT_TEMPLATE, DEFAULT_VALUES, TOKEN_FILE } from './defaults.js';
-import { probeTarget, redirectScript, type RedirectOptions } from './redirect.js';
+import { probeTarget, redirectScript, rulesDigest, type RedirectOptions } from './redirect.js';
 import { compileTemplate, TemplateError, type Context } from './template.js';
 
 export interface NamedItem {
@@ -151,6 +151,7 @@ export class SidecarTemplate {
     let bootstrap: string;
     let redirect: string;
     let probe: string | null = null;
+    let digest: string;
     try {
       bootstrap = JSON.stringify(
         envoyBootstrap({
@@ -166,6 +167,7 @@ export class SidecarTemplate {
         }),
       );
       redirect = redirectScript(redirectOptions);
+      digest = rulesDigest(redirectOptions);
       if (this.mode === 'node') {
         probe = probeTarget(redirectOptions) ?? null;
         if (probe === null) throw new Error('the traffic annotations leave no outbound TCP redirected, so the validation container could not check the redirect');
@@ -186,7 +188,7 @@ export class SidecarTemplate {
         memoryLimit: atLeast(text(v, ['proxy', 'resources', 'limits', 'memory']), memory),
         bootstrap,
       },
-      traffic: { ...traffic, redirect, probe },
+      traffic: { ...traffic, redirect, probe, rulesDigest: digest },
     };
   }
 }
