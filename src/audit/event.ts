@@ -97,8 +97,9 @@ export interface NodeRedirectSummary {
   uid: string;
   /** installed (rules put in place), refused (the Pod's injection is not confirmed), failed (could not). */
   result: 'installed' | 'refused' | 'failed';
-  /** The network namespace's inode, when found: a new one means a new sandbox. */
+  /** The network namespace's inode and the Pod's process the agent found in it, when found. */
   netns?: number;
+  pid?: number;
   reason: string;
 }
 

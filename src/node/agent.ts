@@ -31,8 +31,11 @@ interface Known {
   /** The resourceVersion confirmed, and what came of it. */
   confirmedAt?: string;
   rules?: RedirectRules;
-  /** The sandbox (network namespace inode) the rules are in. */
-  installedIn?: number;
+  /**
+   * The sandbox the rules are in: its namespace's inode and the process found in it. An inode alone is no
+   * identity, the kernel gives a freed namespace's number to the next one; a new sandbox is a new process.
+   */
+  installedIn?: string;
   /** The last failure reported, so a Pod that keeps failing the same way is not audited every sweep. */
   lastFailure?: string;
   waitingLogged?: boolean;
@@ -155,7 +158,7 @@ export class NodeAgent {
         k.waitingLogged = true;
         continue;
       }
-      if (k.installedIn === netns.inode) continue;
+      if (k.installedIn === sandboxKey(netns)) continue;
       await this.install(uid, k, netns);
     }
   }
@@ -192,18 +195,18 @@ export class NodeAgent {
     const pod = k.pod;
     try {
       const result = await installRedirect({ path: netns.path, pid: netns.pid, procRoot: this.o.procRoot }, k.rules as RedirectRules, this.o.tools);
-      k.installedIn = netns.inode;
+      k.installedIn = sandboxKey(netns);
       delete k.lastFailure;
       this.results.inc({ result });
       if (result === 'installed') {
         this.o.log.info({ pod: podName(pod), uid, netns: netns.inode }, 'traffic redirect installed');
-        this.o.audit({ ...this.summary(pod, 'installed', 'traffic redirect installed'), netns: netns.inode });
+        this.o.audit({ ...this.summary(pod, 'installed', 'traffic redirect installed'), netns: netns.inode, pid: netns.pid });
       } else this.o.log.info({ pod: podName(pod), uid, netns: netns.inode }, 'traffic redirect already in place');
     } catch (err) {
       const reason = describe(err);
       this.results.inc({ result: 'failed' });
       this.o.log.error({ pod: podName(pod), uid, netns: netns.inode, err: reason }, 'traffic redirect not installed; retried at the next sweep');
-      if (k.lastFailure !== reason) this.o.audit({ ...this.summary(pod, 'failed', reason), netns: netns.inode }, reason);
+      if (k.lastFailure !== reason) this.o.audit({ ...this.summary(pod, 'failed', reason), netns: netns.inode, pid: netns.pid }, reason);
       k.lastFailure = reason;
     }
   }
@@ -212,5 +215,7 @@ export class NodeAgent {
     return { node: this.o.nodeName, namespace: pod.metadata?.namespace ?? '', pod: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', result, reason };
   }
 }
+
+const sandboxKey = (netns: PodNetns) => `${netns.inode}:${netns.pid}`;
 
 const podName = (pod: V1Pod) => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
