@@ -15,6 +15,11 @@ export interface InstallTools {
   sbin: string;
   /** Each program's time to finish. */
   timeoutMs: number;
+  /**
+   * Run iptables from this mount namespace (the node's: <host /proc>/1/ns/mnt), so the node's own iptables
+   * does the work; unset, the agent's own file system's.
+   */
+  mountNamespace?: string;
 }
 
 export type Installed = 'installed' | 'unchanged';
@@ -48,7 +53,7 @@ const ruleLines = (text: string) => text.split('\n').filter((l) => l.startsWith(
 async function current(path: string, family: string, text: string, tools: InstallTools): Promise<'present' | 'absent' | 'different'> {
   const want = ruleLines(text);
   for (const backend of ['nft', 'legacy']) {
-    const saved = await run(tools, [`--net=${path}`, '--', join(tools.sbin, `${family}-${backend}-save`), '-t', 'nat'], '').catch(() => undefined);
+    const saved = await run(tools, [...enter(path, tools), join(tools.sbin, `${family}-${backend}-save`), '-t', 'nat'], '').catch(() => undefined);
     if (saved === undefined) continue;
     const have = new Set(ruleLines(saved));
     if (want.every((l) => have.has(l))) return 'present';
@@ -61,7 +66,7 @@ async function restore(path: string, family: string, text: string, tools: Instal
   const errors: string[] = [];
   for (const backend of ['nft', 'legacy']) {
     try {
-      await run(tools, [`--net=${path}`, '--', join(tools.sbin, `${family}-${backend}-restore`), '--noflush'], text);
+      await run(tools, [...enter(path, tools), join(tools.sbin, `${family}-${backend}-restore`), '--noflush'], text);
       return;
     } catch (err) {
       errors.push(`${backend}: ${(err as Error).message}`);
@@ -69,6 +74,8 @@ async function restore(path: string, family: string, text: string, tools: Instal
   }
   throw new Error(`${family}-restore failed (${errors.join('; ')})`);
 }
+
+const enter = (path: string, tools: InstallTools) => [...(tools.mountNamespace ? [`--mount=${tools.mountNamespace}`] : []), `--net=${path}`, '--'];
 
 function run(tools: InstallTools, args: string[], input: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -81,7 +88,7 @@ function run(tools: InstallTools, args: string[], input: string): Promise<string
     child.once('error', (e) => reject(e));
     child.once('close', (code, signal) => {
       if (code === 0) resolve(out);
-      else reject(new Error(`${args.at(2) ?? tools.nsenter} ${signal ? `killed (${signal})` : `exited ${code}`}: ${err.trim().split('\n').slice(-2).join(' ') || '(no output)'}`));
+      else reject(new Error(`${args[args.indexOf('--') + 1] ?? tools.nsenter} ${signal ? `killed (${signal})` : `exited ${code}`}: ${err.trim().split('\n').slice(-2).join(' ') || '(no output)'}`));
     });
     child.stdin.end(input);
   });

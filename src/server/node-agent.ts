@@ -17,7 +17,9 @@ export const NODE_AGENT_USAGE = `portcullis node-agent [--config FILE] [--node-n
   --proc       the host's /proc (default /proc: run with hostPID)
   --port       plain HTTP for /metrics and /healthz (default 15014; 0: none)
   --sweep-seconds  how often the node's Pods are looked for again (default 1)
-  --sbin       where iptables' programs are (default /usr/sbin); --nsenter (default /usr/bin/nsenter)`;
+  --sbin       where iptables' programs are (default /usr/sbin); --nsenter (default /usr/bin/nsenter)
+  --iptables-mount-namespace PATH  run iptables from this mount namespace (the node's: /proc/1/ns/mnt with
+               hostPID), not from the agent's own file system`;
 
 export interface RunningNodeAgent {
   agent: NodeAgent;
@@ -37,6 +39,7 @@ export async function startNodeAgent(args: string[]): Promise<RunningNodeAgent> 
       'sweep-seconds': { type: 'string', default: '1' },
       sbin: { type: 'string', default: '/usr/sbin' },
       nsenter: { type: 'string', default: '/usr/bin/nsenter' },
+      'iptables-mount-namespace': { type: 'string' },
     },
   });
   const config = await loadConfig(values.config ?? process.env.PORTCULLIS_CONFIG);
@@ -69,7 +72,7 @@ export async function startNodeAgent(args: string[]): Promise<RunningNodeAgent> 
     nodeName,
     kc: kubeConfig(config.kubernetes),
     procRoot: values.proc,
-    tools: { nsenter: values.nsenter, sbin: values.sbin, timeoutMs: 10_000 },
+    tools: { nsenter: values.nsenter, sbin: values.sbin, timeoutMs: 10_000, ...(values['iptables-mount-namespace'] ? { mountNamespace: values['iptables-mount-namespace'] } : {}) },
     confirm: (pod) => injector.nodeRedirect(pod),
     sweepMs,
     resyncMs: informers.resyncSeconds * 1000,

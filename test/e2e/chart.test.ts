@@ -187,6 +187,55 @@ t.test('injection settings: native sidecar and excluded namespaces', async (t) =
   t.match(out instanceof Error ? out.message : 'rendered', /nativeSidecar/, 'the schema wants a boolean');
 });
 
+t.test('node redirect mode: the node agent DaemonSet, reading Pods only, and the validation image', async (t) => {
+  const ns = 'portcullis-system';
+  const defaults = await render(ns);
+  t.equal(configOf(defaults).admission.injection.redirect, 'init', 'init mode by default');
+  t.notOk(find(defaults, 'DaemonSet'), 'and no node agent');
+
+  const docs = await render(ns, { 'injection.redirect': 'node' });
+  const config = configOf(docs);
+  t.equal(config.admission.injection.redirect, 'node', 'one switch: admission.injection.redirect');
+  const daemonSet = find(docs, 'DaemonSet', 'portcullis-node-agent');
+  const pod = daemonSet?.spec.template.spec;
+  t.equal(daemonSet?.metadata.namespace ?? ns, ns, "in Portcullis' own namespace");
+  t.equal(pod.hostPID, true, "hostPID: the Pods' processes, for their network namespaces");
+  t.notOk(pod.hostNetwork, 'not on the host network');
+  const container = pod.containers[0];
+  t.equal(container.image, find(docs, 'Deployment', 'portcullis')?.spec.template.spec.containers[0].image, "the service's image, the same CLI");
+  t.same(container.args.slice(0, 3), ['node-agent', '--config', '/etc/portcullis/config/config.yaml'], "the service's configuration file");
+  t.equal(container.args[container.args.indexOf('--iptables-mount-namespace') + 1], '/proc/1/ns/mnt', "the node's iptables");
+  t.match(container.env.find((e: { name: string }) => e.name === 'NODE_NAME'), { valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, 'its node from the Downward API');
+  t.match(container.securityContext, { privileged: true, runAsUser: 0 });
+  t.equal(container.readinessProbe.httpGet.path, '/healthz');
+  t.same(pod.tolerations, [{ operator: 'Exists' }], 'on every node');
+  t.equal(pod.priorityClassName, 'system-node-critical');
+  t.same(pod.volumes.map((v: { name: string }) => v.name).sort(), ['config', 'injection', 'tmp'], 'no Secret: no CA key on the nodes');
+
+  // Its own identity, reading Pods and nothing else; the service's selectors do not reach it.
+  t.equal(pod.serviceAccountName, 'portcullis-node-agent');
+  const role = find(docs, 'ClusterRole', 'portcullis-node-agent');
+  t.same(role?.rules, [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }], 'get, list and watch Pods only');
+  const binding = find(docs, 'ClusterRoleBinding', 'portcullis-node-agent');
+  t.same(binding?.subjects, [{ kind: 'ServiceAccount', name: 'portcullis-node-agent', namespace: ns }]);
+  t.equal(binding?.roleRef.name, 'portcullis-node-agent');
+  const labels = daemonSet?.spec.template.metadata.labels as Record<string, string>;
+  const selects = (selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+  t.notOk(selects(find(docs, 'Service', 'portcullis')?.spec.selector), 'the Service sends it no webhook or ext_authz traffic');
+  t.notOk(selects(find(docs, 'Deployment', 'portcullis')?.spec.selector.matchLabels), "nor is it the Deployment's");
+  t.ok(selects(daemonSet?.spec.selector.matchLabels), 'its own selector matches it');
+
+  // The validation container runs the chart's image, and the template loads in node mode with these values.
+  const values = parseYaml(find(docs, 'ConfigMap', 'portcullis-injection')?.data['values.yaml'] as string) as DataObject;
+  t.equal((values.validation as DataObject).image, container.image);
+  const sidecar = SidecarTemplate.load(undefined, [values], 'node').sidecar({ namespace: 'app', name: 'web', serviceAccount: 'web', cluster: { name: 'c', trustDomain: 'cluster.local' }, overrides: {}, trustBundle: 'test-ca' });
+  t.same(sidecar.initContainers.map((c) => [c.name, c.image]), [['portcullis-validation', container.image]]);
+
+  t.notOk(find(await render(ns, { 'injection.redirect': 'node', 'injection.provider': 'istio' }), 'DaemonSet'), "under Istio's provider Portcullis injects nothing: no agent");
+  const wrong = await render(ns, { 'injection.redirect': 'cni' }).catch((err: Error) => err);
+  t.match(wrong instanceof Error ? wrong.message : 'rendered', /redirect/, 'the schema knows the modes');
+});
+
 t.test('non-default values: cert-manager, ServiceMonitor, three replicas, default-deny, restricted egress', async (t) => {
   const docs = await render('portcullis-system', NON_DEFAULT);
   const deployment = find(docs, 'Deployment');
@@ -243,7 +292,7 @@ spec:
   await writeFile(join(crdDir, 'permissive.yaml'), [permissive('cert-manager.io', 'Certificate', 'certificates'), permissive('cert-manager.io', 'Issuer', 'issuers'), permissive('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors')].join('---\n'));
   await installCrds(c.kc, crdDir);
   const objects = KubernetesObjectApi.makeApiClient(c.kc);
-  for (const [label, values] of [['default', {}], ['non-default', NON_DEFAULT]] as const) {
+  for (const [label, values] of [['default', {}], ['non-default', NON_DEFAULT], ['node-mode', { 'injection.redirect': 'node' }]] as const) {
     const ns = await testNamespace(t, c, 'chart');
     const docs = await render(ns, values, `dry-${label}`);
     const refused: string[] = [];

@@ -220,7 +220,8 @@ async function main(t: Test): Promise<void> {
     t.match(before.out, /no traffic redirect after 2 s/);
   });
 
-  // The agent, with the service's configuration file, against the API server, for this node.
+  // The agent, with the service's configuration file, against the API server, for this node. Its iptables
+  // runs in a mount namespace it enters, as the chart's runs in the node's (this machine's PID 1 is not ours to enter).
   const auditFile = join(dir, 'audit.log');
   const configFile = join(dir, 'config.yaml');
   await writeFile(configFile, JSON.stringify({ log: { level: 'silent' }, kubernetes: { kubeconfig: plane.kubeconfigPath }, admission: { injection }, audit: { sinks: [{ type: 'file', path: auditFile }] } }));
@@ -230,7 +231,7 @@ async function main(t: Test): Promise<void> {
       s.close(() => resolve(port));
     });
   });
-  const startAgent = () => startNodeAgent(['--config', configFile, '--node-name', node, '--port', String(freePort), '--sweep-seconds', '0.2']);
+  const startAgent = () => startNodeAgent(['--config', configFile, '--node-name', node, '--port', String(freePort), '--sweep-seconds', '0.2', '--iptables-mount-namespace', '/proc/self/ns/mnt']);
   let agent: RunningNodeAgent | undefined = await startAgent();
   t.teardown(() => agent?.stop());
 
