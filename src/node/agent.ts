@@ -36,8 +36,9 @@ interface Known {
    * identity, the kernel gives a freed namespace's number to the next one; a new sandbox is a new process.
    */
   installedIn?: string;
-  /** The last failure reported, so a Pod that keeps failing the same way is not audited every sweep. */
+  /** The last failure and refusal reported, so a Pod that keeps failing the same way is not audited every sweep or status update. */
   lastFailure?: string;
+  lastRefusal?: string;
   waitingLogged?: boolean;
 }
 
@@ -181,12 +182,16 @@ export class NodeAgent {
         delete k.rules;
         // Most Pods of a node are simply not in the mesh: only a claim that does not hold is worth a warning.
         const claimed = pod.metadata?.annotations?.['sidecar.portcullis.io/status'] !== undefined;
-        if (claimed || hadRules) {
+        if ((claimed || hadRules) && k.lastRefusal !== verdict.refused) {
           this.results.inc({ result: 'refused' });
           this.o.log.warn({ pod: podName(pod), reason: verdict.refused }, 'not installing the traffic redirect: the Pod\'s injection is not confirmed');
           this.o.audit(this.summary(pod, 'refused', verdict.refused), verdict.refused);
-        } else this.o.log.debug({ pod: podName(pod) }, 'not injected: no redirect');
-      } else k.rules = verdict.rules;
+        } else if (!claimed) this.o.log.debug({ pod: podName(pod) }, 'not injected: no redirect');
+        k.lastRefusal = verdict.refused;
+      } else {
+        k.rules = verdict.rules;
+        delete k.lastRefusal;
+      }
     }
     return k.rules !== undefined;
   }
