@@ -199,7 +199,7 @@ export class NodeAgent {
   private async install(uid: string, k: Known, netns: PodNetns): Promise<void> {
     const pod = k.pod;
     try {
-      const result = await installRedirect({ path: netns.path, pid: netns.pid, procRoot: this.o.procRoot }, k.rules as RedirectRules, this.o.tools);
+      const result = await installRedirect({ ...netns, procRoot: this.o.procRoot }, k.rules as RedirectRules, this.o.tools);
       k.installedIn = sandboxKey(netns);
       delete k.lastFailure;
       this.results.inc({ result });
