@@ -132,6 +132,11 @@ t.test("the node agent's check: the stored sidecar confirmed, anything else refu
   };
   t.match(edited((p) => (p.spec.containers.find((c: any) => c.name === 'portcullis-proxy').image = 'evil/envoy:1')), { refused: /"portcullis-proxy" differs in image/ }, 'a forged proxy');
   t.match(edited((p) => delete p.metadata.annotations['sidecar.portcullis.io/status']), { refused: /not injected/ }, 'no claim');
+  // The validation container is checked as portcullis-init is: all of it, and its place.
+  t.match(edited((p) => (p.spec.initContainers[0].securityContext.runAsUser = 1337)), { refused: /"portcullis-validation" differs in securityContext/ }, "the check run as the proxy's UID, which the rules let through");
+  t.match(edited((p) => p.spec.initContainers[0].args.push('--timeout-seconds=0')), { refused: /"portcullis-validation" differs in args/ });
+  t.match(edited((p) => p.spec.initContainers.shift()), { refused: /initContainers has no "portcullis-validation"/ }, 'no check at all');
+  t.match(edited((p) => p.spec.initContainers.unshift({ name: 'early', image: 'registry.example.com/early:1' })), { refused: /initContainers must start with "portcullis-validation"/ }, 'an init container of its own before the check');
   t.match(edited((p) => (p.spec.hostNetwork = true)), { refused: /hostNetwork/ }, "never the node's own network");
   t.match(edited((p) => (p.metadata.namespace = 'kube-system')), { refused: /never injected/ });
   t.match(edited((p) => (p.metadata.annotations['traffic.portcullis.io/excludeOutboundPorts'] = '5432')), { refused: /differs/ }, 'annotations changed after injection: the rules would not be the checked ones');
