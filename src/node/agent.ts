@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import type { NodeRedirectSummary } from '../audit/event.js';
@@ -204,7 +205,7 @@ export class NodeAgent {
       delete k.lastFailure;
       this.results.inc({ result });
       if (result === 'installed') {
-        this.o.log.info({ pod: podName(pod), uid, netns: netns.inode }, 'traffic redirect installed');
+        this.o.log.info({ pod: podName(pod), uid, netns: netns.inode, rules: digest(k.rules as RedirectRules) }, 'traffic redirect installed');
         this.o.audit({ ...this.summary(pod, 'installed', 'traffic redirect installed'), netns: netns.inode, pid: netns.pid });
       } else this.o.log.info({ pod: podName(pod), uid, netns: netns.inode }, 'traffic redirect already in place');
     } catch (err) {
@@ -220,6 +221,9 @@ export class NodeAgent {
     return { node: this.o.nodeName, namespace: pod.metadata?.namespace ?? '', pod: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', result, reason };
   }
 }
+
+/** As the validation container's --rules-sha256 says it (redirect.ts rulesDigest): an operator can match the two. */
+const digest = (rules: RedirectRules) => `sha256:${createHash('sha256').update(rules.ipv4).update(rules.ipv6).digest('hex')}`;
 
 const sandboxKey = (netns: PodNetns) => `${netns.inode}:${netns.pid}`;
 

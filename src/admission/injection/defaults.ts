@@ -31,9 +31,9 @@ export const PORTCULLIS_IMAGE = `ghcr.io/portcullis/portcullis:${VERSION}`;
  * cluster.name, cluster.trustDomain | proxy.cpu, proxy.memory, proxy.cpuLimit, proxy.memoryLimit,
  * proxy.bootstrap (the Envoy bootstrap as JSON, bootstrap.ts) | traffic.excludeInboundPorts,
  * traffic.excludeOutboundPorts, traffic.includeOutboundIPRanges, traffic.excludeOutboundIPRanges (the
- * per-Pod annotations, else values.traffic), traffic.redirect (the init container's script, redirect.ts), traffic.probe (an address:port the redirect
- * sends to the proxy's outbound port, for the validation container's check), traffic.rulesDigest (the
- * SHA-256 of the rules, redirect.ts).
+ * per-Pod annotations, else values.traffic), traffic.redirect (the init container's script, redirect.ts),
+ * traffic.probe (an address:port the redirect sends to the proxy's outbound port, for the validation
+ * container's check), traffic.rulesDigest (the SHA-256 of the rules, redirect.ts).
  */
 export const DEFAULT_TEMPLATE = `
 redirect:
