@@ -31,7 +31,7 @@ export interface RedirectOptions {
   excludeOutboundIPRanges: string;
 }
 
-export const CHAINS = { inbound: 'PORTCULLIS_INBOUND', inRedirect: 'PORTCULLIS_IN_REDIRECT', output: 'PORTCULLIS_OUTPUT', redirect: 'PORTCULLIS_REDIRECT' };
+const CHAINS = { inbound: 'PORTCULLIS_INBOUND', inRedirect: 'PORTCULLIS_IN_REDIRECT', output: 'PORTCULLIS_OUTPUT', redirect: 'PORTCULLIS_REDIRECT' };
 
 const list = (v: string) => (v.trim() === '' ? [] : v.split(',').map((s) => s.trim()));
 const isV6 = (cidr: string) => cidr.includes(':');
