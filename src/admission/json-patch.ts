@@ -1,5 +1,5 @@
-import { Ajv } from 'ajv';
 import { parsePointer } from '../policy/json-pointer.js';
+import { schemaValidator } from '../schema/validator.js';
 
 /** One RFC 6902 operation. */
 export type PatchOp =
@@ -28,7 +28,7 @@ const OpSchema = {
   },
 } as const;
 
-const validateOps = new Ajv({ strict: false }).compile(OpSchema);
+const validateOps = schemaValidator<PatchOp[]>(OpSchema);
 
 /** Checks that a value (from the policy) is a list of RFC 6902 operations. */
 export function asPatch(value: unknown): PatchOp[] {

@@ -1,5 +1,6 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { Type, type Static } from 'typebox';
+import { schemaValidator } from '../schema/validator.js';
 
 /**
  * The AdmissionReview admission.k8s.io/v1 request as the API server sends it, checked once where it enters:
@@ -72,8 +73,7 @@ export class ReviewError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateReview = ajv.compile<Static<typeof Review>>(Review);
+const validateReview = schemaValidator<Static<typeof Review>>(Review, { allErrors: true });
 
 /** Checks the envelope and returns the request, typed; throws ReviewError with a message naming every problem. */
 export function parseReview(body: unknown): AdmissionRequest {

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { schemaValidator } from '../schema/validator.js';
 
 export type Enforcement = 'deny' | 'warn' | 'dryrun';
 
@@ -9,7 +9,7 @@ export interface Violation {
   details?: unknown;
 }
 
-const validateViolations = new Ajv({ strict: false }).compile<Violation[]>({
+const validateViolations = schemaValidator<Violation[]>({
   type: 'array',
   items: {
     type: 'object',

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { Type, type Static } from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import { AdmissionConfig } from '../admission/config.js';
@@ -10,6 +10,7 @@ import { KubernetesConfig } from '../kube/config.js';
 import { httpConnections } from '../net/http-limits.js';
 import { PolicyConfig } from '../policy/config.js';
 import { PostureConfig } from '../posture/config.js';
+import { schemaValidator } from '../schema/validator.js';
 import { SdsConfig } from '../sds/config.js';
 
 export const Config = Type.Object(
@@ -71,8 +72,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, discriminator: true });
-const validate = ajv.compile(Config);
+const validate = schemaValidator<Config>(Config, { useDefaults: true, allErrors: true, discriminator: true });
 
 /** Validates a configuration document and fills in every default. The input is not modified. */
 export function parseConfig(doc: unknown, source = 'configuration'): Config {

@@ -1,5 +1,5 @@
-import { Ajv } from 'ajv';
 import { Type, type Static } from 'typebox';
+import { schemaValidator } from '../../schema/validator.js';
 
 /**
  * The parts of a Pod the injector reads. The API server has already validated the Pod against its own schema,
@@ -30,7 +30,7 @@ const PodSchema = Type.Object({
 });
 export type Pod = Static<typeof PodSchema>;
 
-const validatePod = new Ajv({ strict: false }).compile<Pod>(PodSchema);
+const validatePod = schemaValidator<Pod>(PodSchema);
 
 /** The Pod, typed, or a message saying what is wrong with it. */
 export function asPod(object: unknown): Pod | string {

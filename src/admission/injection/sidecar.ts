@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { isObject, mergeData, type DataObject } from '../../policy/data.js';
 import { quantityValue, type Overrides } from './annotations.js';
 import { spiffeId } from '../../certs/workload.js';
+import { schemaValidator } from '../../schema/validator.js';
 import { envoyBootstrap } from './bootstrap.js';
 import { ADMIN_SOCKET, DEFAULT_TEMPLATE, DEFAULT_VALUES, TOKEN_FILE } from './defaults.js';
 import { probeTarget, redirectScript, rulesDigest, type RedirectOptions } from './redirect.js';
@@ -35,7 +35,7 @@ const NamedList = { type: 'array', items: { type: 'object', required: ['name'], 
 /** Who installs the traffic redirect (admission.injection.redirect): the template's redirect.init or redirect.node containers. */
 export type RedirectMode = 'init' | 'node';
 
-const validateRendered = new Ajv({ strict: false, allErrors: false }).compile({
+const validateRendered = schemaValidator<Record<string, unknown>>({
   type: 'object',
   required: ['containers'],
   properties: {
