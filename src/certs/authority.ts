@@ -1,5 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
+import { signCertificate } from './sign.js';
 
 /** A certificate and its private key, PEM encoded. */
 export interface KeyPair {
@@ -29,14 +30,13 @@ export function createCa(commonName: string, validityHours: number): KeyPair {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+  signCertificate(cert, keys.privateKey);
+  return { cert: forge.pki.certificateToPem(cert), key: pkcs1(keys.privateKey) };
 }
 
 /** A leaf certificate for a TLS server, signed by the CA. */
 export function issueServing(ca: KeyPair, request: ServingRequest): KeyPair {
   const caCert = forge.pki.certificateFromPem(ca.cert);
-  const caKey = forge.pki.privateKeyFromPem(ca.key);
   const keys = rsaKeys();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -55,20 +55,21 @@ export function issueServing(ca: KeyPair, request: ServingRequest): KeyPair {
     { name: 'subjectAltName', altNames },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+  signCertificate(cert, ca.key);
+  return { cert: forge.pki.certificateToPem(cert), key: pkcs1(keys.privateKey) };
 }
 
 /**
  * RSA keys come from node:crypto: forge's JavaScript key generation blocks the event loop for seconds,
  * which a replica rotating its certificate while it serves cannot afford. forge only builds the X.509.
  */
-function rsaKeys(): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {
+function rsaKeys(): { publicKey: forge.pki.rsa.PublicKey; privateKey: KeyObject } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
-  return {
-    publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey,
-    privateKey: forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey,
-  };
+  return { publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey, privateKey };
+}
+
+function pkcs1(key: KeyObject): string {
+  return key.export({ type: 'pkcs1', format: 'pem' }).toString();
 }
 
 function setValidity(cert: forge.pki.Certificate, hours: number): void {
