@@ -3,6 +3,7 @@
 // standard input, real `helm template` and `kustomize build` output), every output format checked by what
 // reads it (SARIF by Microsoft's SARIF Multitool validator, JUnit by an XML parser), and the exit codes.
 import { execFile, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -10,7 +11,7 @@ import { promisify } from 'node:util';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import t from 'tap';
 import { runEval, type EvalIo } from '../../src/posture/eval/command.js';
-import { evalPolicy } from '../../src/server/eval.js';
+import { DRY_RUN_TRUST_BUNDLE, evalPolicy } from '../../src/server/eval.js';
 import { BUILTIN_BUNDLE } from '../../src/server/bundles.js';
 import { tarGz, untarGz } from '../helpers/bundles.js';
 import { ROOT } from '../helpers/paths.js';
@@ -88,6 +89,11 @@ t.test('mutation first: a Pod in a mesh namespace gets the sidecar and passes; o
   const [pod] = JSON.parse(mesh.stdout).results;
   t.match(pod, { file: path, document: 1, line: 1, kind: 'Pod', namespace: 'payments', name: 'web', judged: true, allowed: true, injected: true, violations: [] });
   t.ok(pod.patch.some((op: { path: string; value?: { name?: string } }) => op.path === '/spec/containers/-' && op.value?.name === 'portcullis-proxy'), 'the patch adds the proxy');
+  // Away from the cluster the proxy trusts a fixed stand-in CA (no key exists for it): the same input gives the same patch every run.
+  t.ok(JSON.stringify(pod.patch).includes(DRY_RUN_TRUST_BUNDLE.split('\n')[1] as string), "the proxy's bootstrap trusts the dry run's stand-in CA");
+  t.ok(new X509Certificate(DRY_RUN_TRUST_BUNDLE).ca, 'a CA certificate');
+  const again = await evaluate(['-o', 'json', '-n', 'payments', '-l', 'portcullis.io/injection=enabled', path]);
+  t.same(JSON.parse(again.stdout).results[0].patch, pod.patch, 'the patch is the same in a second run');
 
   const plain = await evaluate(['-o', 'json', path]);
   t.equal(plain.code, 0);
