@@ -107,8 +107,11 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps, rea
   // A throw while serializing or deciding fails this decision closed, answered with the uid rather than a bare 500.
   try {
     if (webhook === 'validate') {
-      const sidecar = deps.injector.claim(request, request.object, namespace);
-      if (sidecar) input.context.sidecar = sidecar;
+      const claimed = deps.injector.claim(request, request.object, namespace);
+      if (claimed) {
+        input.request = { ...request, object: claimed.object as AdmissionRequest['object'] };
+        input.context.sidecar = claimed.claim;
+      }
     }
     // Serialized once for the audit event and, when masking changed nothing, for the policy too.
     serialized = deps.masker?.serialize(input);

@@ -172,12 +172,20 @@ t.test('the validating webhook checks the claim again on the object as it will b
   };
   const ok = await validate('payments');
   t.equal(ok.allowed, true, `the injected Pod passes: ${ok.status?.message ?? ''}`);
+  // Confirmed, the proxy's bootstrap (most of the Pod) is not handed to the policy; the rest of the proxy is.
+  const argsSeen = async (response: { auditAnnotations: Record<string, string> }) =>
+    (await h.event(response.auditAnnotations['decision-id'] as string)).input.request.object.spec.containers.find((c: any) => c.name === 'portcullis-proxy').args;
+  const stored = injected.spec.containers.find((c: any) => c.name === 'portcullis-proxy');
+  const seen = await argsSeen(ok);
+  t.equal(seen[1], `(the Envoy bootstrap the injector rendered for this Pod and confirmed: ${Buffer.byteLength(stored.args[1])} bytes, not shown to the policy)`);
+  t.same([seen[0], ...seen.slice(2)], [stored.args[0], ...stored.args.slice(2)], 'the other arguments are as they are');
 
   // A mutating webhook that ran after ours, with no reinvocation, added a variable to the proxy.
   const later = await validate('payments', (pod) => pod.spec.containers.find((c: any) => c.name === 'portcullis-proxy').env.push({ name: 'LD_PRELOAD', value: '/x.so' }));
   t.equal(later.allowed, false);
   t.match(later.status.message, /sidecar-impersonation: the Pod carries sidecar.portcullis.io\/status but not the sidecar Portcullis injects for it \("portcullis-proxy" differs in env LD_PRELOAD \(added\)\)/);
   t.match(later.status.message, /capabilities-allowlist: container "portcullis-init" adds capability NET_ADMIN/, 'and the init container gets no capabilities on that claim');
+  t.equal((await argsSeen(later))[1], stored.args[1], 'a sidecar not confirmed is judged whole, its bootstrap included');
 
   // The same sidecar in a namespace outside the mesh was never Portcullis' to inject: its NET_ADMIN is refused.
   const outside = await validate('plain');

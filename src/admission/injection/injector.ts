@@ -9,8 +9,9 @@ import type { AdmissionRequest } from '../review.js';
 import { readOverrides, type Overrides } from './annotations.js';
 import { injectionPatch, type InjectionStatus } from './patch.js';
 import { asPod, serviceAccountOf, type Pod } from './pod.js';
+import { confirmedPodView } from './policy-view.js';
 import { natRules } from './redirect.js';
-import { SidecarTemplate, type PodFacts } from './sidecar.js';
+import { SidecarTemplate, type PodFacts, type Sidecar } from './sidecar.js';
 import { injectionTrigger, STATUS_ANNOTATION } from './trigger.js';
 import { parseStatus, verifyInjected } from './verify.js';
 
@@ -29,6 +30,13 @@ export interface SidecarClaim {
   /** The injected containers by list (the proxy is an init container when it is a native sidecar); empty unless verified. */
   initContainers: string[];
   containers: string[];
+}
+
+/** A new Pod's claim to carry the sidecar, and the Pod as the validating policy is to judge it. */
+export interface Claimed {
+  claim: SidecarClaim;
+  /** The object itself, or (the sidecar confirmed) a view of it without the proxy's bootstrap text (policy-view.ts). */
+  object: unknown;
 }
 
 function newPod(request: AdmissionRequest): boolean {
@@ -111,12 +119,12 @@ export class Injector {
    * policy grants the injected containers their exceptions (the init container's capabilities, the proxy's
    * UID, its name and image) only on this answer. Undefined for anything else than a new Pod with the annotation.
    */
-  claim(request: AdmissionRequest, object: unknown, namespaceInfo: NamespaceInfo | null): SidecarClaim | undefined {
+  claim(request: AdmissionRequest, object: unknown, namespaceInfo: NamespaceInfo | null): Claimed | undefined {
     // Most Pods carry no status annotation: looked up before the whole Pod is checked.
     const annotations = (object as { metadata?: { annotations?: Record<string, unknown> } } | null)?.metadata?.annotations;
     if (!newPod(request) || typeof annotations?.[STATUS_ANNOTATION] !== 'string') return undefined;
     const value = annotations[STATUS_ANNOTATION] as string;
-    const refused = (reason: string): SidecarClaim => ({ verified: false, reason, initContainers: [], containers: [] });
+    const refused = (reason: string): Claimed => ({ claim: { verified: false, reason, initContainers: [], containers: [] }, object });
     // A claim on a Pod the injector cannot read confirms nothing.
     const pod = asPod(object);
     if (typeof pod === 'string') return refused(`the Pod carries ${STATUS_ANNOTATION}, but ${pod.replace(/^the Pod/, 'it')}`);
@@ -130,7 +138,8 @@ export class Injector {
     if (problems.length > 0) return refused(problems.join('; '));
     const verdict = this.verify(pod, this.facts(pod, namespace, overrides), value);
     if ('problem' in verdict) return refused(verdict.problem);
-    return { verified: true, initContainers: verdict.status.initContainers, containers: verdict.status.containers };
+    const claim: SidecarClaim = { verified: true, initContainers: verdict.status.initContainers, containers: verdict.status.containers };
+    return { claim, object: confirmedPodView(object, claim, verdict.sidecar.bootstrap) };
   }
 
   /**
@@ -168,7 +177,7 @@ export class Injector {
   }
 
   /** Renders the sidecar with the template the status annotation names (the current one or the previous) and compares. */
-  private verify(pod: Pod, facts: PodFacts, value: string): { status: InjectionStatus } | { problem: string } {
+  private verify(pod: Pod, facts: PodFacts, value: string): { status: InjectionStatus; sidecar: Sidecar } | { problem: string } {
     const template = this.template;
     if (!template) throw new Error('the sidecar template is not loaded');
     const status = parseStatus(value);
@@ -178,8 +187,9 @@ export class Injector {
         problem: `the Pod's ${STATUS_ANNOTATION} names sidecar template ${JSON.stringify(status?.template ?? value)}, not one this injector has (${template.revision}): remove the annotation and the sidecar containers so it is injected again`,
       };
     }
-    const wrong = verifyInjected(pod, injectedWith.sidecar(facts), status);
-    return wrong ? { problem: wrong } : { status };
+    const sidecar = injectedWith.sidecar(facts);
+    const wrong = verifyInjected(pod, sidecar, status);
+    return wrong ? { problem: wrong } : { status, sidecar };
   }
 
   private files(): string[] {

@@ -19,6 +19,8 @@ export interface Sidecar {
   initContainers: NamedItem[];
   containers: NamedItem[];
   volumes: NamedItem[];
+  /** The Envoy bootstrap (JSON) rendered into it: the policy is not shown it once the sidecar is confirmed (policy-view.ts). */
+  bootstrap: string;
 }
 
 export interface PodFacts {
@@ -110,13 +112,19 @@ export class SidecarTemplate {
   }
 
   private renderSidecar(pod: PodFacts): Sidecar {
-    const rendered = this.render(this.context(pod));
+    const context = this.context(pod);
+    const rendered = this.render(context);
     if (!validateRendered(rendered)) {
       const e = validateRendered.errors?.[0];
       throw new TemplateError(`the rendered template is not a sidecar: ${e?.instancePath || '(root)'} ${e?.message ?? ''}`);
     }
     const r = rendered as Partial<Sidecar> & { redirect?: Partial<Record<RedirectMode, NamedItem[]>> };
-    return { initContainers: [...(r.redirect?.[this.mode] ?? []), ...(r.initContainers ?? [])], containers: r.containers ?? [], volumes: r.volumes ?? [] };
+    return {
+      initContainers: [...(r.redirect?.[this.mode] ?? []), ...(r.initContainers ?? [])],
+      containers: r.containers ?? [],
+      volumes: r.volumes ?? [],
+      bootstrap: (context.proxy as { bootstrap: string }).bootstrap,
+    };
   }
 
   /** The redirect a Pod gets (redirect.ts): what the init container or the node agent installs. */
