@@ -174,7 +174,7 @@ t.test('the validating webhook checks the claim again on the object as it will b
   t.equal(ok.allowed, true, `the injected Pod passes: ${ok.status?.message ?? ''}`);
   // Confirmed, the proxy's bootstrap (most of the Pod) is not handed to the policy; the rest of the proxy is.
   const argsSeen = async (response: { auditAnnotations: Record<string, string> }) =>
-    (await h.event(response.auditAnnotations['decision-id'] as string)).input.request.object.spec.containers.find((c: any) => c.name === 'portcullis-proxy').args;
+    ((await h.event(response.auditAnnotations['decision-id'] as string)) as any).input.request.object.spec.containers.find((c: any) => c.name === 'portcullis-proxy').args;
   const stored = injected.spec.containers.find((c: any) => c.name === 'portcullis-proxy');
   const seen = await argsSeen(ok);
   t.equal(seen[1], `(the Envoy bootstrap the injector rendered for this Pod and confirmed: ${Buffer.byteLength(stored.args[1])} bytes, not shown to the policy)`);

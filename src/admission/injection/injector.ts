@@ -11,6 +11,7 @@ import { injectionPatch, type InjectionStatus } from './patch.js';
 import { asPod, serviceAccountOf, type Pod } from './pod.js';
 import { confirmedPodView } from './policy-view.js';
 import { natRules } from './redirect.js';
+import { acceptedTrustBundles } from './trust-bundles.js';
 import { SidecarTemplate, type PodFacts, type Sidecar } from './sidecar.js';
 import { injectionTrigger, STATUS_ANNOTATION } from './trigger.js';
 import { parseStatus, verifyInjected } from './verify.js';
@@ -58,6 +59,8 @@ export class Injector {
   private previous: SidecarTemplate | undefined;
   /** The mesh trust bundle the proxies check the SDS server against (the TLS provider's, kept current). */
   private trustBundle = '';
+  /** The bundles an injected proxy may carry: the current one first, then its parts (trust-bundles.ts). */
+  private acceptedTrust: string[] = [''];
 
   constructor(
     private readonly config: InjectionConfig,
@@ -78,6 +81,7 @@ export class Injector {
   /** The mesh trust bundle changed (a CA rollover): Pods injected from now on trust the new one. */
   setTrustBundle(pem: string): void {
     this.trustBundle = pem;
+    this.acceptedTrust = acceptedTrustBundles(pem);
   }
 
   get revision(): string | undefined {
@@ -102,7 +106,7 @@ export class Injector {
     const facts = this.facts(pod, namespace, overrides);
 
     if ('injectedBefore' in trigger) {
-      const wrong = this.verify(pod, facts, trigger.injectedBefore);
+      const wrong = this.verify(pod, facts, trigger.injectedBefore, this.acceptedTrust);
       return 'problem' in wrong ? { denied: wrong.problem } : { injected: false, reason: trigger.reason };
     }
 
@@ -136,7 +140,7 @@ export class Injector {
     if (!('injectedBefore' in trigger)) return refused(`the Pod carries ${STATUS_ANNOTATION} but is not one Portcullis injects (${trigger.reason})`);
     const { overrides, problems } = readOverrides(pod.metadata?.annotations);
     if (problems.length > 0) return refused(problems.join('; '));
-    const verdict = this.verify(pod, this.facts(pod, namespace, overrides), value);
+    const verdict = this.verify(pod, this.facts(pod, namespace, overrides), value, this.acceptedTrust);
     if ('problem' in verdict) return refused(verdict.problem);
     const claim: SidecarClaim = { verified: true, initContainers: verdict.status.initContainers, containers: verdict.status.containers };
     return { claim, object: confirmedPodView(object, claim, verdict.sidecar.bootstrap) };
@@ -166,7 +170,7 @@ export class Injector {
     if (!template) throw new Error('the sidecar template is not loaded');
     const facts = { ...this.facts(pod, namespace, overrides), trustBundle: bootstrapTrustBundle(pod) };
     if (facts.trustBundle === '') return { refused: 'the Pod has no proxy bootstrap with an SDS trust bundle' };
-    const verdict = this.verify(pod, facts, value);
+    const verdict = this.verify(pod, facts, value, [facts.trustBundle]);
     if ('problem' in verdict) return { refused: verdict.problem };
     const o = template.redirectOptions(facts);
     return { rules: { ipv4: natRules(o, 4), ipv6: natRules(o, 6) } };
@@ -176,8 +180,13 @@ export class Injector {
     return { namespace, name: pod.metadata?.name || pod.metadata?.generateName || '', serviceAccount: serviceAccountOf(pod), cluster: this.cluster, overrides, trustBundle: this.trustBundle };
   }
 
-  /** Renders the sidecar with the template the status annotation names (the current one or the previous) and compares. */
-  private verify(pod: Pod, facts: PodFacts, value: string): { status: InjectionStatus; sidecar: Sidecar } | { problem: string } {
+  /**
+   * Renders the sidecar with the template the status annotation names (the current one or the previous) and
+   * compares, under each of the trust bundles given in turn (the current one first, then its parts: a Pod
+   * injected before a CA rollover; the node agent gives the Pod's own), the first difference reported if
+   * none matches.
+   */
+  private verify(pod: Pod, facts: PodFacts, value: string, trustBundles: string[]): { status: InjectionStatus; sidecar: Sidecar } | { problem: string } {
     const template = this.template;
     if (!template) throw new Error('the sidecar template is not loaded');
     const status = parseStatus(value);
@@ -187,9 +196,14 @@ export class Injector {
         problem: `the Pod's ${STATUS_ANNOTATION} names sidecar template ${JSON.stringify(status?.template ?? value)}, not one this injector has (${template.revision}): remove the annotation and the sidecar containers so it is injected again`,
       };
     }
-    const sidecar = injectedWith.sidecar(facts);
-    const wrong = verifyInjected(pod, sidecar, status);
-    return wrong ? { problem: wrong } : { status, sidecar };
+    let problem: string | undefined;
+    for (const trustBundle of trustBundles) {
+      const sidecar = injectedWith.sidecar({ ...facts, trustBundle });
+      const wrong = verifyInjected(pod, sidecar, status);
+      if (wrong === undefined) return { status, sidecar };
+      problem ??= wrong;
+    }
+    return { problem: problem as string };
   }
 
   private files(): string[] {
