@@ -177,6 +177,18 @@ t.test('the embedded template renders the sidecar the policy expects', async (t)
   t.throws(() => SidecarTemplate.load('{{', []), /not valid YAML|must be a YAML mapping/);
 });
 
+t.test('the Pods of a workload share one rendering; a template that reads the Pod\'s name renders each', async (t) => {
+  const facts = (name: string, namespace = 'payments') => ({ namespace, name, serviceAccount: 'web', cluster: { name: 'prod', trustDomain: 'example.org' }, overrides: {}, trustBundle: 'test-ca' });
+  const embedded = SidecarTemplate.load(undefined, []);
+  t.equal(embedded.sidecar(facts('web-0')), embedded.sidecar(facts('web-1')), 'the embedded template does not read the name: one rendering for both');
+  t.not(embedded.sidecar(facts('web-0')), embedded.sidecar(facts('web-0', 'orders')), 'another namespace is another rendering');
+  const named = SidecarTemplate.load('containers: [{name: proxy, image: envoy, args: ["--node", "{{ pod.name }}"]}]', []);
+  t.same(named.sidecar(facts('web-0')).containers[0]?.args, ['--node', 'web-0']);
+  t.same(named.sidecar(facts('web-1')).containers[0]?.args, ['--node', 'web-1'], 'each Pod its own name');
+  const whole = SidecarTemplate.load('containers: [{name: proxy, image: envoy, env: [{name: POD, value: "{{ pod.namespace }}"}], args: "{{ pod }}"}]', []);
+  t.match(whole.sidecar(facts('web-1')).containers[0]?.args, { name: 'web-1' }, 'a placeholder of the whole pod reads the name too');
+});
+
 t.test('the patch applies cleanly to the Pod as sent, whatever lists it has', async (t) => {
   const template = SidecarTemplate.load(undefined, []);
   const sidecar = template.sidecar({ namespace: 'payments', name: 'p', serviceAccount: 'sa', cluster: { name: 'c', trustDomain: 'td' }, overrides: {}, trustBundle: 'test-ca' });

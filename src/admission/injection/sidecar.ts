@@ -7,7 +7,7 @@ import { schemaValidator } from '../../schema/validator.js';
 import { envoyBootstrap } from './bootstrap.js';
 import { ADMIN_SOCKET, DEFAULT_TEMPLATE, DEFAULT_VALUES, TOKEN_FILE } from './defaults.js';
 import { probeTarget, redirectScript, rulesDigest, type RedirectOptions } from './redirect.js';
-import { compileTemplate, TemplateError, type Context } from './template.js';
+import { compileTemplate, placeholderPaths, TemplateError, type Context } from './template.js';
 
 export interface NamedItem {
   name: string;
@@ -58,6 +58,8 @@ export class SidecarTemplate {
   readonly revision: string;
   private readonly render: (ctx: Context) => unknown;
   private readonly rendered = new Map<string, Sidecar>();
+  /** Whether the template reads the Pod's own name: the default one does not, so every Pod of a workload renders alike. */
+  private readonly readsPodName: boolean;
 
   private constructor(
     doc: unknown,
@@ -65,6 +67,7 @@ export class SidecarTemplate {
     readonly mode: RedirectMode,
   ) {
     this.render = compileTemplate(doc);
+    this.readsPodName = [...placeholderPaths(doc)].some((p) => p === 'pod' || p === 'pod.name' || p.startsWith('pod.name.'));
     // The mode decides which containers a Pod gets: a Pod injected in the other mode is not this template's.
     this.revision = createHash('sha256')
       .update(JSON.stringify(mode === 'init' ? [doc, values] : [doc, values, mode]))
@@ -98,11 +101,13 @@ export class SidecarTemplate {
 
   /**
    * The sidecar of a Pod. The Pods of one workload share everything the template reads (namespace, service
-   * account, generateName, annotations), so each rendering is kept for the next one: the Envoy bootstrap
-   * alone is most of an injection's CPU. Kept frozen, as every caller only reads or copies it.
+   * account, annotations; the name only when a template uses it: a StatefulSet's Pods each have their
+   * own), so each rendering is kept for the next one: the Envoy bootstrap alone is most of an injection's
+   * CPU, and the mutating and validating webhooks render the same Pod. Kept frozen, as every caller only
+   * reads or copies it.
    */
   sidecar(pod: PodFacts): Sidecar {
-    const key = `${JSON.stringify([pod.namespace, pod.name, pod.serviceAccount, pod.cluster, pod.overrides])}\n${pod.trustBundle}`;
+    const key = `${JSON.stringify([pod.namespace, this.readsPodName ? pod.name : '', pod.serviceAccount, pod.cluster, pod.overrides])}\n${pod.trustBundle}`;
     const known = this.rendered.get(key);
     if (known) return known;
     const sidecar = deepFreeze(this.renderSidecar(pod));

@@ -27,6 +27,18 @@ export function compileTemplate(doc: unknown): (ctx: Context) => unknown {
   };
 }
 
+/** The placeholders a template uses, as dotted paths ("pod.namespace"): what its renderings depend on. */
+export function placeholderPaths(doc: unknown): Set<string> {
+  const paths = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (typeof node === 'string') for (const m of node.matchAll(PLACEHOLDER)) paths.add(m[1] as string);
+    else if (Array.isArray(node)) node.forEach(visit);
+    else if (node !== null && typeof node === 'object') Object.values(node).forEach(visit);
+  };
+  visit(doc);
+  return paths;
+}
+
 function compileNode(node: unknown, where: string): Render {
   if (typeof node === 'string') return compileString(node, where);
   if (Array.isArray(node)) {
