@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 
@@ -24,8 +25,6 @@ export class InputError extends Error {
 }
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
-/** Files being read ahead of the one parsed. */
-const READ_AHEAD = 16;
 
 /**
  * Every object in the given files, directories (their .yaml, .yml and .json files, recursively, in name
@@ -39,21 +38,17 @@ export async function readManifests(paths: string[], stdin: () => Promise<string
       out.push(...parse('-', await stdin()));
       continue;
     }
-    // Read several at a time (a rendered chart is often hundreds of small files), parsed in order.
-    const names = await files(path);
-    // A failed read is kept as a value until its turn: a rejection nobody awaits yet would end the process.
-    const texts: Array<Promise<string | InputError>> = [];
-    let next = 0;
-    const readNext = () => {
-      const file = names[next++];
-      if (file !== undefined) texts.push(readFile(file, 'utf8').catch((err: Error) => new InputError(`${file}: cannot be read: ${err.message}`)));
-    };
-    for (let i = 0; i < READ_AHEAD; i++) readNext();
-    for (let i = 0; i < names.length; i++) {
-      const text = await (texts[i] as Promise<string | InputError>);
-      if (text instanceof InputError) throw text;
-      readNext();
-      out.push(...parse(names[i] as string, text));
+    // Read synchronously, in order: a rendered chart is often hundreds of small files, and a command that
+    // does nothing else meanwhile paid more for the thread pool's round trips (open, stat, read, close:
+    // a quarter of a second for 1,000 files) than for the reads.
+    for (const file of await files(path)) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new InputError(`${file}: cannot be read: ${(err as Error).message}`);
+      }
+      out.push(...parse(file, text));
     }
   }
   return out;
