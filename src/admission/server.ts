@@ -14,6 +14,7 @@ import { Injector } from './injection/injector.js';
 import { failure } from './outcome.js';
 import { findRequestUid } from './request-uid.js';
 import { API_VERSION } from './review.js';
+import { compileDeclaredSchemas } from '../schema/validator.js';
 import { cheapEnoughInline, InlineGate } from './inline-gate.js';
 import { DecisionWorkers, type Undecided, type WorkerAnswer } from './workers.js';
 
@@ -26,6 +27,7 @@ export async function startAdmission(ctx: Context): Promise<Listener> {
   const config = ctx.config.admission;
   const injector = new Injector(config.injection, ctx.config.cluster, ctx.log.child({ component: 'injection' }));
   await injector.start();
+  compileDeclaredSchemas();
   // The proxies it injects check the SDS server against the mesh trust bundle as it is when they are created.
   const trust = (m: TlsMaterial) => injector.setTrustBundle(m.ca ?? '');
   trust(ctx.tls.current());

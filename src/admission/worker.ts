@@ -6,12 +6,14 @@ import type { NamespaceInfo } from '../facts/facts.js';
 import { Snapshot, snapshotFrom } from '../policy/engine.js';
 import { decide, type DecideDeps } from './decide.js';
 import { Injector } from './injection/injector.js';
+import { compileDeclaredSchemas } from '../schema/validator.js';
 import { writeSummary } from './summary-slot.js';
 import type { ToWorker, WorkerSetup } from './workers.js';
 
 const setup = workerData as WorkerSetup;
 if (!parentPort) throw new Error('src/admission/worker.ts runs as a worker thread');
 const port = parentPort;
+compileDeclaredSchemas();
 
 const log = (level: 'info' | 'error') => (obj: object, msg: string) => port.postMessage({ type: 'log', level, obj, msg });
 const injector = new Injector(setup.injection, setup.cluster, { info: log('info'), error: log('error') });

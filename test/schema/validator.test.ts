@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import t from 'tap';
-import { declaredSchemas, schemaValidator } from '../../src/schema/validator.js';
+import { compileDeclaredSchemas, declaredSchemas, schemaValidator } from '../../src/schema/validator.js';
 import { ROOT } from '../helpers/paths.js';
 
 // schemaValidator compiles without checking the schema against the meta-schema (that check alone cost every
@@ -46,4 +46,11 @@ t.test('a validator compiles on first use and reports why a value does not match
   t.match(validate.errors, [{ instancePath: '/name', message: 'must be string' }]);
   t.ok(validate({ name: 'again' }));
   t.equal(validate.errors, null, 'a match clears the errors');
+});
+
+t.test('a server compiles what its modules declared before its first request', async (t) => {
+  const validate = schemaValidator<string>({ type: 'string' });
+  compileDeclaredSchemas();
+  t.equal(validate.errors, null, 'compiled (and reset) without having checked a value');
+  t.notOk(validate(1));
 });
