@@ -197,13 +197,15 @@ violation contains kube_type_violation(kind_name, field, value, "string") if {
 	field := concat("", [kube_field_name(pod_template_field, ["metadata", map_name]), "[", quote(key), "]"])
 }
 
-raw_containers contains [list, i, c] if {
+# A list, not a set: iterating a set hashes each element at every step, here whole containers (the
+# injected proxy's is most of a Pod).
+raw_containers := [[list, i, c] |
 	pod_shape_changed
 	some list in container_lists
 	containers := object.get(raw_pod_spec, list, [])
 	is_array(containers)
 	some i, c in containers
-}
+]
 
 raw_container_field(list, i) := kube_field_name(pod_template_field, ["spec", concat("", [list, "[", format_int(i, 10), "]"])])
 
