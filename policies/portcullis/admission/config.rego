@@ -32,6 +32,9 @@ proxy_container_name := object.get(mesh_sidecar, ["proxy", "containerName"], "po
 
 proxy_image_repository := object.get(mesh_sidecar, ["proxy", "imageRepository"], "docker.io/envoyproxy/envoy")
 
+# Normalized (image.rego) once per evaluation, for the comparisons with every container's image.
+proxy_repository := repository(proxy_image_repository)
+
 # The redirect lets the proxy's own traffic through by its UID and GID (values.proxy.uid of the injector).
 proxy_uid := object.get(mesh_sidecar, ["proxy", "uid"], 1337)
 
@@ -41,6 +44,8 @@ init_container_name := object.get(mesh_sidecar, ["init", "containerName"], "port
 
 init_image_repository := object.get(mesh_sidecar, ["init", "imageRepository"], "docker.io/istio/proxyv2")
 
+init_repository := repository(init_image_repository)
+
 init_capabilities := object.get(mesh_sidecar, ["init", "capabilities"], ["NET_ADMIN", "NET_RAW"])
 
 # The node mode's init container (admission.injection.redirect: node): it only checks the redirect the node
@@ -48,6 +53,8 @@ init_capabilities := object.get(mesh_sidecar, ["init", "capabilities"], ["NET_AD
 validation_container_name := object.get(mesh, ["validation", "containerName"], "portcullis-validation")
 
 validation_image_repository := object.get(mesh, ["validation", "imageRepository"], "ghcr.io/portcullis/portcullis")
+
+validation_repository := repository(validation_image_repository)
 
 default_deny_policy_name := object.get(mesh, ["defaultDenyPolicy", "name"], "default-deny")
 

@@ -33,6 +33,19 @@ registry_host("localhost")
 
 image_repository(image) := repository(image_name(image))
 
+# Rules compare each container's image with several repositories (allowlist, proxy, init container):
+# parsed once per image of the Pod spec, not once per comparison. Any other image is parsed on the spot.
+container_image_repository(image) := r if {
+	r := pod_image_repositories[image]
+} else := image_repository(image)
+
+pod_image_repositories := {image: image_repository(image) |
+	some list in container_lists
+	some c in object.get(pod_spec, list, [])
+	image := c.image
+	is_string(image)
+}
+
 docker_hub := {"docker.io", "index.docker.io"}
 
 repository(name) := concat("/", ["docker.io", docker_hub_path(name)]) if not contains(name, "/")

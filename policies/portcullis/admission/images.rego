@@ -17,7 +17,7 @@ violation contains {
 	c := pod_spec[list][i]
 	is_string(c.image)
 	not image_prefix_allowed(c.image)
-	repo := image_repository(c.image)
+	repo := container_image_repository(c.image)
 	not registry_allowed(repo)
 	field := concat("", [container_field(list, i), ".image"])
 }

@@ -67,7 +67,7 @@ capability_allowed("initContainers", c, cap) if {
 # that merely borrows the name, or a hand-written copy, gets no privileges.
 injected_init_container(c) if {
 	c.name == init_container_name
-	image_repository(c.image) == repository(init_image_repository)
+	container_image_repository(c.image) == init_repository
 	injected_container("initContainers", c)
 }
 

@@ -18,7 +18,7 @@ else := "Portcullis"
 
 proxy_container(c) if {
 	c.name == proxy_container_name
-	image_repository(c.image) == repository(proxy_image_repository)
+	container_image_repository(c.image) == proxy_repository
 }
 
 has_proxy if {

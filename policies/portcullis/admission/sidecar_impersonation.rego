@@ -7,25 +7,25 @@ package portcullis.admission
 
 import rego.v1
 
-# [name, image repository, what it is]
+# [name, image repository as configured, normalized, what it is]
 sidecar_identities := array.concat(
 	[
-		[proxy_container_name, proxy_image_repository, "proxy"],
-		[init_container_name, init_image_repository, "init container"],
+		[proxy_container_name, proxy_image_repository, proxy_repository, "proxy"],
+		[init_container_name, init_image_repository, init_repository, "init container"],
 	],
 	validation_identity,
 )
 
 # Portcullis' node-mode check (redirect-check in Portcullis' own image); Istio's sidecar has no such container of ours.
-validation_identity := [[validation_container_name, validation_image_repository, "validation container"]] if {
+validation_identity := [[validation_container_name, validation_image_repository, validation_repository, "validation container"]] if {
 	sidecar_provider != "istio"
 } else := []
 
 # By name first: a container named like the sidecar is reported once, whatever its image.
-impersonates(c, name, repo) := "name" if {
+impersonates(c, name, normalized) := "name" if {
 	c.name == name
 } else := "image" if {
-	image_repository(c.image) == repository(repo)
+	container_image_repository(c.image) == normalized
 }
 
 violation contains {
@@ -41,8 +41,8 @@ violation contains {
 	some [list, i] in bypass_refs
 	c := pod_spec[list][i]
 	not injected_container(list, c)
-	some [name, repo, what] in sidecar_identities
-	how := impersonates(c, name, repo)
+	some [name, repo, normalized, what] in sidecar_identities
+	how := impersonates(c, name, normalized)
 	shown := {"name": name, "image": repo}[how]
 }
 
