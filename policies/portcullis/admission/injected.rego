@@ -37,10 +37,10 @@ sidecar_scope if injection_expected
 
 # The containers the mesh-bypass rules judge: all of them on CREATE, the ones added or changed on UPDATE
 # (a change of the pod's securityContext is judged on its own, in proxy_uid.rego).
-bypass_refs contains [list, i] if {
+bypass_refs := [[list, i] |
 	some [list, i] in container_refs
 	not unchanged_container(list, pod_spec[list][i])
-}
+]
 
 unchanged_container(list, c) if {
 	operation == "UPDATE"

@@ -61,15 +61,16 @@ pod_labels_changed if {
 
 container_lists := ["initContainers", "containers", "ephemeralContainers"]
 
-# [list, index] of every container of a changed pod spec; rules read the container through it.
-container_refs contains [list, i] if {
+# [list, index] of every container of a changed pod spec; rules read the container through it. A list,
+# not a set: every rule iterates it, and OPA's WebAssembly hashes a set's element at each step.
+container_refs := [[list, i] |
 	pod_spec_changed
 	some list in container_lists
 	containers := object.get(pod_spec, list, [])
 	is_array(containers)
 	some i, c in containers
 	is_object(c)
-}
+]
 
 # A container in a message: its name, or that it has none a message could show (object-schema says why).
 container_label(c) := quote(c.name) if is_string(c.name)
