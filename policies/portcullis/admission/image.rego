@@ -50,21 +50,16 @@ docker_hub := {"docker.io", "index.docker.io"}
 
 repository(name) := concat("/", ["docker.io", docker_hub_path(name)]) if not contains(name, "/")
 
-repository(name) := concat("/", ["docker.io", name]) if {
-	contains(name, "/")
-	first := split(name, "/")[0]
-	not registry_host(first)
-}
+repository(name) := repository_after(name, split(name, "/")[0]) if contains(name, "/")
 
-repository(name) := concat("/", ["docker.io", docker_hub_path(substring(name, count(first) + 1, -1))]) if {
-	contains(name, "/")
-	first := split(name, "/")[0]
+# A name with a slash, by its first segment.
+repository_after(name, first) := concat("/", ["docker.io", name]) if not registry_host(first)
+
+repository_after(name, first) := concat("/", ["docker.io", docker_hub_path(substring(name, count(first) + 1, -1))]) if {
 	first in docker_hub
 }
 
-repository(name) := name if {
-	contains(name, "/")
-	first := split(name, "/")[0]
+repository_after(name, first) := name if {
 	registry_host(first)
 	not first in docker_hub
 }
