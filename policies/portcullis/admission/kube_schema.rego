@@ -8,7 +8,13 @@ package portcullis.admission
 
 import rego.v1
 
-judged_kinds := {gk | some gk, _ in pod_template_paths} | {"/Service"} | istio_judged_kinds
+# Whether the request is of a kind judged here (pod-bearing, Service, Istio): decided once per review,
+# without building the set of every such kind.
+kind_judged if pod_template_paths[group_kind]
+
+kind_judged if group_kind == "/Service"
+
+kind_judged if group_kind in istio_judged_kinds
 
 # CREATE and UPDATE carry the object; a request for a judged kind without one cannot be judged.
 violation contains {
@@ -16,7 +22,7 @@ violation contains {
 	"msg": concat("", [kind_name, " ", operation, " carries no object to judge (request.object is ", text(object.get(input.request, "object", null)), ")"]),
 	"details": {"field": "request.object"},
 } if {
-	group_kind in judged_kinds
+	kind_judged
 	operation in {"CREATE", "UPDATE"}
 	not is_object(object.get(input.request, "object", null))
 }
@@ -44,7 +50,7 @@ metadata_changed if {
 }
 
 violation contains kube_type_violation(kind_name, field, value, expected) if {
-	group_kind in judged_kinds
+	kind_judged
 	metadata_changed
 	some [path, expected] in object_metadata_fields
 	value := object.get(new_object, path, null)
@@ -53,7 +59,7 @@ violation contains kube_type_violation(kind_name, field, value, expected) if {
 }
 
 violation contains kube_type_violation(kind_name, field, value, "string") if {
-	group_kind in judged_kinds
+	kind_judged
 	group_kind != "/Pod"
 	metadata_changed
 	some map_name in ["labels", "annotations"]
@@ -63,7 +69,7 @@ violation contains kube_type_violation(kind_name, field, value, "string") if {
 }
 
 violation contains kube_type_violation(kind_name, field, value, "object") if {
-	group_kind in judged_kinds
+	kind_judged
 	metadata_changed
 	refs := object.get(new_object, ["metadata", "ownerReferences"], [])
 	is_array(refs)
