@@ -32,8 +32,12 @@ proxy_container_name := object.get(mesh_sidecar, ["proxy", "containerName"], "po
 
 proxy_image_repository := object.get(mesh_sidecar, ["proxy", "imageRepository"], "docker.io/envoyproxy/envoy")
 
-# Normalized (image.rego) once per evaluation, for the comparisons with every container's image.
-proxy_repository := repository(proxy_image_repository)
+# Normalized (image.rego) once per evaluation, for the comparisons with every container's image. A value
+# that is no image reference (bad operator data) is null, equal to no image's repository: undefined would
+# leave out whatever holds it too (sidecar_identities, and with it the reserved names).
+proxy_repository := r if {
+	r := repository(proxy_image_repository)
+} else := null
 
 # The redirect lets the proxy's own traffic through by its UID and GID (values.proxy.uid of the injector).
 proxy_uid := object.get(mesh_sidecar, ["proxy", "uid"], 1337)
@@ -44,7 +48,9 @@ init_container_name := object.get(mesh_sidecar, ["init", "containerName"], "port
 
 init_image_repository := object.get(mesh_sidecar, ["init", "imageRepository"], "docker.io/istio/proxyv2")
 
-init_repository := repository(init_image_repository)
+init_repository := r if {
+	r := repository(init_image_repository)
+} else := null
 
 init_capabilities := object.get(mesh_sidecar, ["init", "capabilities"], ["NET_ADMIN", "NET_RAW"])
 
@@ -54,7 +60,9 @@ validation_container_name := object.get(mesh, ["validation", "containerName"], "
 
 validation_image_repository := object.get(mesh, ["validation", "imageRepository"], "ghcr.io/portcullis/portcullis")
 
-validation_repository := repository(validation_image_repository)
+validation_repository := r if {
+	r := repository(validation_image_repository)
+} else := null
 
 default_deny_policy_name := object.get(mesh, ["defaultDenyPolicy", "name"], "default-deny")
 

@@ -126,3 +126,14 @@ test_validation_container_not_reserved_under_istio if {
 	istio := data.portcullis.admission.sidecar_identities with data.portcullis.config.mesh.sidecar as "istio"
 	[id[0] | some id in istio] == ["istio-proxy", "istio-init"]
 }
+
+# A configured repository that is not one (a number in operator data) matches no image, and takes nothing
+# else with it: the sidecar's names stay reserved.
+test_unusable_configured_repository_still_reserves_the_names if {
+	inp := create_in_mesh(pod_with({"containers": [app_container, proxy_container]}))
+	impersonations(inp) == {["portcullis-proxy", "spec.containers[1]", "name"]} with data.portcullis.config.mesh.proxy.imageRepository as 5
+	inp2 := create_in_mesh(pod_with({"initContainers": [init_container]}))
+	impersonations(inp2) == {["portcullis-init", "spec.initContainers[0]", "name"]} with data.portcullis.config.mesh.init.imageRepository as 5
+	inp3 := create_in_mesh(pod_with({"initContainers": [validation_container]}))
+	impersonations(inp3) == {["portcullis-validation", "spec.initContainers[0]", "name"]} with data.portcullis.config.mesh.validation.imageRepository as 5
+}
