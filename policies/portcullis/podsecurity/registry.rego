@@ -118,33 +118,64 @@ breakpoints := sort({v.since | some check in checks; some v in check.versions})
 
 # One chain, not a clause per variant: OPA's WebAssembly tries every clause of a function at every call,
 # and this one is called for each check in force in each mode.
-findings_of(variant) := host_namespaces_v1_0 if variant == "host_namespaces_v1_0"
-else := privileged_v1_0 if variant == "privileged_v1_0"
-else := capabilities_baseline_v1_0 if variant == "capabilities_baseline_v1_0"
-else := host_path_volumes_v1_0 if variant == "host_path_volumes_v1_0"
-else := host_ports_v1_0 if variant == "host_ports_v1_0"
-else := host_probes_and_host_lifecycle_v1_34 if variant == "host_probes_and_host_lifecycle_v1_34"
-else := app_armor_profile_v1_0 if variant == "app_armor_profile_v1_0"
-else := se_linux_options_v1_0 if variant == "se_linux_options_v1_0"
-else := se_linux_options_v1_31 if variant == "se_linux_options_v1_31"
-else := proc_mount_v1_0 if variant == "proc_mount_v1_0"
-else := proc_mount_v1_35 if variant == "proc_mount_v1_35"
-else := seccomp_profile_baseline_v1_0 if variant == "seccomp_profile_baseline_v1_0"
-else := seccomp_profile_baseline_v1_19 if variant == "seccomp_profile_baseline_v1_19"
-else := sysctls_v1_0 if variant == "sysctls_v1_0"
-else := sysctls_v1_27 if variant == "sysctls_v1_27"
-else := sysctls_v1_29 if variant == "sysctls_v1_29"
-else := sysctls_v1_32 if variant == "sysctls_v1_32"
-else := sysctls_v1_37 if variant == "sysctls_v1_37"
-else := windows_host_process_v1_0 if variant == "windows_host_process_v1_0"
-else := restricted_volumes_v1_0 if variant == "restricted_volumes_v1_0"
-else := allow_privilege_escalation_v1_8 if variant == "allow_privilege_escalation_v1_8"
-else := allow_privilege_escalation_v1_25 if variant == "allow_privilege_escalation_v1_25"
-else := run_as_non_root_v1_0 if variant == "run_as_non_root_v1_0"
-else := run_as_non_root_v1_35 if variant == "run_as_non_root_v1_35"
-else := run_as_user_v1_23 if variant == "run_as_user_v1_23"
-else := run_as_user_v1_35 if variant == "run_as_user_v1_35"
-else := seccomp_profile_restricted_v1_19 if variant == "seccomp_profile_restricted_v1_19"
-else := seccomp_profile_restricted_v1_25 if variant == "seccomp_profile_restricted_v1_25"
-else := capabilities_restricted_v1_22 if variant == "capabilities_restricted_v1_22"
-else := capabilities_restricted_v1_25 if variant == "capabilities_restricted_v1_25"
+findings_of(variant) := host_namespaces_v1_0 if {
+	variant == "host_namespaces_v1_0"
+} else := privileged_v1_0 if {
+	variant == "privileged_v1_0"
+} else := capabilities_baseline_v1_0 if {
+	variant == "capabilities_baseline_v1_0"
+} else := host_path_volumes_v1_0 if {
+	variant == "host_path_volumes_v1_0"
+} else := host_ports_v1_0 if {
+	variant == "host_ports_v1_0"
+} else := host_probes_and_host_lifecycle_v1_34 if {
+	variant == "host_probes_and_host_lifecycle_v1_34"
+} else := app_armor_profile_v1_0 if {
+	variant == "app_armor_profile_v1_0"
+} else := se_linux_options_v1_0 if {
+	variant == "se_linux_options_v1_0"
+} else := se_linux_options_v1_31 if {
+	variant == "se_linux_options_v1_31"
+} else := proc_mount_v1_0 if {
+	variant == "proc_mount_v1_0"
+} else := proc_mount_v1_35 if {
+	variant == "proc_mount_v1_35"
+} else := seccomp_profile_baseline_v1_0 if {
+	variant == "seccomp_profile_baseline_v1_0"
+} else := seccomp_profile_baseline_v1_19 if {
+	variant == "seccomp_profile_baseline_v1_19"
+} else := sysctls_v1_0 if {
+	variant == "sysctls_v1_0"
+} else := sysctls_v1_27 if {
+	variant == "sysctls_v1_27"
+} else := sysctls_v1_29 if {
+	variant == "sysctls_v1_29"
+} else := sysctls_v1_32 if {
+	variant == "sysctls_v1_32"
+} else := sysctls_v1_37 if {
+	variant == "sysctls_v1_37"
+} else := windows_host_process_v1_0 if {
+	variant == "windows_host_process_v1_0"
+} else := restricted_volumes_v1_0 if {
+	variant == "restricted_volumes_v1_0"
+} else := allow_privilege_escalation_v1_8 if {
+	variant == "allow_privilege_escalation_v1_8"
+} else := allow_privilege_escalation_v1_25 if {
+	variant == "allow_privilege_escalation_v1_25"
+} else := run_as_non_root_v1_0 if {
+	variant == "run_as_non_root_v1_0"
+} else := run_as_non_root_v1_35 if {
+	variant == "run_as_non_root_v1_35"
+} else := run_as_user_v1_23 if {
+	variant == "run_as_user_v1_23"
+} else := run_as_user_v1_35 if {
+	variant == "run_as_user_v1_35"
+} else := seccomp_profile_restricted_v1_19 if {
+	variant == "seccomp_profile_restricted_v1_19"
+} else := seccomp_profile_restricted_v1_25 if {
+	variant == "seccomp_profile_restricted_v1_25"
+} else := capabilities_restricted_v1_22 if {
+	variant == "capabilities_restricted_v1_22"
+} else := capabilities_restricted_v1_25 if {
+	variant == "capabilities_restricted_v1_25"
+}
