@@ -13,8 +13,8 @@ import { InformerFacts } from '../../src/kube/facts.js';
 import { startHarness } from '../admission/service.js';
 import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
 import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
-import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
-import { FIXTURES, ROOT } from '../helpers/paths.js';
+import { registerWebhook, shippedWebhook } from '../helpers/kube-webhooks.js';
+import { FIXTURES } from '../helpers/paths.js';
 
 t.setTimeout(600_000);
 
@@ -64,15 +64,8 @@ const policyData = { portcullis: { config: { exemptions: { rules: { 'sidecar-req
 const h = await startHarness({ facts, config: { policy: { data: policyData } } });
 t.teardown(() => h.close());
 
-async function manifest(file: string, path: string): Promise<WebhookConfiguration> {
-  const doc = parseYaml(await readFile(join(ROOT, 'webhooks', file), 'utf8')) as WebhookConfiguration;
-  doc.metadata = { name: `${doc.metadata?.name}-bypass-${id}` };
-  for (const w of doc.webhooks ?? []) {
-    w.clientConfig = urlClientConfig(`https://127.0.0.1:${h.port}${path}`, h.ca);
-    w.namespaceSelector = { matchLabels: { [testLabel]: id } };
-  }
-  return doc;
-}
+const manifest = (file: 'validating.yaml' | 'mutating.yaml', path: string) =>
+  shippedWebhook(file, { port: h.port, ca: h.ca, path }, { label: testLabel, value: id, suffix: `bypass-${id}` });
 const validating = await registerWebhook(kc, await manifest('validating.yaml', '/validate'), {
   until: async () => (await refusal(core.createNamespacedPod({ namespace: ns.mesh, dryRun: 'All', body: compliantPod('probe', (p) => (p.spec!.hostPID = true)) })))?.body.includes('no-host-namespaces') ?? false,
 });

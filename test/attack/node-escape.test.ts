@@ -16,8 +16,8 @@ import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
 import { installCrds } from '../helpers/kube-crds.js';
 import { dryRunClient } from '../helpers/kube-dry-run.js';
 import { proxies, refusal } from '../helpers/kube-pods.js';
-import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
-import { FIXTURES, ROOT } from '../helpers/paths.js';
+import { registerWebhook, shippedWebhook } from '../helpers/kube-webhooks.js';
+import { FIXTURES } from '../helpers/paths.js';
 import { asKind, collectionPath, POD_BEARING_KINDS } from '../helpers/workloads.js';
 import { startHarness } from '../admission/service.js';
 
@@ -78,17 +78,9 @@ for (let i = 0; Object.values(ns).some((name) => facts.namespace(name)?.labels[t
 const h = await startHarness({ facts, config: { policy: { data: { portcullis: { config: { podSecurity: { namespaces: [{ names: [ns.restricted], enforce: 'restricted' }] } } } } } } });
 t.teardown(() => h.close());
 
-async function manifest(file: string, path: string): Promise<WebhookConfiguration> {
-  const doc = parseYaml(readFileSync(join(ROOT, 'webhooks', file), 'utf8')) as WebhookConfiguration;
-  doc.metadata = { name: `${doc.metadata?.name}-escape-${id}` };
-  for (const w of doc.webhooks ?? []) {
-    w.clientConfig = urlClientConfig(`https://127.0.0.1:${h.port}${path}`, h.ca);
-    w.namespaceSelector = { matchLabels: { [testLabel]: id } };
-    // Verdicts, not latency, are tested here: a busy machine must not turn a slow answer into a refusal.
-    w.timeoutSeconds = 30;
-  }
-  return doc;
-}
+// Verdicts, not latency, are tested here: a busy machine must not turn a slow answer into a refusal.
+const manifest = (file: 'validating.yaml' | 'mutating.yaml', path: string) =>
+  shippedWebhook(file, { port: h.port, ca: h.ca, path }, { label: testLabel, value: id, suffix: `escape-${id}`, timeoutSeconds: 30 });
 const client = await dryRunClient(kc);
 t.teardown(() => client.close());
 

@@ -2,8 +2,6 @@
 // process, scoped to this test's namespace), namespace labels from informers on the same API server, and
 // every answer seen the way a client sees it, through @kubernetes/client-node.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -14,13 +12,11 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import t from 'tap';
-import { parse as parseYaml } from 'yaml';
 import { loadKubeConfig, serviceAccountKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
 import { meshNamespaceFacts } from './mesh-facts.js';
 import { installCrds } from '../helpers/kube-crds.js';
-import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
+import { registerWebhook, shippedWebhook } from '../helpers/kube-webhooks.js';
 import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
-import { ROOT } from '../helpers/paths.js';
 import { bootstrapOf } from '../helpers/sidecar.js';
 import { startHarness } from '../admission/service.js';
 
@@ -53,15 +49,8 @@ const h = await startHarness({
 t.teardown(() => h.close());
 
 /** A manifest of webhooks/, sent to this process and limited to this test's namespace (the plane is shared). */
-async function manifest(file: string, path: string): Promise<WebhookConfiguration> {
-  const doc = parseYaml(await readFile(join(ROOT, 'webhooks', file), 'utf8')) as WebhookConfiguration;
-  doc.metadata = { name: `${doc.metadata?.name}-${id}` };
-  for (const w of doc.webhooks ?? []) {
-    w.clientConfig = urlClientConfig(`https://127.0.0.1:${h.port}${path}`, h.ca);
-    w.namespaceSelector = { matchLabels: { [testLabel]: id } };
-  }
-  return doc;
-}
+const manifest = (file: 'validating.yaml' | 'mutating.yaml', path: string) =>
+  shippedWebhook(file, { port: h.port, ca: h.ca, path }, { label: testLabel, value: id, suffix: `${id}` });
 
 const pod = compliantPod;
 

@@ -9,7 +9,6 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import * as grpc from '@grpc/grpc-js';
 import { SignJWT } from 'jose';
 import t from 'tap';
-import { parse as parseYaml } from 'yaml';
 import { createCa } from '../../src/certs/authority.js';
 import { splitPems } from '../../src/certs/pem.js';
 import { startHarness } from '../admission/service.js';
@@ -17,8 +16,7 @@ import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
 import { meshNamespaceFacts } from './mesh-facts.js';
 import { validateBootstraps } from '../helpers/envoy-validate.js';
 import { compliantPod, proxies, refusal } from '../helpers/kube-pods.js';
-import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
-import { ROOT } from '../helpers/paths.js';
+import { registerWebhook, shippedWebhook } from '../helpers/kube-webhooks.js';
 import { decodeSecrets, SdsClient, type Secret } from '../helpers/sds-client.js';
 import { bootstrapOf, redirectOf } from '../helpers/sidecar.js';
 
@@ -50,15 +48,8 @@ const sdsPort = h.service.listeners.find((l) => l.name === 'sds')?.port ?? 0;
 const client = new SdsClient(sdsPort, h.ca);
 t.teardown(() => client.close());
 
-async function manifest(file: string, path: string): Promise<WebhookConfiguration> {
-  const doc = parseYaml(await readFile(join(ROOT, 'webhooks', file), 'utf8')) as WebhookConfiguration;
-  doc.metadata = { name: `${doc.metadata?.name}-sds-${id}` };
-  for (const w of doc.webhooks ?? []) {
-    w.clientConfig = urlClientConfig(`https://127.0.0.1:${h.port}${path}`, h.ca);
-    w.namespaceSelector = { matchLabels: { [testLabel]: id } };
-  }
-  return doc;
-}
+const manifest = (file: 'validating.yaml' | 'mutating.yaml', path: string) =>
+  shippedWebhook(file, { port: h.port, ca: h.ca, path }, { label: testLabel, value: id, suffix: `sds-${id}` });
 const validating = await registerWebhook(kc, await manifest('validating.yaml', '/validate'), {
   until: async () => (await refusal(core.createNamespacedPod({ namespace, dryRun: 'All', body: compliantPod('probe', (p) => (p.spec!.hostPID = true)) })))?.body.includes('no-host-namespaces') ?? false,
 });

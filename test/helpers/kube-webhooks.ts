@@ -1,6 +1,8 @@
 // Registers admission webhook configurations that send the API server to a server on loopback. Only
 // URL-based clientConfig works here: a Service reference needs kube-proxy and endpoints, which a bare
 // API server does not have.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AdmissionregistrationV1Api,
@@ -10,6 +12,8 @@ import {
   type V1MutatingWebhookConfiguration,
   type V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+import { ROOT } from './paths.js';
 
 export type WebhookConfiguration =
   | (V1ValidatingWebhookConfiguration & { kind: 'ValidatingWebhookConfiguration' })
@@ -33,6 +37,26 @@ export interface RegisterOptions {
 
 export function urlClientConfig(url: string, caPem: string): AdmissionregistrationV1WebhookClientConfig {
   return { url, caBundle: Buffer.from(caPem).toString('base64') };
+}
+
+/**
+ * A configuration of the repository's webhooks/ sent to a test's server on loopback and limited to the
+ * namespaces labelled for that test (the control plane is shared), renamed with `suffix` so tests do not
+ * replace each other's.
+ */
+export async function shippedWebhook(
+  file: 'validating.yaml' | 'mutating.yaml',
+  to: { port: number; ca: string; path: string },
+  select: { label: string; value: string; suffix: string; timeoutSeconds?: number },
+): Promise<WebhookConfiguration> {
+  const doc = parseYaml(await readFile(join(ROOT, 'webhooks', file), 'utf8')) as WebhookConfiguration;
+  doc.metadata = { name: `${doc.metadata?.name}-${select.suffix}` };
+  for (const w of doc.webhooks ?? []) {
+    w.clientConfig = urlClientConfig(`https://127.0.0.1:${to.port}${to.path}`, to.ca);
+    w.namespaceSelector = { matchLabels: { [select.label]: select.value } };
+    if (select.timeoutSeconds !== undefined) w.timeoutSeconds = select.timeoutSeconds;
+  }
+  return doc;
 }
 
 export async function registerWebhook(kc: KubeConfig, config: WebhookConfiguration, options: RegisterOptions = {}): Promise<RegisteredWebhook> {

@@ -16,12 +16,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import t, { type Test } from 'tap';
-import { parse as parseYaml } from 'yaml';
 import type { DecisionEvent } from '../../src/audit/event.js';
 import { startNodeAgent, type RunningNodeAgent } from '../../src/server/node-agent.js';
 import { loadKubeConfig, sharedControlPlane } from '../helpers/controlplane.js';
 import { compliantPod, proxies } from '../helpers/kube-pods.js';
-import { registerWebhook, urlClientConfig, type WebhookConfiguration } from '../helpers/kube-webhooks.js';
+import { registerWebhook, shippedWebhook } from '../helpers/kube-webhooks.js';
 import { ROOT } from '../helpers/paths.js';
 import { startHarness } from '../admission/service.js';
 import { meshNamespaceFacts } from '../e2e/mesh-facts.js';
@@ -103,15 +102,8 @@ async function main(t: Test): Promise<void> {
       edit(p);
     });
 
-  const manifest = async (file: string, path: string): Promise<WebhookConfiguration> => {
-    const doc = parseYaml(await readFile(join(ROOT, 'webhooks', file), 'utf8')) as WebhookConfiguration;
-    doc.metadata = { name: `${doc.metadata?.name}-${id}` };
-    for (const w of doc.webhooks ?? []) {
-      w.clientConfig = urlClientConfig(`https://127.0.0.1:${h.port}${path}`, h.ca);
-      w.namespaceSelector = { matchLabels: { [testLabel]: id } };
-    }
-    return doc;
-  };
+  const manifest = (file: 'validating.yaml' | 'mutating.yaml', path: string) =>
+    shippedWebhook(file, { port: h.port, ca: h.ca, path }, { label: testLabel, value: id, suffix: `${id}` });
   const validating = await registerWebhook(kc, await manifest('validating.yaml', '/validate'), {
     until: async () => !(await core.createNamespacedPod({ namespace, dryRun: 'All', body: appPod('probe', (p) => (p.spec!.hostPID = true)) }).then(() => true, () => false)),
   });
