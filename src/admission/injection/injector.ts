@@ -13,7 +13,7 @@ import { confirmedPodView } from './policy-view.js';
 import { natRules } from './redirect.js';
 import { acceptedTrustBundles } from './trust-bundles.js';
 import { SidecarTemplate, type PodFacts, type Sidecar } from './sidecar.js';
-import { injectionTrigger, STATUS_ANNOTATION } from './trigger.js';
+import { injectionTrigger, neverInjected, STATUS_ANNOTATION } from './trigger.js';
 import { parseStatus, verifyInjected } from './verify.js';
 
 export type Injection =
@@ -161,9 +161,9 @@ export class Injector {
     const value = pod.metadata?.annotations?.[STATUS_ANNOTATION];
     if (typeof value !== 'string') return { refused: `no ${STATUS_ANNOTATION}: not injected` };
     const namespace = pod.metadata?.namespace ?? '';
-    // Never the node's own network: a hostNetwork Pod shares it. Nor where the injector never injects.
-    if (pod.spec.hostNetwork === true) return { refused: 'hostNetwork Pods are never injected' };
-    if (['kube-system', 'kube-public', ...this.config.excludedNamespaces].includes(namespace)) return { refused: `namespace ${namespace} is never injected` };
+    // Never the node's own network (a hostNetwork Pod shares it), nor where the injector never injects.
+    const never = neverInjected(pod, namespace, this.config.excludedNamespaces);
+    if (never) return { refused: never };
     const { overrides, problems } = readOverrides(pod.metadata?.annotations);
     if (problems.length > 0) return { refused: problems.join('; ') };
     const template = this.template;

@@ -17,6 +17,13 @@ const ISTIO = {
 /** Namespaces of the control plane itself: a sidecar there could cut the cluster off from its own API. */
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-public'];
 
+/** Why a Pod is never injected whatever it or its namespace asks (rule 1 below), or undefined. */
+export function neverInjected(pod: Pod, namespace: string, excluded: readonly string[]): string | undefined {
+  if (SYSTEM_NAMESPACES.includes(namespace) || excluded.includes(namespace)) return `namespace ${namespace} is never injected`;
+  if (pod.spec.hostNetwork === true) return 'hostNetwork Pods are never injected';
+  return undefined;
+}
+
 export type Trigger =
   | { inject: true; reason: string }
   | { inject: false; reason: string }
@@ -37,8 +44,8 @@ export type Trigger =
  * or an author's claim) is not injected twice: the injector checks it holds the sidecar instead.
  */
 export function injectionTrigger(pod: Pod, namespace: string, ns: NamespaceInfo | null, excluded: readonly string[]): Trigger {
-  if (SYSTEM_NAMESPACES.includes(namespace) || excluded.includes(namespace)) return { inject: false, reason: `namespace ${namespace} is never injected` };
-  if (pod.spec.hostNetwork === true) return { inject: false, reason: 'hostNetwork Pods are never injected' };
+  const never = neverInjected(pod, namespace, excluded);
+  if (never) return { inject: false, reason: never };
   const istio = istioInjects(pod, ns);
   if (istio) return { inject: false, reason: istio };
   const label = pod.metadata?.labels?.[POD_LABEL];
