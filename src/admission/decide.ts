@@ -100,19 +100,13 @@ export function decide(webhook: Webhook, body: Uint8Array, deps: DecideDeps, rea
   }
   const summary = summarize(request);
   deps.parsed?.(summary);
-  const input: PolicyInput = { request, context: { namespace, cluster: deps.cluster } };
+  let input: PolicyInput = { request, context: { namespace, cluster: deps.cluster } };
   let serialized: SerializedInput | undefined;
   let outcome: Outcome;
   let internalError: string | undefined;
   // A throw while serializing or deciding fails this decision closed, answered with the uid rather than a bare 500.
   try {
-    if (webhook === 'validate') {
-      const claimed = deps.injector.claim(request, request.object, namespace);
-      if (claimed) {
-        input.request = { ...request, object: claimed.object as AdmissionRequest['object'] };
-        input.context.sidecar = claimed.claim;
-      }
-    }
+    if (webhook === 'validate') input = deps.injector.withClaim(input);
     // Serialized once for the audit event and, when masking changed nothing, for the policy too.
     serialized = deps.masker?.serialize(input);
     const inputJson = serialized?.masked.length === 0 ? serialized.json : undefined;

@@ -54,8 +54,7 @@ export function judgeRequest(snapshot: Snapshot, deps: JudgeDeps, request: Admis
     if (mutation.ops.length > 0 && request.object) mutated = applyPatch(request.object, mutation.ops) as Record<string, unknown>;
   }
   const validated = mutated ? { ...request, object: mutated } : request;
-  const claimed = deps.injector.claim(validated, validated.object, namespace);
-  const input: PolicyInput = claimed ? { request: { ...validated, object: claimed.object as AdmissionRequest['object'] }, context: { ...context, sidecar: claimed.claim } } : { request: validated, context };
+  const input = deps.injector.withClaim({ request: validated, context });
   const validation = validate(snapshot, deps.entrypoints.validate, input);
   for (const e of validation.evaluations) evalNs += e.ns;
   const refusal = [mutation, validation].find((o) => o !== undefined && !o.response.allowed);

@@ -5,6 +5,7 @@ import type { NamespaceInfo } from '../../facts/facts.js';
 import { isObject, type DataObject } from '../../policy/data.js';
 import type { InjectionConfig } from '../config.js';
 import type { PatchOp } from '../json-patch.js';
+import type { PolicyInput } from '../outcome.js';
 import type { AdmissionRequest } from '../review.js';
 import { readOverrides, type Overrides } from './annotations.js';
 import { injectionPatch, type InjectionStatus } from './patch.js';
@@ -144,6 +145,13 @@ export class Injector {
     if ('problem' in verdict) return refused(verdict.problem);
     const claim: SidecarClaim = { verified: true, initContainers: verdict.status.initContainers, containers: verdict.status.containers };
     return { claim, object: confirmedPodView(object, claim, verdict.sidecar.bootstrap) };
+  }
+
+  /** The validating webhook's policy input: a new Pod's sidecar claim checked (claim()), and beside it the object as the policy is to see it. */
+  withClaim(input: PolicyInput): PolicyInput {
+    const { request, context } = input;
+    const claimed = this.claim(request, request.object, context.namespace);
+    return claimed ? { request: { ...request, object: claimed.object as AdmissionRequest['object'] }, context: { ...context, sidecar: claimed.claim } } : input;
   }
 
   /**
