@@ -14,7 +14,7 @@ t.test('a throw after the uid is known is a denial with the uid, not an exceptio
   // of stack: the failure the depth limit prevents, standing for any other.
   const deps: DecideDeps = {
     snapshot: new Snapshot(new Map(), {}),
-    injector: { claim: () => undefined } as unknown as Injector,
+    injector: { withClaim: (input: unknown) => input } as unknown as Injector,
     namespace: () => null,
     cluster: { name: 'test', trustDomain: 'cluster.local' },
     entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
