@@ -23,6 +23,8 @@ import type * as Bundle from '../src/policy/bundle/bundle.js';
 import type * as Archive from '../src/policy/bundle/archive.js';
 import type * as Files from '../src/policy/bundle/files.js';
 import type * as Mask from '../src/audit/mask.js';
+import type * as Injection from '../src/admission/injection/injector.js';
+import type * as Authority from '../src/certs/authority.js';
 import { BUILTIN_BUNDLE, ROOT } from '../test/helpers/paths.js';
 import { largest, pod, SHAPES, sized, withinLimits as fitsLimits, type Shape } from '../test/helpers/large-reviews.js';
 import { frontDoors, parseConfig, startService } from './shipped.js';
@@ -36,6 +38,8 @@ const { loadBundle } = await dist<typeof Bundle>('policy/bundle/bundle.js');
 const { readArchive } = await dist<typeof Archive>('policy/bundle/archive.js');
 const { DEFAULT_LIMITS } = await dist<typeof Files>('policy/bundle/files.js');
 const { Masker } = await dist<typeof Mask>('audit/mask.js');
+const { Injector } = await dist<typeof Injection>('admission/injection/injector.js');
+const { createCa } = await dist<typeof Authority>('certs/authority.js');
 
 const defaults = parseConfig({});
 const BODY_LIMIT = defaults.admission.maxBodyBytes;
@@ -59,9 +63,13 @@ interface Point {
 async function growth(): Promise<Record<string, Point[]>> {
   const engine = new PolicyEngine({ maxMemoryPages: defaults.policy.maxMemoryPages });
   await engine.activate(await loadBundle('builtin', await readArchive('builtin', await readFile(BUILTIN_BUNDLE), DEFAULT_LIMITS)));
+  // The validating webhook checks a Pod's sidecar claim: the injector as a worker has it, with a trust bundle.
+  const injector = new Injector(defaults.admission.injection, defaults.cluster, pino({ level: 'silent' }));
+  await injector.start();
+  injector.setTrustBundle(createCa('bench', 1).cert);
   const deps: DecideDeps = {
     snapshot: engine.current(),
-    injector: undefined as never,
+    injector,
     namespace: (name) => NAMESPACES.find((n) => n.name === name) ?? null,
     cluster: defaults.cluster,
     entrypoints: { validate: defaults.admission.violationsEntrypoint, mutate: defaults.admission.patchesEntrypoint, patchesActive: defaults.admission.patchesActiveEntrypoint },
