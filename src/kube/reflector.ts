@@ -202,9 +202,13 @@ export class Reflector<R extends KubernetesObject, T> extends EventEmitter<Event
   private async apply(items: R[], seen: Set<string>): Promise<void> {
     const { sliceMs } = this.options;
     let sliceStart = performance.now();
-    for (const object of items) {
+    for (const [i, object] of items.entries()) {
       seen.add(keyOf(object));
       this.upsert(object);
+      // Let go of each object once kept, not the page at its end: an object that lives on through the rest of
+      // a slow page (a policy evaluation per object) outlasts young-generation collections and is copied
+      // into the old generation, which then grows by most of every page before a full collection.
+      (items as Array<R | undefined>)[i] = undefined;
       if (sliceMs !== undefined && performance.now() - sliceStart >= sliceMs) {
         await yieldToEventLoop();
         if (this.stopped) return;

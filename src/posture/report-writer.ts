@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, isNotFound } from '../kube/errors.js';
 import type { RawClient } from '../kube/raw.js';
 import { API_VERSION, clusterReport, LABEL_SELECTOR, namespaceReport, type Report, type SweepRecord } from './report.js';
@@ -44,7 +45,10 @@ export function reportPath(name: string, namespace?: string): string {
  * that cannot be written (no CRD, no permission) is tried again at the next flush.
  */
 export class ReportWriter {
-  /** Canonical content of each report as stored: namespace ('' for the ClusterReport) → JSON. */
+  /**
+   * Digest of each report's canonical content as stored: namespace ('' for the ClusterReport) → SHA-256.
+   * Not the content itself: a hundred namespaces of 500 results each were 30 MB of JSON kept only to compare.
+   */
   private readonly written = new Map<string, string>();
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -67,13 +71,13 @@ export class ReportWriter {
     try {
       const read = await readReports(this.options.raw, this.options.name);
       reports = read.namespaced;
-      if (read.cluster) this.written.set('', canonical(comparable(read.cluster)));
+      if (read.cluster) this.written.set('', digestOf(read.cluster));
     } catch (err) {
       this.fail('reading the existing reports', err);
       return baseline;
     }
     for (const report of reports) {
-      this.written.set(report.metadata.namespace ?? '', canonical(comparable(report)));
+      this.written.set(report.metadata.namespace ?? '', digestOf(report));
       const byUid = new Map<string, { findings: Finding[]; error?: string; since: Map<string, number> }>();
       for (const r of report.results ?? []) {
         const uid = r.resources?.[0]?.uid;
@@ -164,13 +168,13 @@ export class ReportWriter {
           continue;
         }
         const report = ns === '' ? clusterReport(store, { name, maxResults, ...this.options.cluster() }) : namespaceReport(store, ns, { name, maxResults });
-        const content = canonical(comparable(report));
-        if (this.written.get(ns) === content) {
+        const digest = digestOf(report);
+        if (this.written.get(ns) === digest) {
           this.stats.unchanged++;
           continue;
         }
         await this.options.raw.apply(path, report, FIELD_MANAGER);
-        this.written.set(ns, content);
+        this.written.set(ns, digest);
         this.stats.writes++;
         this.lastError = undefined;
       } catch (err) {
@@ -193,6 +197,11 @@ export class ReportWriter {
     if (message !== this.lastError) this.options.log.warn({ err: describe(err) }, `posture: ${what} failed${isNotFound(err) ? ' (are the openreports.io CRDs installed?)' : ''}`);
     this.lastError = message;
   }
+}
+
+/** What identifies a report's content: equal digests, equal reports (as far as Portcullis decides them). */
+function digestOf(r: Report): string {
+  return createHash('sha256').update(canonical(comparable(r))).digest('base64');
 }
 
 /** The part of a report that Portcullis decides: what the API server adds (uid, resourceVersion, managedFields, ...) left out. */

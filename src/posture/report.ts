@@ -1,6 +1,6 @@
 import { bareKind } from './kinds.js';
-import { ERROR_KEY, type Counts, type RuleTally, type VerdictStore } from './store.js';
-import { cmp, findingKey, SEVERITY, type Enforcement, type Verdict } from './verdict.js';
+import { type Counts, type RuleTally, type VerdictStore } from './store.js';
+import { cmp, SEVERITY, type Enforcement, type Verdict } from './verdict.js';
 
 /**
  * The reports, in OpenReports' format (openreports.io/v1alpha1 Report and ClusterReport): the successor of
@@ -86,11 +86,11 @@ export function namespaceReport(store: VerdictStore, namespace: string, options:
       results.push({
         order: -1,
         verdict: v,
-        result: { source: SOURCE, policy: 'evaluation', category: 'Portcullis', timestamp: { seconds: store.firstSeen(v.uid, ERROR_KEY) ?? 0, nanos: 0 }, result: 'error', scored: true, resources: [resource], message: v.error, properties: {} },
+        result: { source: SOURCE, policy: 'evaluation', category: 'Portcullis', timestamp: { seconds: store.firstSeen(v, 0) ?? 0, nanos: 0 }, result: 'error', scored: true, resources: [resource], message: v.error, properties: {} },
       });
       continue;
     }
-    for (const f of v.findings) {
+    for (const [i, f] of v.findings.entries()) {
       const properties: Record<string, string> = { enforcement: f.enforcement };
       for (const [k, x] of Object.entries((f.details as Record<string, string> | undefined) ?? {})) if (!(k in properties)) properties[k] = x;
       results.push({
@@ -101,7 +101,7 @@ export function namespaceReport(store: VerdictStore, namespace: string, options:
           policy: f.rule,
           category: categoryOf(f.rule),
           severity: SEVERITY_OF[f.enforcement],
-          timestamp: { seconds: store.firstSeen(v.uid, findingKey(f)) ?? 0, nanos: 0 },
+          timestamp: { seconds: store.firstSeen(v, i) ?? 0, nanos: 0 },
           result: RESULT[f.enforcement],
           scored: f.enforcement === 'deny',
           resources: [resource],

@@ -1,3 +1,4 @@
+import { FindingPool } from './finding-pool.js';
 import { findingKey, type Enforcement, type Verdict } from './verdict.js';
 
 /** The first-seen key of an object that could not be judged. */
@@ -51,13 +52,14 @@ export function sumRuleTallies(perNamespace: Iterable<Iterable<RuleTally>>): Arr
 
 /**
  * The verdicts of every audited object, by namespace, and when each of their findings was first seen.
- * Only verdicts are kept, never the objects: a few hundred bytes for an object that breaks rules, less for
- * one that does not.
+ * Only verdicts are kept, never the objects, and equal findings of many objects are held once (a pool): an
+ * object costs its identity and a few numbers, whatever rules it breaks.
  */
 export class VerdictStore {
   private readonly byNamespace = new Map<string, Map<string, Verdict>>();
-  /** Seconds since the epoch at which each finding of an object (by uid) was first seen. */
-  private readonly since = new Map<string, Map<string, number>>();
+  /** Seconds since the epoch at which each finding of an object (by uid) was first seen, in the order of its findings (the error's alone). */
+  private readonly since = new Map<string, number[]>();
+  private readonly pool = new FindingPool();
   /** What the reports said when this leader started (uid → baseline); consumed as objects are judged. */
   private baseline = new Map<string, Baseline>();
 
@@ -67,20 +69,29 @@ export class VerdictStore {
 
   /**
    * Records a verdict and returns the fingerprint it replaces: the previous verdict's, else the one the
-   * reports recorded, else '' (nothing known: as good as compliant, which is never announced).
+   * reports recorded, else '' (nothing known: as good as compliant, which is never announced). A verdict
+   * kept takes the pool's copy of its findings and fingerprint in their place.
    */
   set(key: string, verdict: Verdict, nowSeconds = Math.floor(Date.now() / 1000)): string {
     const previous = this.get(key, verdict.namespace);
     const recorded = previous === undefined ? this.baseline.get(verdict.uid) : undefined;
     if (recorded) this.baseline.delete(verdict.uid);
-    const before = previous?.uid === verdict.uid ? this.since.get(verdict.uid) : recorded?.since;
-    if (previous && previous.uid !== verdict.uid) this.since.delete(previous.uid);
-    const keys = verdict.error !== undefined ? [ERROR_KEY] : verdict.findings.map(findingKey);
-    if (keys.length > 0) {
-      const since = new Map<string, number>();
-      for (const k of keys) since.set(k, before?.get(k) ?? nowSeconds);
-      this.since.set(verdict.uid, since);
-    } else this.since.delete(verdict.uid);
+    if (!verdict.skipped) {
+      const shared = this.pool.acquire(verdict.findings, verdict.fingerprint);
+      verdict.findings = shared.findings;
+      verdict.fingerprint = shared.fingerprint;
+    }
+    const same = previous?.uid === verdict.uid;
+    if (previous && !same) this.since.delete(previous.uid);
+    // Judged again with the same findings (the pool's same copy): their times stand as they are.
+    const unchanged = same && previous.findings === verdict.findings && previous.error === verdict.error && (verdict.findings.length > 0 || verdict.error !== undefined);
+    if (!unchanged) {
+      const keys = verdict.error !== undefined ? [ERROR_KEY] : verdict.findings.map(findingKey);
+      const before = same ? this.sinceByKey(previous) : recorded?.since;
+      if (keys.length > 0) this.since.set(verdict.uid, keys.map((k) => before?.get(k) ?? nowSeconds));
+      else this.since.delete(verdict.uid);
+    }
+    if (previous) this.pool.release(previous.findings);
     if (verdict.skipped) this.drop(key, verdict.namespace);
     else {
       let verdicts = this.byNamespace.get(verdict.namespace);
@@ -100,13 +111,19 @@ export class VerdictStore {
     if (verdict) {
       this.drop(key, namespace);
       this.since.delete(verdict.uid);
+      this.pool.release(verdict.findings);
     }
     return verdict;
   }
 
-  /** When a finding of an object was first seen, in seconds since the epoch. */
-  firstSeen(uid: string, key: string): number | undefined {
-    return this.since.get(uid)?.get(key);
+  /** When a verdict's finding (by its index; 0 for the error) was first seen, in seconds since the epoch. */
+  firstSeen(verdict: Verdict, index: number): number | undefined {
+    return this.since.get(verdict.uid)?.[index];
+  }
+
+  /** Distinct findings held for all the verdicts. */
+  get distinctFindings(): number {
+    return this.pool.size;
   }
 
   namespaces(): string[] {
@@ -157,6 +174,14 @@ export class VerdictStore {
       }
     }
     return [...out.values()];
+  }
+
+  /** A stored verdict's first-seen times by finding key. */
+  private sinceByKey(verdict: Verdict): Map<string, number> | undefined {
+    const times = this.since.get(verdict.uid);
+    if (!times) return undefined;
+    const keys = verdict.error !== undefined ? [ERROR_KEY] : verdict.findings.map(findingKey);
+    return new Map(keys.map((k, i) => [k, times[i] ?? 0]));
   }
 
   private drop(key: string, namespace: string): void {

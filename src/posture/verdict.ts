@@ -45,7 +45,8 @@ export interface Verdict {
   kind: string;
   namespace: string;
   name: string;
-  findings: Finding[];
+  /** Shared with the verdicts of equal findings once stored (store.ts): never changed in place. */
+  findings: readonly Finding[];
   error?: string;
   /** Outside the audited namespaces (excluded, or not matching the selector): not judged. */
   skipped?: boolean;
@@ -57,12 +58,12 @@ export interface Verdict {
 
 /** Findings sorted the same way every time, each message bounded, details kept only as short scalars. */
 export function verdictOf(identity: Omit<Verdict, 'findings' | 'fingerprint' | 'error'>, judgement: Pick<Judgement, 'violations' | 'error'>): Verdict {
-  const findings = judgement.error !== undefined ? [] : judgement.violations.map(bounded).sort(compareFindings);
+  const findings = judgement.error !== undefined || judgement.violations.length === 0 ? NONE : judgement.violations.map(bounded).sort(compareFindings);
   const error = judgement.error !== undefined ? clip(judgement.error, MAX_MESSAGE) : undefined;
   return { ...identity, findings, ...(error !== undefined ? { error } : {}), fingerprint: fingerprintOf(findings, error) };
 }
 
-export function fingerprintOf(findings: Finding[], error?: string): string {
+export function fingerprintOf(findings: readonly Finding[], error?: string): string {
   if (error !== undefined) return `error\u0000${error}`;
   return findings.map(findingKey).join('\u0001');
 }
@@ -81,6 +82,9 @@ export function compareFindings(a: Finding, b: Finding): number {
 export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** The findings of every verdict without any. */
+const NONE: readonly Finding[] = Object.freeze([]);
 
 const MAX_MESSAGE = 1024;
 const MAX_DETAILS = 8;

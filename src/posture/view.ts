@@ -3,8 +3,8 @@ import type { RawClient } from '../kube/raw.js';
 import { readReports, reportPath } from './report-writer.js';
 import { ANNOTATIONS, sortRules, type Report, type SweepRecord } from './report.js';
 import { bareKind } from './kinds.js';
-import { ERROR_KEY, sumRuleTallies, type Counts, type NamespaceTally, type RuleTally, type VerdictStore } from './store.js';
-import { cmp, findingKey, SEVERITY, type Enforcement } from './verdict.js';
+import { sumRuleTallies, type Counts, type NamespaceTally, type RuleTally, type VerdictStore } from './store.js';
+import { cmp, SEVERITY, type Enforcement } from './verdict.js';
 
 /** GET /api/v1/security/posture */
 export interface PostureOverview {
@@ -75,10 +75,10 @@ export function storeView(store: VerdictStore, state: { leader: string; bundles(
       const errors: NamespacePosture['errors'] = [];
       for (const v of store.verdicts(name)) {
         const object = { apiVersion: v.apiVersion, kind: bareKind(v.kind), name: v.name, uid: v.uid };
-        if (v.error !== undefined && !query.rule && !query.enforcement) errors.push({ object, error: v.error, since: iso(store.firstSeen(v.uid, ERROR_KEY)) });
-        for (const f of v.findings) {
+        if (v.error !== undefined && !query.rule && !query.enforcement) errors.push({ object, error: v.error, since: iso(store.firstSeen(v, 0)) });
+        for (const [i, f] of v.findings.entries()) {
           if ((query.rule && f.rule !== query.rule) || (query.enforcement && f.enforcement !== query.enforcement)) continue;
-          violations.push({ object, rule: f.rule, enforcement: f.enforcement, message: f.msg, since: iso(store.firstSeen(v.uid, findingKey(f))) });
+          violations.push({ object, rule: f.rule, enforcement: f.enforcement, message: f.msg, since: iso(store.firstSeen(v, i)) });
         }
       }
       return limited({ source: 'leader', namespace: name, summary, violations, errors, omitted: 0 }, query.limit);
