@@ -4,6 +4,7 @@ import type { Snapshot, SnapshotSource } from '../policy/engine.js';
 import type { Context } from '../server/context.js';
 import type { InjectionConfig } from './config.js';
 import type { Decision, DecideDeps, NamespaceRead, RequestSummary, UnknownNamespace, Webhook } from './decide.js';
+import { cheapEnoughInline } from './inline-gate.js';
 import type { ReviewLimits } from './limits.js';
 import { findRequestUid } from './request-uid.js';
 import { readSummary, SUMMARY_BYTES } from './summary-slot.js';
@@ -68,13 +69,20 @@ interface Job {
   read?: NamespaceRead;
   resolve(answer: WorkerAnswer): void;
   timer: NodeJS.Timeout;
+  /** Answered (or refused at its deadline): a later answer from a worker is dropped. */
+  settled?: boolean;
+  /** Whether its worst case is short (cheapEnoughInline), worked out once it may wait behind another decision or have one wait behind it. */
+  short?: boolean;
 }
 
 interface Thread {
   worker: Worker;
   slot: SharedArrayBuffer;
-  /** The decision it is making; one at a time, so a runaway holds up no other review when it is stopped. */
-  job?: Job;
+  /**
+   * What it was sent, in order: the first is the decision it is making, the second (short reviews only)
+   * waits in its port, so it goes on at once instead of waiting for the main thread to hand it the next.
+   */
+  jobs: Job[];
   /** Retiring (memory) or stopped at a deadline: takes nothing more. */
   leaving?: boolean;
   /** What this thread was last sent, so each is sent again only when it changed. */
@@ -92,10 +100,14 @@ const RESTART_MS = 1000;
  * modules the main thread compiled), a copy of the namespaces, and its own injection template watcher.
  *
  * Every decision has a deadline (admission.timeoutMs). Synchronous WebAssembly cannot be interrupted, only
- * its thread stopped, so a worker takes one decision at a time (the rest wait here, in order): one that
- * runs past its deadline is answered as timed out, its worker terminated and replaced, and no other review
- * was waiting inside it. A worker that dies fails its decision (the webhook's failurePolicy applies) and
- * is replaced; one whose policy memory grew past recycleBytes is replaced after its decision.
+ * its thread stopped: one that runs past its deadline is answered as timed out, its worker terminated and
+ * replaced. The rest wait here, in order, except that a busy worker deciding a short review is handed the
+ * next short one too: under load a worker would otherwise sit idle from each answer until the main thread
+ * gets round to sending it another (half its time on two cores). Short means a worst case of milliseconds
+ * (cheapEnoughInline), so what waits behind a decision is bounded, and nothing waits behind a long one; a
+ * review handed over that way keeps its body here too, and goes to another worker if its own stops before
+ * starting it. A worker that dies fails its decision (the webhook's failurePolicy applies) and is
+ * replaced; one whose policy memory grew past recycleBytes is replaced after its decision.
  */
 export class DecisionWorkers {
   private readonly threads: Thread[] = [];
@@ -145,58 +157,89 @@ export class DecisionWorkers {
   async close(): Promise<void> {
     this.closing = true;
     for (const w of this.waiters.splice(0)) w.reject(new Error('the decision workers are shutting down'));
-    for (const job of this.queue.splice(0)) {
-      clearTimeout(job.timer);
-      job.resolve({ kind: 'undecided', why: 'the decision workers are shutting down', body: job.body });
-    }
+    for (const job of this.queue.splice(0)) settle(job, { kind: 'undecided', why: 'the decision workers are shutting down', body: job.body });
     await Promise.all([...this.alive].map((w) => w.terminate()));
   }
 
-  /** Hands waiting decisions to idle workers, oldest first. */
+  /** Hands waiting decisions to idle workers, oldest first; then a short one to each worker deciding a short one. */
   private dispatch(): void {
     for (const thread of this.threads) {
       if (this.queue.length === 0) return;
-      if (!thread || thread.job || thread.leaving) continue;
-      const job = this.queue.shift() as Job;
-      this.sync(thread);
-      thread.job = job;
-      // The body's memory moves to the worker instead of being copied, unless it shares a pooled buffer.
-      const body = job.body;
-      const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
-      if (own === body) job.head = Buffer.from(body.subarray(0, HEAD_BYTES));
-      thread.worker.postMessage({ type: 'decide', id: job.id, webhook: job.webhook, body: own, ...(job.read ? { read: job.read } : {}) } satisfies ToWorker, [own.buffer as ArrayBuffer]);
+      if (thread && !thread.leaving && thread.jobs.length === 0) this.send(thread, this.queue.shift() as Job);
+    }
+    for (const thread of this.threads) {
+      const next = this.queue[0];
+      if (!next) return;
+      if (!thread || thread.leaving || thread.jobs.length !== 1 || !isShort(thread.jobs[0] as Job) || !isShort(next)) continue;
+      this.send(thread, this.queue.shift() as Job);
     }
   }
 
-  /** The deadline of a decision: still waiting, it leaves the queue; being decided, its worker is stopped. */
-  private expire(job: Job): void {
-    const waiting = this.queue.indexOf(job);
-    const ms = this.options.timeoutMs;
-    if (waiting >= 0) {
-      this.queue.splice(waiting, 1);
-      job.resolve({ kind: 'undecided', why: `no decision worker was free within admission.timeoutMs (${ms} ms)`, body: job.body });
+  private send(thread: Thread, job: Job): void {
+    this.sync(thread);
+    thread.jobs.push(job);
+    const body = job.body;
+    let own: Uint8Array;
+    if (thread.jobs.length > 1) {
+      // Behind another decision: a copy goes, the body stays, for another worker if this one stops first.
+      own = Buffer.from(body);
+      job.head = body.subarray(0, HEAD_BYTES);
+    } else {
+      // Whether another may wait behind it is judged while its body is still here, if all workers are busy.
+      if (this.queue.length > 0 || this.threads.every((t) => !t || t.leaving || t.jobs.length > 0)) isShort(job);
+      // The body's memory moves to the worker instead of being copied, unless it shares a pooled buffer.
+      own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
+      if (own === body) {
+        job.head = Buffer.from(body.subarray(0, HEAD_BYTES));
+        job.short ??= false;
+      }
+    }
+    thread.worker.postMessage({ type: 'decide', id: job.id, webhook: job.webhook, body: own, ...(job.read ? { read: job.read } : {}) } satisfies ToWorker, [own.buffer as ArrayBuffer]);
+  }
+
+  /** Decisions a stopping worker was sent but had not started: first in line again, for the other workers. */
+  private requeue(jobs: Job[]): void {
+    const waiting = jobs.filter((j) => !j.settled);
+    if (this.closing) {
+      for (const job of waiting) settle(job, { kind: 'undecided', why: 'the decision workers are shutting down', body: job.body });
       return;
     }
-    const thread = this.threads.find((t) => t?.job === job);
-    if (!thread) return;
-    const who = lostRequest(thread.slot, job);
-    thread.job = undefined;
-    thread.leaving = true;
-    const why = `the decision took longer than admission.timeoutMs (${ms} ms), so it was stopped: the object is too large or too complex to judge in time`;
-    job.resolve({ kind: 'undecided', why, ...who });
-    this.ctx.log.warn({ uid: who.request?.uid ?? who.uid, kind: who.request?.kind, timeoutMs: this.options.timeoutMs }, 'admission decision ran past its deadline: stopping its worker');
-    void thread.worker.terminate();
+    this.queue.unshift(...waiting);
   }
 
-  private finish(thread: Thread, id: number, settle: (job: Job) => void, recycle: boolean | undefined): void {
-    const job = thread.job;
+  /**
+   * The deadline of a decision: still waiting, here or behind another decision in a worker's port, it is
+   * refused (a worker's answer to it later is dropped); being decided, its worker is stopped as well.
+   */
+  private expire(job: Job): void {
+    const ms = this.options.timeoutMs;
+    const waiting = this.queue.indexOf(job);
+    if (waiting >= 0) this.queue.splice(waiting, 1);
+    const thread = this.threads.find((t) => t?.jobs[0] === job);
+    if (!thread) {
+      settle(job, { kind: 'undecided', why: `no decision worker was free within admission.timeoutMs (${ms} ms)`, body: job.body });
+      return;
+    }
+    const who = lostRequest(thread.slot, job);
+    thread.leaving = true;
+    const why = `the decision took longer than admission.timeoutMs (${ms} ms), so it was stopped: the object is too large or too complex to judge in time`;
+    settle(job, { kind: 'undecided', why, ...who });
+    this.ctx.log.warn({ uid: who.request?.uid ?? who.uid, kind: who.request?.kind, timeoutMs: this.options.timeoutMs }, 'admission decision ran past its deadline: stopping its worker');
+    this.requeue(thread.jobs.splice(0).slice(1));
+    void thread.worker.terminate();
+    this.dispatch();
+  }
+
+  /** A worker's answer, to the first decision it was sent (it decides them in order). */
+  private finish(thread: Thread, id: number, answer: (job: Job) => WorkerAnswer, recycle: boolean | undefined): void {
+    const job = thread.jobs[0];
     if (job?.id !== id) return;
-    clearTimeout(job.timer);
-    thread.job = undefined;
-    settle(job);
+    thread.jobs.shift();
+    if (!job.settled) settle(job, answer(job));
     if (recycle && !thread.leaving) {
       thread.leaving = true;
       this.ctx.log.info({ recycleBytes: this.setup.recycleBytes }, 'decision worker policy memory grew past admission.workerRecycleBytes: replacing it');
+      this.requeue(thread.jobs.splice(0));
       void thread.worker.terminate();
     }
     this.dispatch();
@@ -243,7 +286,7 @@ export class DecisionWorkers {
     const snapshot = this.ctx.engine.current();
     const generation = this.ctx.facts.namespaceGeneration();
     const worker = new Worker(file, { workerData: { ...this.setup, slot, snapshot: snapshot.source, namespaces: this.ctx.facts.allNamespaces() } satisfies WorkerSetup });
-    const thread: Thread = { worker, slot, snapshot, generation };
+    const thread: Thread = { worker, slot, snapshot, generation, jobs: [] };
     this.alive.add(worker);
     return new Promise((resolve, reject) => {
       let started = false;
@@ -260,12 +303,11 @@ export class DecisionWorkers {
             reject(new Error(`decision worker: ${m.message}`));
             return;
           case 'decided':
-            this.finish(thread, m.id, (job) => job.resolve(m.decision), m.recycle);
+            this.finish(thread, m.id, () => m.decision, m.recycle);
             return;
-          case 'failed': {
-            this.finish(thread, m.id, (job) => job.resolve({ kind: 'undecided', why: `internal error: ${m.message}`, ...lostRequest(thread.slot, job) }), m.recycle);
+          case 'failed':
+            this.finish(thread, m.id, (job) => ({ kind: 'undecided', why: `internal error: ${m.message}`, ...lostRequest(thread.slot, job) }), m.recycle);
             return;
-          }
           case 'log':
             log[m.level](m.obj, m.msg);
         }
@@ -274,12 +316,10 @@ export class DecisionWorkers {
       worker.on('exit', (code) => {
         this.alive.delete(worker);
         if (this.threads[index] === thread) delete this.threads[index];
-        const job = thread.job;
-        thread.job = undefined;
-        if (job) {
-          clearTimeout(job.timer);
-          job.resolve({ kind: 'undecided', why: `the decision worker exited (code ${code})`, ...lostRequest(slot, job) });
-        }
+        const [job, ...behind] = thread.jobs.splice(0);
+        if (job && !job.settled) settle(job, { kind: 'undecided', why: `the decision worker exited (code ${code})`, ...lostRequest(slot, job) });
+        this.requeue(behind);
+        this.dispatch();
         if (!started) return reject(new Error(`decision worker exited before it was ready (code ${code})`));
         if (this.closing) return;
         if (!thread.leaving) log.error({ code }, 'decision worker exited; starting another');
@@ -287,6 +327,18 @@ export class DecisionWorkers {
       });
     });
   }
+}
+
+function settle(job: Job, answer: WorkerAnswer): void {
+  job.settled = true;
+  clearTimeout(job.timer);
+  job.resolve(answer);
+}
+
+/** Whether a decision's worst case is short enough for another to wait behind it in a worker (one scan, once). */
+function isShort(job: Job): boolean {
+  job.short ??= cheapEnoughInline(job.body);
+  return job.short;
 }
 
 /** Bytes of a body kept on the main thread when it moves to a worker: API servers write request.uid in the first hundred. */

@@ -3,6 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DecisionWorkers } from '../../src/admission/workers.js';
+import { findRequestUid } from '../../src/admission/request-uid.js';
 import { buildBundle } from '../helpers/bundles.js';
 import { fixture, podReview, startHarness, type Reply } from './service.js';
 
@@ -98,4 +100,31 @@ t.test('a review waiting behind a runaway for a worker is refused at its own dea
   const [a, b] = await Promise.all([h.post('/validate', first), new Promise((r) => setTimeout(r, 200)).then(() => h.post('/validate', second))]);
   t.match(a.json.response, { uid: first.request.uid, allowed: false, status: { message: /took longer/ } });
   t.match(b.json.response, { uid: second.request.uid, allowed: false, status: { message: /no decision worker was free within admission\.timeoutMs/ } }, 'its uid read from the body it still had');
+});
+
+t.test('a short review handed to a worker behind a short runaway is refused at its own deadline as not started, in kind', async (t) => {
+  const config = h.service.ctx.config;
+  const workers = new DecisionWorkers(h.service.ctx, {
+    injection: config.admission.injection,
+    cluster: config.cluster,
+    entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
+    dropManagedFields: true,
+    maxJsonDepth: 256,
+    limits: config.admission.limits,
+    mask: [],
+    maxMemoryPages: 4096,
+    recycleBytes: config.admission.workerRecycleBytes,
+    lookups: false,
+  }, { count: 1, timeoutMs: TIMEOUT_MS });
+  await workers.start();
+  t.teardown(() => workers.close());
+  const runaway = podReview(base, 'plain', (pod) => (pod.metadata.annotations.spin = String(RUNAWAY)));
+  const behind = podReview(base, 'plain');
+  const a = workers.decide('validate', Buffer.from(JSON.stringify(runaway)));
+  const b = workers.decide('validate', Buffer.from(JSON.stringify(behind)));
+  t.equal((workers as unknown as { threads: Array<{ jobs: unknown[] }> }).threads[0]?.jobs.length, 2, 'the second was handed to the worker behind the first');
+  const [ra, rb] = await Promise.all([a, b]);
+  t.match(ra, { kind: 'undecided', why: /took longer than admission\.timeoutMs/, request: { uid: runaway.request.uid } });
+  t.match(rb, { kind: 'undecided', why: /no decision worker was free within admission\.timeoutMs/ }, 'not reported as the runaway');
+  t.equal(rb.kind === 'undecided' && rb.body ? findRequestUid(rb.body) : undefined, behind.request.uid, 'its body is still here: answered in kind');
 });

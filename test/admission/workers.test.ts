@@ -92,19 +92,7 @@ t.test('a new policy snapshot reaches the workers', async (t) => {
 });
 
 t.test('a worker that dies fails its decision and is replaced', async (t) => {
-  const h: Harness = pooled;
-  const workers = new DecisionWorkers(h.service.ctx, {
-    injection: h.service.ctx.config.admission.injection,
-    cluster: h.service.ctx.config.cluster,
-    entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
-    dropManagedFields: true,
-    maxJsonDepth: 256,
-    limits: h.service.ctx.config.admission.limits,
-    mask: [],
-    maxMemoryPages: 4096,
-    recycleBytes: h.service.ctx.config.admission.workerRecycleBytes,
-    lookups: false,
-  }, { count: 1, timeoutMs: 3000 });
+  const workers = workersOf(pooled, 1);
   await workers.start();
   t.teardown(() => workers.close());
   const body = () => Buffer.from(JSON.stringify(podReview(base, 'plain')));
@@ -122,6 +110,53 @@ t.test('a worker that dies fails its decision and is replaced', async (t) => {
   await waitFor(async () => workers.running() === 1);
   t.equal((await workers.decide('validate', body())).kind, 'decided', 'the replacement decides');
 });
+
+t.test('a busy worker is handed the next short review; one it stops before starting goes to its replacement', async (t) => {
+  // A deadline the replacement's start (seconds under tsx on a loaded machine) stays within.
+  const workers = workersOf(pooled, 1, 120_000);
+  await workers.start();
+  t.teardown(() => workers.close());
+  const jobs = () => (workers as unknown as { threads: Array<{ jobs: unknown[]; worker: Worker }> }).threads[0];
+  const review = (name: string) => podReview(base, 'plain', (p) => (p.metadata.name = name));
+  const body = (name: string) => Buffer.from(JSON.stringify(review(name)));
+  const first = workers.decide('validate', body('first'));
+  const second = workers.decide('validate', body('second'));
+  t.equal(jobs()?.jobs.length, 2, 'both sent: the second waits in the worker, not here');
+  t.match(await first, { kind: 'decided', request: { name: 'first' } });
+  t.match(await second, { kind: 'decided', request: { name: 'second' } });
+
+  // Nothing waits behind a long review (its worst case is not bounded), nor does a long one wait behind another.
+  const large = Buffer.from(JSON.stringify(podReview(base, 'plain', (p) => (p.metadata.annotations['example.com/pad'] = 'p'.repeat(40_000)))));
+  const long = workers.decide('validate', large);
+  const short = workers.decide('validate', body('after-long'));
+  t.equal(jobs()?.jobs.length, 1, 'the short review waits here behind a long one');
+  t.match(await long, { kind: 'decided' });
+  t.match(await short, { kind: 'decided', request: { name: 'after-long' } });
+
+  // Stopped with a review waiting in its port: that one was never started, so the replacement decides it.
+  const a = workers.decide('validate', body('a'));
+  const b = workers.decide('validate', body('b'));
+  t.equal(jobs()?.jobs.length, 2);
+  await jobs()?.worker.terminate();
+  const lost = await a;
+  t.ok(lost.kind === 'decided' || (lost.kind === 'undecided' && /exited/.test(lost.why)), `the one being decided is answered or fails closed (${lost.kind})`);
+  t.match(await b, { kind: 'decided', request: { name: 'b' } }, 'the one waiting behind it is decided by the replacement');
+});
+
+function workersOf(h: Harness, count: number, timeoutMs = 3000): DecisionWorkers {
+  return new DecisionWorkers(h.service.ctx, {
+    injection: h.service.ctx.config.admission.injection,
+    cluster: h.service.ctx.config.cluster,
+    entrypoints: { validate: 'portcullis/admission/violations', mutate: 'portcullis/admission/patches', patchesActive: 'portcullis/admission/patches_active' },
+    dropManagedFields: true,
+    maxJsonDepth: 256,
+    limits: h.service.ctx.config.admission.limits,
+    mask: [],
+    maxMemoryPages: 4096,
+    recycleBytes: h.service.ctx.config.admission.workerRecycleBytes,
+    lookups: false,
+  }, { count, timeoutMs });
+}
 
 // Liveness, not speed: a replacement worker compiles the policies again, which takes seconds on a loaded machine.
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
