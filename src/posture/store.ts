@@ -86,7 +86,7 @@ export class VerdictStore {
     // Judged again with the same findings (the pool's same copy): their times stand as they are.
     const unchanged = same && previous.findings === verdict.findings && previous.error === verdict.error && (verdict.findings.length > 0 || verdict.error !== undefined);
     if (!unchanged) {
-      const keys = verdict.error !== undefined ? [ERROR_KEY] : verdict.findings.map(findingKey);
+      const keys = sinceKeys(verdict);
       const before = same ? this.sinceByKey(previous) : recorded?.since;
       if (keys.length > 0) this.since.set(verdict.uid, keys.map((k) => before?.get(k) ?? nowSeconds));
       else this.since.delete(verdict.uid);
@@ -180,8 +180,7 @@ export class VerdictStore {
   private sinceByKey(verdict: Verdict): Map<string, number> | undefined {
     const times = this.since.get(verdict.uid);
     if (!times) return undefined;
-    const keys = verdict.error !== undefined ? [ERROR_KEY] : verdict.findings.map(findingKey);
-    return new Map(keys.map((k, i) => [k, times[i] ?? 0]));
+    return new Map(sinceKeys(verdict).map((k, i) => [k, times[i] ?? 0]));
   }
 
   private drop(key: string, namespace: string): void {
@@ -190,4 +189,9 @@ export class VerdictStore {
     verdicts.delete(key);
     if (verdicts.size === 0) this.byNamespace.delete(namespace);
   }
+}
+
+/** What each first-seen time of a verdict is for, in their order: its findings, or its error alone. */
+function sinceKeys(verdict: Verdict): string[] {
+  return verdict.error !== undefined ? [ERROR_KEY] : verdict.findings.map(findingKey);
 }
